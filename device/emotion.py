@@ -1,0 +1,131 @@
+"""Emotion from a face crop: the int8 CNN in models/emotion.tflite, run by LiteRT.
+
+The model file is described by a JSON file beside it (labels, input size, preprocessing, metrics). A
+personal model trained on the device lives in the state dir and wins over the shipped one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from device import EMOTION_LABELS
+from device.config import PACKAGE_ROOT, Config
+from device.errors import ModelError
+from device.preprocess import preprocess_face
+
+try:  # LiteRT is the maintained interpreter; tflite-runtime has the same API (older Pi images).
+    from ai_edge_litert.interpreter import Interpreter
+except ImportError:  # pragma: no cover - depends on what the device has installed
+    from tflite_runtime.interpreter import Interpreter  # type: ignore[no-redef]
+
+logger = logging.getLogger(__name__)
+
+SHIPPED_MODEL = PACKAGE_ROOT / "models" / "emotion.tflite"
+
+
+@dataclass(frozen=True)
+class EmotionReading:
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+
+
+def personal_model_path(state_dir: Path) -> Path:
+    return Path(state_dir) / "models" / "emotion.tflite"
+
+
+def resolve_model_path(config: Config) -> Path:
+    """The model the daemon should use: configured, else personal, else shipped."""
+    if config.model.path:
+        return Path(config.model.path)
+    personal = personal_model_path(config.state_dir)
+    return personal if personal.is_file() else SHIPPED_MODEL
+
+
+def load_metadata(model_path: Path) -> dict[str, Any]:
+    meta_path = model_path.with_suffix(".json")
+    if not meta_path.is_file():
+        raise ModelError(f"{meta_path} is missing: every model needs its labels and input description")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ModelError(f"{meta_path}: cannot read model description: {error}") from None
+    labels = meta.get("labels")
+    if not isinstance(labels, list) or not labels:
+        raise ModelError(f"{meta_path}: 'labels' must be a non-empty list")
+    return meta
+
+
+class EmotionClassifier:
+    """Wraps one LiteRT interpreter; `classify` takes a grey face crop of any size."""
+
+    def __init__(self, model_path: Path, threads: int = 1) -> None:
+        self.model_path = Path(model_path)
+        if not self.model_path.is_file():
+            raise ModelError(
+                f"emotion model {self.model_path} not found; reinstall emotune or run 'emotune train'"
+            )
+        self.metadata = load_metadata(self.model_path)
+        self.labels: list[str] = list(self.metadata["labels"])
+        try:
+            self._interpreter = Interpreter(model_path=str(self.model_path), num_threads=threads)
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"{self.model_path} is not a usable TFLite model: {error}") from None
+        self._input = self._interpreter.get_input_details()[0]
+        self._output = self._interpreter.get_output_details()[0]
+        shape = tuple(self._input["shape"])
+        if len(shape) != 4 or shape[1] != shape[2] or shape[3] != 1:
+            raise ModelError(f"{self.model_path}: expected a (1, S, S, 1) grey input, model has {shape}")
+        if self._output["shape"][-1] != len(self.labels):
+            raise ModelError(
+                f"{self.model_path}: model has {self._output['shape'][-1]} outputs but its JSON lists "
+                f"{len(self.labels)} labels"
+            )
+        self.input_size = int(shape[1])
+
+    def _quantize(self, x: np.ndarray) -> np.ndarray:
+        dtype = self._input["dtype"]
+        if dtype == np.float32:
+            return x.astype(np.float32)
+        scale, zero = self._input["quantization"]
+        info = np.iinfo(dtype)
+        return np.clip(np.round(x / scale + zero), info.min, info.max).astype(dtype)
+
+    def _dequantize(self, y: np.ndarray) -> np.ndarray:
+        if self._output["dtype"] == np.float32:
+            return y.astype(np.float32)
+        scale, zero = self._output["quantization"]
+        return (y.astype(np.float32) - zero) * scale
+
+    def probabilities(self, grey_face: np.ndarray) -> np.ndarray:
+        x = preprocess_face(grey_face, self.input_size)[None]
+        self._interpreter.set_tensor(self._input["index"], self._quantize(x))
+        self._interpreter.invoke()
+        probs = np.clip(self._dequantize(self._interpreter.get_tensor(self._output["index"])[0]), 0, None)
+        total = float(probs.sum())
+        return probs / total if total > 0 else np.full(len(self.labels), 1.0 / len(self.labels), np.float32)
+
+    def classify(self, grey_face: np.ndarray) -> EmotionReading:
+        probs = self.probabilities(grey_face)
+        best = int(np.argmax(probs))
+        return EmotionReading(
+            label=self.labels[best],
+            confidence=float(probs[best]),
+            probabilities={label: float(p) for label, p in zip(self.labels, probs, strict=True)},
+        )
+
+
+def load_classifier(config: Config) -> EmotionClassifier:
+    path = resolve_model_path(config)
+    logger.info("emotion model: %s", path)
+    return EmotionClassifier(path, threads=config.model.threads)
+
+
+__all__ = ["EMOTION_LABELS", "EmotionClassifier", "EmotionReading", "load_classifier"]

@@ -1,0 +1,121 @@
+"""The listener's mood: emotion readings smoothed over time, placed on the valence–arousal plane.
+
+A label changes only when a new one wins several readings in a row, so one odd frame does not flip the
+music. "Nobody" (no face for a while) is its own state, not a weak neutral.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from device import EMOTION_LABELS
+from device.config import MoodConfig
+from device.emotion import EmotionReading
+
+# Positions of the FER2013 classes on Russell's circumplex (valence, arousal), after Russell (1980)
+# and the placements used in affective-computing work that maps categorical to dimensional labels.
+CIRCUMPLEX: dict[str, tuple[float, float]] = {
+    "angry": (-0.60, 0.70),
+    "disgust": (-0.70, 0.25),
+    "fear": (-0.60, 0.75),
+    "happy": (0.80, 0.45),
+    "sad": (-0.70, -0.45),
+    "surprise": (0.35, 0.80),
+    "neutral": (0.00, -0.10),
+}
+NOBODY = "nobody"
+
+
+@dataclass(frozen=True)
+class Mood:
+    label: str  # an emotion label, or "nobody"
+    confidence: float
+    valence: float
+    arousal: float
+    present: bool
+    readings: int = 0  # readings since the listener (re)appeared
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "label": self.label,
+            "confidence": round(self.confidence, 3),
+            "valence": round(self.valence, 3),
+            "arousal": round(self.arousal, 3),
+            "present": self.present,
+        }
+
+
+def va_point(probabilities: dict[str, float]) -> tuple[float, float]:
+    """The probability-weighted point of a reading on the plane."""
+    total = sum(probabilities.values()) or 1.0
+    valence = sum(p * CIRCUMPLEX[label][0] for label, p in probabilities.items()) / total
+    arousal = sum(p * CIRCUMPLEX[label][1] for label, p in probabilities.items()) / total
+    return valence, arousal
+
+
+ABSENT = Mood(label=NOBODY, confidence=0.0, valence=0.0, arousal=0.0, present=False)
+
+
+class MoodTracker:
+    """Feed it one reading per analysed frame (None: no face); ask it for the mood at any time."""
+
+    def __init__(self, config: MoodConfig) -> None:
+        self.config = config
+        self._smoothed: np.ndarray | None = None
+        self._label = ""
+        self._candidate = ""
+        self._candidate_runs = 0
+        self._readings = 0
+        self._last_face_at: float | None = None
+
+    def update(self, reading: EmotionReading | None, now: float) -> Mood:
+        if reading is not None:
+            if self._last_face_at is None or now - self._last_face_at > self.config.absent_after_s:
+                self._reset()  # someone (re)appeared: their old mood says nothing about now
+            self._last_face_at = now
+            self._add(reading)
+        return self.current(now)
+
+    def _reset(self) -> None:
+        self._smoothed = None
+        self._label = self._candidate = ""
+        self._candidate_runs = self._readings = 0
+
+    def _add(self, reading: EmotionReading) -> None:
+        probs = np.array([reading.probabilities.get(label, 0.0) for label in EMOTION_LABELS], np.float64)
+        alpha = self.config.smoothing
+        self._smoothed = probs if self._smoothed is None else (1 - alpha) * self._smoothed + alpha * probs
+        self._readings += 1
+        top = EMOTION_LABELS[int(np.argmax(self._smoothed))]
+        if not self._label:
+            self._label = top
+        if top == self._label:
+            self._candidate, self._candidate_runs = "", 0
+            return
+        if top == self._candidate:
+            self._candidate_runs += 1
+        else:
+            self._candidate, self._candidate_runs = top, 1
+        if self._candidate_runs >= self.config.stable_readings:
+            self._label, self._candidate, self._candidate_runs = top, "", 0
+
+    def present(self, now: float) -> bool:
+        return self._last_face_at is not None and now - self._last_face_at <= self.config.absent_after_s
+
+    def current(self, now: float) -> Mood:
+        if not self.present(now) or self._smoothed is None:
+            return ABSENT
+        probs = {label: float(p) for label, p in zip(EMOTION_LABELS, self._smoothed, strict=True)}
+        valence, arousal = va_point(probs)
+        return Mood(
+            label=self._label,
+            confidence=probs[self._label],
+            valence=valence,
+            arousal=arousal,
+            present=True,
+            readings=self._readings,
+            probabilities=probs,
+        )

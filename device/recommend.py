@@ -1,0 +1,175 @@
+"""Choosing the next song: intent (modulate / enhance / calm), a target point, and the closest track.
+
+Intent comes from the face's mood against the seed song's emotion; the phone can override it.
+Enhance follows the iso principle: the target starts where the listener is and moves one step toward
+the goal per song, stepping on only when the face follows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from device.catalog import Track
+from device.config import RecommendConfig
+from device.errors import CatalogError
+from device.mood import Mood
+
+INTENTS = ("modulate", "enhance", "calm")
+ENHANCE_GOAL = (0.75, 0.35)  # pleasant and a little energetic
+CALM_GOAL = (0.55, -0.45)  # pleasant and relaxed
+TASTE_WEIGHT = 0.15  # seed taste only breaks near-ties on the plane
+
+
+@dataclass(frozen=True)
+class Decision:
+    mood: Mood
+    intent: str
+    target: tuple[float, float]
+    track: Track
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The design's decision document (recommend --json, each demo --json line)."""
+        return {
+            "emotion": {
+                "label": self.mood.label,
+                "confidence": round(self.mood.confidence, 3),
+                "valence": round(self.mood.valence, 3),
+                "arousal": round(self.mood.arousal, 3),
+            },
+            "intent": self.intent,
+            "target": {"valence": round(self.target[0], 3), "arousal": round(self.target[1], 3)},
+            "track": {
+                "id": self.track.id,
+                "title": self.track.title,
+                "artist": self.track.artist,
+                "valence": self.track.valence,
+                "arousal": self.track.arousal,
+                "va_source": self.track.va_source,
+            },
+            "reason": self.reason,
+        }
+
+
+def _toward(start: tuple[float, float], goal: tuple[float, float], fraction: float) -> tuple[float, float]:
+    fraction = min(1.0, max(0.0, fraction))
+    return (start[0] + (goal[0] - start[0]) * fraction, start[1] + (goal[1] - start[1]) * fraction)
+
+
+def _describe_mood(mood: Mood) -> str:
+    if not mood.present:
+        return "no face read"
+    return f"you look {mood.label} ({mood.confidence:.0%})"
+
+
+class Recommender:
+    """Holds the iso-principle progress between songs; `decide` is one decision."""
+
+    def __init__(self, config: RecommendConfig) -> None:
+        self.config = config
+        self._steps = 0  # how far along the enhance/calm path the listener has come
+        self._last: Decision | None = None
+        self._negative_streak = 0  # decisions in a row with a sad or flat face
+
+    def infer_intent(self, mood: Mood, seed: Track | None, override: str | None) -> tuple[str, str]:
+        """(intent, why) from the face against the seed's emotion."""
+        if override in INTENTS:
+            return override, f"{override} chosen on the phone"
+        if not mood.present:
+            return "modulate", "no face read: following the seed song"
+        seed_bright = seed is not None and seed.valence is not None and seed.valence > 0.1
+        if mood.valence < -0.2 and mood.arousal > 0.2:
+            return "calm", f"{_describe_mood(mood)}: calming, never more energy"
+        if mood.valence < -0.2 or (mood.label == "neutral" and mood.arousal < -0.05 and seed_bright):
+            if seed is not None and seed_bright:
+                return "enhance", f"{_describe_mood(mood)} but your seed '{seed.title}' is bright: lifting"
+            if self._negative_streak >= 2:
+                return "enhance", f"{_describe_mood(mood)} for {self._negative_streak + 1} songs: lifting gently"
+            return "modulate", f"{_describe_mood(mood)} and so is your seed: staying with you"
+        return "modulate", f"{_describe_mood(mood)}: staying with your mood"
+
+    def target_for(self, intent: str, mood: Mood, seed: Track | None) -> tuple[float, float]:
+        here = (mood.valence, mood.arousal) if mood.present else (0.0, 0.0)
+        seed_point = (
+            (seed.valence, seed.arousal)
+            if seed is not None and seed.valence is not None and seed.arousal is not None
+            else None
+        )
+        if intent == "modulate":
+            if not mood.present and seed_point:
+                return seed_point
+            return _toward(here, seed_point, 0.25) if seed_point else here
+        followed = (
+            self._last is not None
+            and self._last.intent == intent
+            and self._last.mood.present
+            and mood.valence > self._last.mood.valence + 0.05
+        )
+        if self._last is None or self._last.intent != intent:
+            self._steps = 1
+        elif followed:
+            self._steps += 1
+        goal = ENHANCE_GOAL if intent == "enhance" else CALM_GOAL
+        valence, arousal = _toward(here, goal, self.config.enhance_step * self._steps)
+        if intent == "calm":
+            arousal = min(arousal, here[1])  # calming never asks for more energy than the listener has
+        return valence, arousal
+
+    def pick(
+        self, tracks: list[Track], target: tuple[float, float], seed: Track | None, recent_ids: list[int]
+    ) -> Track:
+        candidates = [t for t in tracks if t.playable and t.valence is not None and t.arousal is not None]
+        if not candidates:
+            raise CatalogError(
+                "the catalog has no playable track with a valence–arousal point; add music with "
+                "'emotune catalog scan DIR' (or run 'emotune demo')"
+            )
+        blocked = set(recent_ids[-self.config.no_repeat :]) if self.config.no_repeat else set()
+        allowed = [t for t in candidates if t.id not in blocked]
+        if not allowed:  # a tiny catalog: at least never the same song twice in a row
+            allowed = [t for t in candidates if not recent_ids or t.id != recent_ids[-1]] or candidates
+        points = np.array([[t.valence, t.arousal] for t in allowed], dtype=np.float64)
+        distance = np.hypot(points[:, 0] - target[0], points[:, 1] - target[1])
+        if seed is not None:
+            distance = distance + TASTE_WEIGHT * np.array([taste_distance(t, seed) for t in allowed])
+        return allowed[int(np.argmin(distance))]
+
+    def decide(
+        self,
+        mood: Mood,
+        tracks: list[Track],
+        seed: Track | None = None,
+        recent_ids: list[int] | None = None,
+        override: str | None = None,
+    ) -> Decision:
+        intent, why = self.infer_intent(mood, seed, override)
+        target = self.target_for(intent, mood, seed)
+        track = self.pick(tracks, target, seed, list(recent_ids or []))
+        off = math.hypot((track.valence or 0) - target[0], (track.arousal or 0) - target[1])
+        step = f" (step {self._steps})" if intent != "modulate" else ""
+        reason = (
+            f"{why}{step}; target valence {target[0]:+.2f}, arousal {target[1]:+.2f}; "
+            f"'{track.title}' is the closest unplayed song ({off:.2f} away)"
+        )
+        decision = Decision(mood=mood, intent=intent, target=target, track=track, reason=reason)
+        self._negative_streak = self._negative_streak + 1 if mood.present and mood.valence < -0.2 else 0
+        self._last = decision
+        return decision
+
+
+def taste_distance(track: Track, seed: Track) -> float:
+    """How far a track is from the seed's sound (tempo, energy, acousticness, mode), 0..~1."""
+    parts = []
+    if track.tempo and seed.tempo:
+        parts.append(min(1.0, abs(track.tempo - seed.tempo) / 80.0))
+    for name in ("energy", "acousticness", "danceability"):
+        a, b = getattr(track, name), getattr(seed, name)
+        if a is not None and b is not None:
+            parts.append(abs(a - b))
+    if track.mode is not None and seed.mode is not None:
+        parts.append(float(track.mode != seed.mode))
+    return float(np.mean(parts)) if parts else 0.0

@@ -1,0 +1,142 @@
+"""The one SQLite database in the state dir: catalog, play history, settings, commands, live state.
+
+The phone page writes settings and commands; the daemon owns playback and writes state. WAL mode and a
+busy timeout let both processes use the file at once without other IPC.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from device.errors import CatalogError
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.table("tracks").create(
+        {
+            "id": int,
+            "title": str,
+            "artist": str,
+            "album": str,
+            "duration_s": float,
+            "path": str,  # NULL for metadata-only rows (they can still be a seed)
+            "valence": float,
+            "arousal": float,
+            "va_source": str,  # features | tags | audio | composed
+            "energy": float,
+            "tempo": float,
+            "mode": int,
+            "acousticness": float,
+            "danceability": float,
+            "match_key": str,  # normalised "artist|title", the identity used for upserts
+            "added_at": float,
+        },
+        pk="id",
+        not_null={"title", "match_key"},
+    )
+    db.table("tracks").create_index(["match_key"], unique=True)
+    db.table("tracks").enable_fts(["title", "artist", "album"], create_triggers=True, tokenize="unicode61")
+    db.table("settings").create({"key": str, "value": str, "updated_at": float}, pk="key")
+    db.table("state").create({"key": str, "value": str, "updated_at": float}, pk="key")
+    db.table("commands").create(
+        {"id": int, "command": str, "argument": str, "created_at": float, "done_at": float}, pk="id"
+    )
+    db.table("history").create(
+        {
+            "id": int,
+            "track_id": int,
+            "started_at": float,
+            "ended_at": float,
+            "outcome": str,  # ended | skipped | error | paused | stopped
+            "emotion": str,
+            "valence": float,
+            "arousal": float,
+            "intent": str,
+            "reason": str,
+        },
+        pk="id",
+        foreign_keys=[("track_id", "tracks", "id")],
+    )
+
+
+# Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+
+
+def open_database(path: Path) -> sqlite_utils.Database:
+    """Open (creating and migrating as needed) the database at `path`."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except (OSError, sqlite3.Error) as error:
+        raise CatalogError(f"cannot open database {path}: {error}") from None
+    db = sqlite_utils.Database(conn)
+    migrate(db, path)
+    return db
+
+
+def migrate(db: sqlite_utils.Database, path: Path | str = "database") -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise CatalogError(
+            f"{path} was written by a newer emotune (schema {version}, this one knows {len(MIGRATIONS)}); "
+            "upgrade emotune"
+        )
+    for number in range(version, len(MIGRATIONS)):
+        # One transaction per step: a crash mid-migration leaves the previous version intact.
+        with db.conn:
+            db.conn.execute("BEGIN IMMEDIATE")
+            MIGRATIONS[number](db)
+            db.conn.execute(f"PRAGMA user_version = {number + 1}")
+
+
+def get_setting(db: sqlite_utils.Database, key: str, default: Any = None) -> Any:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return default if row is None else json.loads(row[0])
+
+
+def set_setting(db: sqlite_utils.Database, key: str, value: Any) -> None:
+    db.table("settings").upsert({"key": key, "value": json.dumps(value), "updated_at": time.time()}, pk="key")
+
+
+def get_state(db: sqlite_utils.Database) -> dict[str, Any]:
+    """The daemon's live state, as the page shows it: {key: value}."""
+    return {row["key"]: json.loads(row["value"]) for row in db.table("state").rows}
+
+
+def put_state(db: sqlite_utils.Database, **values: Any) -> None:
+    now = time.time()
+    with db.conn:
+        db.table("state").upsert_all(
+            [{"key": k, "value": json.dumps(v), "updated_at": now} for k, v in values.items()], pk="key"
+        )
+
+
+def push_command(db: sqlite_utils.Database, command: str, argument: str = "") -> None:
+    db.table("commands").insert({"command": command, "argument": argument, "created_at": time.time()})
+
+
+def take_commands(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    """Pending commands, oldest first, marked done in the same transaction so none runs twice."""
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        rows = db.execute(
+            "SELECT id, command, argument FROM commands WHERE done_at IS NULL ORDER BY id"
+        ).fetchall()
+        if rows:
+            db.execute(
+                f"UPDATE commands SET done_at = ? WHERE id IN ({','.join('?' * len(rows))})",
+                [time.time(), *[r[0] for r in rows]],
+            )
+    return [(r[1], r[2] or "") for r in rows]
