@@ -68,7 +68,7 @@ def cmd_web(args: argparse.Namespace, config: Config) -> int:
 
     host = args.host or config.web.host
     port = args.port or config.web.port
-    logger.info("phone page on http://%s:%d/ (PIN %s)", host, port, device_pin(config))
+    device_pin(config)  # make sure a PIN exists before the first phone arrives
     serve(config, host, port)
     return 0
 

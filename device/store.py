@@ -93,12 +93,16 @@ def migrate(db: sqlite_utils.Database, path: Path | str = "database") -> None:
             f"{path} was written by a newer emotune (schema {version}, this one knows {len(MIGRATIONS)}); "
             "upgrade emotune"
         )
-    for number in range(version, len(MIGRATIONS)):
-        # One transaction per step: a crash mid-migration leaves the previous version intact.
+    while version < len(MIGRATIONS):
+        # One transaction per step: a crash mid-migration leaves the previous version intact. The version
+        # is read again under the write lock, so the daemon and the page starting together migrate once.
         with db.conn:
             db.conn.execute("BEGIN IMMEDIATE")
-            MIGRATIONS[number](db)
-            db.conn.execute(f"PRAGMA user_version = {number + 1}")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version < len(MIGRATIONS):
+                MIGRATIONS[version](db)
+                version += 1
+                db.conn.execute(f"PRAGMA user_version = {version}")
 
 
 def get_setting(db: sqlite_utils.Database, key: str, default: Any = None) -> Any:

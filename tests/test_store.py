@@ -63,3 +63,23 @@ def test_search_finds_prefixes_and_ranks_title_matches(config: Config) -> None:
     assert [t.title for t in playable_tracks(db)] == ["Yesterday"]
     with pytest.raises(CatalogError, match="no song in the catalog matches 'abba'"):
         find_seed(db, "abba")
+
+
+def test_two_processes_opening_a_new_database_migrate_once(config: Config) -> None:
+    import threading
+
+    errors: list[Exception] = []
+
+    def open_it() -> None:
+        try:
+            store.open_database(config.database_path)
+        except Exception as error:  # noqa: BLE001 - the test reports whatever went wrong
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.open_database(config.database_path).execute("PRAGMA user_version").fetchone()[0] == 1

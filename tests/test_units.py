@@ -1,0 +1,123 @@
+"""The deploy files: systemd accepts both units, their sandbox stays tight, the config template parses."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from device.config import SECTIONS, Config, parse_config
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+UNITS = ("emotune.service", "emotune-web.service")
+INSTALLED_BINARY = "/opt/emotune/.venv/bin/emotune"
+MAX_EXPOSURE = 3.0  # systemd-analyze security's 0 (locked down) … 10 (unprotected)
+
+needs_systemd_analyze = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed (apt install systemd)"
+)
+
+
+def unit_settings(name: str) -> dict[str, list[str]]:
+    """`Key=value` lines of a unit file, every value of a repeated key kept in order."""
+    settings: dict[str, list[str]] = {}
+    for line in (DEPLOY / name).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", ";", "[")):
+            key, _, value = line.partition("=")
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+@pytest.fixture
+def stubbed_units(tmp_path: Path) -> list[Path]:
+    """The units with ExecStart pointing at a stub, since /opt/emotune is not installed here."""
+    binary = tmp_path / "bin" / "emotune"
+    binary.parent.mkdir()
+    binary.write_text("#!/bin/sh\nexit 0\n")
+    binary.chmod(0o755)
+    copies = []
+    for name in UNITS:
+        text = (DEPLOY / name).read_text(encoding="utf-8")
+        assert INSTALLED_BINARY in text
+        copy = tmp_path / name
+        copy.write_text(text.replace(INSTALLED_BINARY, str(binary)), encoding="utf-8")
+        copies.append(copy)
+    return copies
+
+
+@needs_systemd_analyze
+def test_systemd_accepts_both_units(stubbed_units: list[Path]) -> None:
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *map(str, stubbed_units)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # verify exits 0 even for unknown keys; any line naming our files is a problem.
+    complaints = [line for line in (result.stdout + result.stderr).splitlines() if any(unit in line for unit in UNITS)]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert complaints == []
+
+
+@needs_systemd_analyze
+@pytest.mark.parametrize("name", UNITS)
+def test_units_are_sandboxed(name: str) -> None:
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--no-pager", str(DEPLOY / name)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout)
+    assert found, result.stdout + result.stderr
+    assert float(found.group(1)) <= MAX_EXPOSURE, result.stdout
+
+
+def test_units_say_what_the_design_asks() -> None:
+    daemon = unit_settings("emotune.service")
+    assert daemon["ExecStart"] == [f"{INSTALLED_BINARY} run"]
+    assert daemon["Type"] == ["notify"] and daemon["NotifyAccess"] == ["main"]
+    assert daemon["WatchdogSec"] == ["30"] and daemon["Restart"] == ["on-failure"]
+    assert daemon["User"] == ["emotune"] and daemon["SupplementaryGroups"] == ["video audio"]
+    assert daemon["DevicePolicy"] == ["closed"]
+    assert "AF_INET" not in " ".join(daemon["RestrictAddressFamilies"])
+    assert "NUMBA_CACHE_DIR=/var/cache/emotune/numba" in daemon["Environment"]
+
+    web = unit_settings("emotune-web.service")
+    assert web["ExecStart"] == [f"{INSTALLED_BINARY} web"]
+    assert web["Type"] == ["simple"] and web["User"] == ["emotune"] and web["PrivateDevices"] == ["yes"]
+    for unit in (daemon, web):
+        assert unit["StateDirectory"] == ["emotune"] and unit["CapabilityBoundingSet"] == [""]
+        assert unit["ProtectSystem"] == ["strict"] and unit["NoNewPrivileges"] == ["yes"]
+
+
+def template_text() -> str:
+    text = (DEPLOY / "config.toml").read_text(encoding="utf-8")
+    assert 'pin = "@PIN@"' in text  # install.sh fills this in
+    return text.replace("@PIN@", "482913")
+
+
+def test_config_template_parses() -> None:
+    config = parse_config(template_text(), "deploy/config.toml")
+    assert config.state_dir == Path("/var/lib/emotune")
+    assert config.web.pin == "482913"
+
+
+def test_config_template_documents_every_key_with_its_default() -> None:
+    raw = tomllib.loads(template_text())
+    config = parse_config(template_text(), "deploy/config.toml")
+    defaults = Config()
+    for name, cls in SECTIONS.items():
+        assert set(raw[name]) == {f.name for f in dataclasses.fields(cls)}, f"[{name}] is incomplete"
+        expected = getattr(defaults, name)
+        if name == "web":
+            expected = dataclasses.replace(expected, pin="482913")
+        assert getattr(config, name) == expected, f"[{name}] does not show the defaults"

@@ -1,0 +1,104 @@
+"""Serving the phone page with waitress, in the foreground (`emotune web`) or in a thread (demo, tests)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from waitress import wasyncore
+from waitress.server import create_server
+
+from device.config import Config
+from webconfig.app import create_app
+from webconfig.pin import pin_path
+
+logger = logging.getLogger(__name__)
+
+# A phone page for one household: a few threads, small requests, idle connections closed soon.
+WAITRESS_OPTIONS: dict[str, Any] = {
+    "threads": 4,
+    "ident": "emotune",
+    "channel_timeout": 60,
+    "max_request_body_size": 64 * 1024,
+    "connection_limit": 50,
+}
+
+
+def _server(config: Config, host: str, port: int) -> Any:
+    return create_server(create_app(config), host=host, port=port, **WAITRESS_OPTIONS)
+
+
+def _url(server: Any) -> str:
+    host = server.effective_host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{server.effective_port}"
+
+
+def serve(config: Config, host: str, port: int) -> None:
+    """Serve the page until interrupted (Ctrl-C, or SIGTERM from systemd)."""
+    server = _server(config, host, port)
+    where = "the config (web.pin)" if config.web.pin else str(pin_path(config))
+    logger.info("phone page on %s (PIN from %s)", _url(server), where)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()  # returns after KeyboardInterrupt/SystemExit, having stopped its worker threads
+    finally:
+        wasyncore.close_all(server._map)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        logger.info("phone page stopped")
+
+
+@dataclass
+class BackgroundServer:
+    """A waitress server running in a daemon thread; `url` is where it listens."""
+
+    url: str
+    _server: Any = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+    _closing: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def close(self) -> None:
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        self._server.task_dispatcher.shutdown(timeout=5)
+        wasyncore.close_all(self._server._map)  # the loop ends once its socket map is empty
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> BackgroundServer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def start_background(config: Config, host: str = "127.0.0.1", port: int = 0) -> BackgroundServer:
+    """Start serving in a daemon thread (port 0: a free port) and return at once."""
+    server = _server(config, host, port)
+    closing = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except (OSError, ValueError):
+            # Closing the sockets under a running select() can raise; only then is it expected.
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=run, name="emotune-web", daemon=True)
+    handle = BackgroundServer(url=_url(server), _server=server, _thread=thread, _closing=closing)
+    thread.start()
+    logger.info("phone page on %s", handle.url)
+    return handle
