@@ -76,6 +76,8 @@ def cmd_web(args: argparse.Namespace, config: Config) -> int:
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from device.demo import run_demo
 
+    if not args.verbose:  # the demo prints its own story; the daemon's log would repeat it
+        logging.getLogger().setLevel(logging.WARNING)
     return run_demo(config, songs=args.songs, fast=args.fast, as_json=args.json, web=not args.no_web,
                     port=args.port, sound=args.sound)
 

@@ -46,7 +46,7 @@ class CameraConfig:
 class FacesConfig:
     min_score: float = 0.0  # dlib HOG score below this is treated as a false positive
     upsample: int = 0  # 1 finds smaller faces at ~4x the cost
-    margin: float = 0.15  # extra border around dlib's box, to match FER2013's framing
+    margin: float = 0.1  # extra border around dlib's box, to match FER2013's framing
 
     def validate(self) -> None:
         _bounded("faces.min_score", self.min_score, -2.0, 5.0)

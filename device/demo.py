@@ -46,9 +46,9 @@ class ShownLabelCamera(ReplayCamera):
         self.recent.append(self.shown[index])
         return frame
 
-    def take_recent(self) -> str:
-        """The expression shown most often since the last call (what the listener 'looked like')."""
-        label = Counter(self.recent).most_common(1)[0][0] if self.recent else "?"
+    def take_recent(self, frames: int = 8) -> str:
+        """The expression shown most often in the last few frames (what the listener 'looked like')."""
+        label = Counter(self.recent[-frames:]).most_common(1)[0][0] if self.recent else "?"
         self.recent.clear()
         return label
 

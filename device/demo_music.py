@@ -112,6 +112,12 @@ DEMO_PIECES: tuple[DemoPiece, ...] = (
     DemoPiece("Still Lake", "major", 63, 0.3, 72, "legato", 0.5, 0.0, tonic=5, seed=10),
     DemoPiece("Warm Blanket", "major", 72, 0.35, 67, "legato", 1.0, 0.0, tonic=0, progression=(0, 3, 0, 4), seed=11),
     DemoPiece("Evening Garden", "major", 76, 0.4, 74, "normal", 1.0, 0.0, tonic=10, seed=12),
+    # Between the corners, so a step-by-step lift (iso principle) has somewhere to go.
+    DemoPiece("Open Window", "major", 104, 0.55, 65, "normal", 1.0, 0.4, tonic=3, seed=13),
+    DemoPiece("Homecoming", "major", 112, 0.6, 67, "normal", 1.4, 0.5, tonic=8, seed=14),
+    DemoPiece("Soft Focus", "minor", 84, 0.4, 74, "normal", 1.0, 0.0, tonic=1, seed=15),
+    DemoPiece("Paper Boats", "minor", 150, 0.5, 79, "staccato", 1.0, 0.3, tonic=6, seed=16),
+    DemoPiece("Dusk Walk", "major", 50, 0.35, 55, "legato", 0.7, 0.0, tonic=11, seed=17),
 )
 
 

@@ -22,6 +22,10 @@ INTENTS = ("modulate", "enhance", "calm")
 ENHANCE_GOAL = (0.75, 0.35)  # pleasant and a little energetic
 CALM_GOAL = (0.55, -0.45)  # pleasant and relaxed
 TASTE_WEIGHT = 0.15  # seed taste only breaks near-ties on the plane
+WRONG_WAY_SLACK = 0.05  # how far a song may go against the intent (noise in the reading), on either axis
+TENSE_LABELS = ("angry", "fear", "disgust")
+ADJECTIVES = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy", "sad": "sad",
+              "surprise": "surprised", "neutral": "neutral"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def _toward(start: tuple[float, float], goal: tuple[float, float], fraction: flo
 def _describe_mood(mood: Mood) -> str:
     if not mood.present:
         return "no face read"
-    return f"you look {mood.label} ({mood.confidence:.0%})"
+    return f"you look {ADJECTIVES.get(mood.label, mood.label)} ({mood.confidence:.0%})"
 
 
 class Recommender:
@@ -82,9 +86,11 @@ class Recommender:
         if not mood.present:
             return "modulate", "no face read: following the seed song"
         seed_bright = seed is not None and seed.valence is not None and seed.valence > 0.1
-        if mood.valence < -0.2 and mood.arousal > 0.2:
+        # The stable label decides (the mood tracker only changes it when it holds), the plane refines.
+        if mood.label in TENSE_LABELS:
             return "calm", f"{_describe_mood(mood)}: calming, never more energy"
-        if mood.valence < -0.2 or (mood.label == "neutral" and mood.arousal < -0.05 and seed_bright):
+        flat = mood.label == "neutral" and mood.valence < 0 and seed_bright
+        if mood.label == "sad" or flat:
             if seed is not None and seed_bright:
                 return "enhance", f"{_describe_mood(mood)} but your seed '{seed.title}' is bright: lifting"
             if self._negative_streak >= 2:
@@ -120,7 +126,13 @@ class Recommender:
         return valence, arousal
 
     def pick(
-        self, tracks: list[Track], target: tuple[float, float], seed: Track | None, recent_ids: list[int]
+        self,
+        tracks: list[Track],
+        target: tuple[float, float],
+        seed: Track | None,
+        recent_ids: list[int],
+        intent: str = "modulate",
+        here: tuple[float, float] | None = None,
     ) -> Track:
         candidates = [t for t in tracks if t.playable and t.valence is not None and t.arousal is not None]
         if not candidates:
@@ -132,6 +144,10 @@ class Recommender:
         allowed = [t for t in candidates if t.id not in blocked]
         if not allowed:  # a tiny catalog: at least never the same song twice in a row
             allowed = [t for t in candidates if not recent_ids or t.id != recent_ids[-1]] or candidates
+        if here is not None and intent != "modulate":
+            # calm never brings more energy than the listener has; enhance never sadder music
+            right_way = [t for t in allowed if _goes_right_way(t, intent, here)]
+            allowed = right_way or allowed
         points = np.array([[t.valence, t.arousal] for t in allowed], dtype=np.float64)
         distance = np.hypot(points[:, 0] - target[0], points[:, 1] - target[1])
         if seed is not None:
@@ -148,7 +164,8 @@ class Recommender:
     ) -> Decision:
         intent, why = self.infer_intent(mood, seed, override)
         target = self.target_for(intent, mood, seed)
-        track = self.pick(tracks, target, seed, list(recent_ids or []))
+        here = (mood.valence, mood.arousal) if mood.present else None
+        track = self.pick(tracks, target, seed, list(recent_ids or []), intent, here)
         off = math.hypot((track.valence or 0) - target[0], (track.arousal or 0) - target[1])
         step = f" (step {self._steps})" if intent != "modulate" else ""
         reason = (
@@ -156,9 +173,16 @@ class Recommender:
             f"'{track.title}' is the closest unplayed song ({off:.2f} away)"
         )
         decision = Decision(mood=mood, intent=intent, target=target, track=track, reason=reason)
-        self._negative_streak = self._negative_streak + 1 if mood.present and mood.valence < -0.2 else 0
+        self._negative_streak = self._negative_streak + 1 if mood.label == "sad" else 0
         self._last = decision
         return decision
+
+
+def _goes_right_way(track: Track, intent: str, here: tuple[float, float]) -> bool:
+    more_pleasant = (track.valence or 0.0) >= here[0] - WRONG_WAY_SLACK
+    if intent == "calm":
+        return more_pleasant and (track.arousal or 0.0) <= here[1] + WRONG_WAY_SLACK
+    return more_pleasant
 
 
 def taste_distance(track: Track, seed: Track) -> float:

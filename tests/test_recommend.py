@@ -36,6 +36,16 @@ def test_anger_is_calmed_never_energised() -> None:
     assert decision.intent == "calm"
     assert decision.target[1] <= CIRCUMPLEX["angry"][1]
     assert decision.target[0] > CIRCUMPLEX["angry"][0]
+    assert decision.track.arousal <= CIRCUMPLEX["angry"][1]
+
+
+def test_picks_never_go_the_wrong_way_in_a_sparse_catalog() -> None:
+    # only two songs: one near the target but more energetic than the angry listener, one calmer
+    sparse = [track(1, 0.0, 0.8), track(2, 0.9, -0.9)]
+    assert Recommender(RecommendConfig()).decide(mood("angry"), sparse).track.id == 2
+    sad_sparse = [track(1, -0.9, -0.5), track(2, 0.9, 0.9)]
+    seed = track(9, 0.8, 0.5)
+    assert Recommender(RecommendConfig()).decide(mood("sad"), sad_sparse, seed).track.id == 2
 
 
 def test_enhance_steps_on_only_when_the_face_follows() -> None:

@@ -1,0 +1,169 @@
+"""`emotune train`: train (or resume), export the int8 model with its JSON, write a report.
+
+Importing this module is cheap: TensorFlow is imported inside train_command, after the data is found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from device.config import PACKAGE_ROOT, Config, load_config
+from device.errors import EmotuneError
+from device.training.data import DATA_ENV, default_data_path, load_fer2013
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OUTPUT = PACKAGE_ROOT / "models" / "emotion.tflite"
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", type=Path, default=None, help=f"FER2013 .npz (default: ${DATA_ENV}, else {default_data_path()})"
+    )
+    parser.add_argument("--epochs", type=int, default=30, help="epochs to train in all (default: 30)")
+    parser.add_argument("--batch-size", type=int, default=64, help="faces per step (default: 64)")
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        help="checkpoints and log; an existing run there is resumed (default: <state dir>/training-runs/<name>)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help=f"the int8 .tflite to write, with its .json beside it (default: {DEFAULT_OUTPUT})",
+    )
+    parser.add_argument("--limit", type=int, default=None, help="use only N random Training faces (smoke runs)")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="folder for curves, confusion matrix and metrics (default: <run dir>/report)",
+    )
+    parser.add_argument(
+        "--width", type=int, default=None, help="filters in the first conv stage (default: 16, or the resumed run's)"
+    )
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="peak learning rate (default: 1e-3)")
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=8,
+        help="stop after this many epochs without a better PublicTest accuracy (default: 8)",
+    )
+    parser.add_argument("--fresh", action="store_true", help="discard the run dir's checkpoints and start over")
+
+
+def _positive(name: str, value: int | float | None) -> None:
+    if value is not None and value <= 0:
+        raise EmotuneError(f"{name} must be positive, got {value}")
+
+
+def default_run_name(args: argparse.Namespace) -> str:
+    name = "fer2013" if args.width is None else f"fer2013-w{args.width}"
+    return f"{name}-limit{args.limit}" if args.limit else name
+
+
+def command_line() -> str:
+    argv0 = Path(sys.argv[0]).name
+    program = "python -m device.training.train" if argv0 in ("train.py", "__main__.py") else argv0
+    return " ".join([program, *map(shlex.quote, sys.argv[1:])])
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def train_command(args: argparse.Namespace, config: Config) -> int:
+    for name in ("epochs", "batch_size", "limit", "width", "learning_rate", "patience"):
+        _positive(f"--{name.replace('_', '-')}", getattr(args, name, None))
+    data = load_fer2013(args.data, limit=args.limit)  # fails fast, before TensorFlow loads
+
+    from device.training.export import export_model
+    from device.training.model import ModelSpec
+    from device.training.report import write_report
+    from device.training.train import LOG, TrainOptions, configure_threads, run_training
+
+    threads = configure_threads()
+    run_dir = Path(args.run_dir) if args.run_dir else config.state_dir / "training-runs" / default_run_name(args)
+    options = TrainOptions(
+        run_dir=run_dir,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        patience=args.patience,
+        spec=ModelSpec(width=args.width) if args.width else None,
+        fresh=args.fresh,
+        verbose=1 if sys.stdout.isatty() else 2,  # a bar on a terminal, a line per epoch in a log
+    )
+    print(f"training on {data.path} {data.sizes()} in {run_dir} ({threads} threads)", file=sys.stderr)
+    result = run_training(data, options)
+    seconds_per_epoch = (
+        sorted(row["seconds"] for row in result.history)[len(result.history) // 2] if result.history else 0.0
+    )
+    provenance: dict[str, Any] = {
+        "architecture": {**result.spec.to_dict(), "parameters": int(result.model.count_params())},
+        "training": {
+            "data": {
+                "file": data.path.name,
+                "path": str(data.path),
+                "sha256": _sha256(data.path),
+                "split_sizes": data.sizes(),
+                "training_images_in_file": data.train_total,
+                "limit": args.limit,
+                "training_class_counts": data.train.class_counts(),
+            },
+            "fit_on": "Training",
+            "chosen_on": "PublicTest",
+            "reported_on": "PrivateTest",
+            "epochs": result.epochs_run,
+            "epochs_planned": args.epochs,
+            "best_epoch": result.best_epoch,
+            "best_public_test_accuracy": round(result.best_val_accuracy, 4),
+            "stopped_early": result.stopped_early,
+            "batch_size": args.batch_size,
+            "learning_rate": {"peak": args.learning_rate, "schedule": "cosine per epoch to 1 %"},
+            "optimizer": "adam",
+            "class_weights": result.class_weights,
+            "augmentation": (options.augmentation.__dict__ if options.augmentation else None),
+            "seconds": round(result.seconds, 1),
+            "median_epoch_seconds": seconds_per_epoch,
+            "threads": threads,
+            "run_dir": str(run_dir),
+        },
+        "command": command_line(),
+    }
+    meta = export_model(result.model, data, Path(args.output), provenance)
+    report = write_report(args.report or run_dir / "report", meta, result.history, run_dir / LOG)
+    m = meta["metrics"]
+    print(
+        f"{args.output}: {meta['file_size'] / 1e6:.2f} MB int8, best epoch {result.best_epoch}/{result.epochs_run}\n"
+        f"PrivateTest accuracy float {m['float']['accuracy']:.2%} int8 {m['int8']['accuracy']:.2%}; "
+        f"macro-F1 float {m['float']['macro_f1']:.3f} int8 {m['int8']['macro_f1']:.3f}\n"
+        f"report: {report}"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m device.training.train`: the train command without the emotune CLI."""
+    parser = argparse.ArgumentParser(prog="python -m device.training.train", description=__doc__)
+    parser.add_argument("--state-dir", type=Path, default=None)
+    add_train_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return train_command(args, load_config(state_dir=args.state_dir))
+    except EmotuneError as error:
+        print(f"emotune train: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,140 @@
+"""FER2013 from its npz file: the three official splits, checked, as uint8 grey faces.
+
+Needs only numpy, so `emotune evaluate` can read the data on a device without TensorFlow.
+Rule: fit on Training, choose (early stopping) on PublicTest, report on PrivateTest.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from device import EMOTION_LABELS
+from device.config import PACKAGE_ROOT
+from device.errors import EmotuneError
+
+logger = logging.getLogger(__name__)
+
+SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
+DATA_ENV = "EMOTUNE_FER2013"
+DEFAULT_DATA = PACKAGE_ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
+REQUIRED_ARRAYS = ("images", "labels", "usage")
+
+
+class DataError(EmotuneError):
+    """Training or evaluation data that is missing or not what it should be."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: grey faces (N, H, W) uint8 and their labels (N,) uint8 in EMOTION_LABELS order."""
+
+    name: str
+    images: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def class_counts(self) -> list[int]:
+        return np.bincount(self.labels, minlength=len(EMOTION_LABELS)).tolist()
+
+
+@dataclass(frozen=True)
+class Fer2013:
+    path: Path
+    train: Split
+    public_test: Split
+    private_test: Split
+    train_total: int  # Training images in the file, before --limit
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            "Training": len(self.train),
+            "PublicTest": len(self.public_test),
+            "PrivateTest": len(self.private_test),
+        }
+
+
+def default_data_path() -> Path:
+    """$EMOTUNE_FER2013, else ../shared/data/fer2013/fer2013.npz beside the checkout."""
+    env = os.environ.get(DATA_ENV)
+    return Path(env).expanduser() if env else DEFAULT_DATA
+
+
+def read_npz(path: Path | str | None = None) -> tuple[Path, np.ndarray, np.ndarray, np.ndarray]:
+    """(path, images, labels, usage) from a FER2013-style npz, checked; DataError says what is wrong."""
+    path = Path(path).expanduser() if path else default_data_path()
+    if not path.is_file():
+        raise DataError(f"FER2013 data {path} not found; pass --data PATH to fer2013.npz or set ${DATA_ENV}")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [name for name in REQUIRED_ARRAYS if name not in npz.files]
+            if missing:
+                raise DataError(
+                    f"{path}: missing array(s) {', '.join(missing)}; a FER2013 npz needs "
+                    f"{', '.join(REQUIRED_ARRAYS)} (has {', '.join(npz.files) or 'none'})"
+                )
+            images, labels, usage = (np.asarray(npz[name]) for name in REQUIRED_ARRAYS)
+    except DataError:
+        raise
+    except (OSError, ValueError) as error:
+        raise DataError(f"{path}: not a readable npz file: {error}") from None
+    _check_arrays(path, images, labels, usage)
+    return path, images, labels.astype(np.uint8), usage.astype(np.uint8)
+
+
+def _check_arrays(path: Path, images: np.ndarray, labels: np.ndarray, usage: np.ndarray) -> None:
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1] != images.shape[2]:
+        raise DataError(f"{path}: 'images' must be uint8 (N, S, S) grey faces, got {images.dtype} {images.shape}")
+    n = len(images)
+    for name, array in (("labels", labels), ("usage", usage)):
+        if array.shape != (n,):
+            raise DataError(f"{path}: '{name}' must have shape ({n},) like 'images', got {array.shape}")
+        if not np.issubdtype(array.dtype, np.integer):
+            raise DataError(f"{path}: '{name}' must be integers, got {array.dtype}")
+    if n and (labels.min() < 0 or labels.max() >= len(EMOTION_LABELS)):
+        raise DataError(f"{path}: 'labels' must be 0..{len(EMOTION_LABELS) - 1} ({', '.join(EMOTION_LABELS)})")
+    if n and (usage.min() < 0 or usage.max() >= len(SPLITS)):
+        raise DataError(f"{path}: 'usage' must be 0..2 ({', '.join(SPLITS)})")
+
+
+def split_index(name: str) -> int:
+    if name not in SPLITS:
+        raise DataError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
+    return SPLITS.index(name)
+
+
+def load_split(path: Path | str | None, name: str) -> Split:
+    """One split of the npz (for evaluation)."""
+    index = split_index(name)
+    path, images, labels, usage = read_npz(path)
+    mask = usage == index
+    if not mask.any():
+        raise DataError(f"{path}: no {name} images (usage == {index})")
+    return Split(name, images[mask], labels[mask])
+
+
+def load_fer2013(path: Path | str | None = None, limit: int | None = None, seed: int = 0) -> Fer2013:
+    """The three splits; `limit` keeps a random N of the Training images (smoke runs, tests)."""
+    path, images, labels, usage = read_npz(path)
+    splits = []
+    for index, name in enumerate(SPLITS):
+        mask = usage == index
+        if not mask.any():
+            raise DataError(f"{path}: no {name} images (usage == {index}); training needs all three splits")
+        splits.append(Split(name, images[mask], labels[mask]))
+    train = splits[0]
+    total = len(train)
+    if limit is not None:
+        if limit < 1:
+            raise DataError(f"--limit must be at least 1, got {limit}")
+        if limit < total:
+            keep = np.sort(np.random.default_rng(seed).permutation(total)[:limit])
+            train = Split(train.name, train.images[keep], train.labels[keep])
+    logger.info("FER2013 %s: %s", path, {s.name: len(s) for s in (train, *splits[1:])})
+    return Fer2013(path=path, train=train, public_test=splits[1], private_test=splits[2], train_total=total)

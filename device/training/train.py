@@ -1,0 +1,299 @@
+"""The training loop: augmented FER2013 Training faces, class weights, cosine learning rate, a
+checkpoint every epoch, early stopping on PublicTest, and resumption from the run dir.
+
+A run dir holds `last.keras` (model + optimizer after the latest epoch), `best.keras` (best PublicTest
+accuracy so far), `state.json` (epochs done, best epoch, early-stopping counter, history, options) and
+`log.csv` (one row per epoch). Running again with the same run dir continues at the next epoch;
+`fresh=True` starts over. `python -m device.training.train --help` runs it without the emotune CLI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from device import EMOTION_LABELS
+from device.errors import ModelError
+from device.preprocess import preprocess_batch
+from device.training.data import Fer2013
+from device.training.model import ModelSpec, build_model
+
+logger = logging.getLogger(__name__)
+
+LAST, BEST, STATE, LOG = "last.keras", "best.keras", "state.json", "log.csv"
+LOG_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Random per-image changes for Training faces (none for PublicTest/PrivateTest)."""
+
+    flip: bool = True  # mirror left-right (faces are roughly symmetric; labels are not sided)
+    rotation_deg: float = 10.0
+    shift: float = 0.1  # fraction of the side, each axis
+    zoom: float = 0.1  # scale in [1 - zoom, 1 + zoom]
+    brightness: float = 0.1  # added, in [0, 1] pixel units
+    contrast: float = 0.2  # scale around the image mean in [1 - contrast, 1 + contrast]
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    run_dir: Path
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3  # peak; cosine decay per epoch to 1 % of it at the last epoch
+    patience: int = 8  # epochs without a better PublicTest accuracy before stopping
+    class_weight_power: float = 0.5  # 0: no weighting, 1: fully balanced; 0.5 softens disgust's ×9
+    augmentation: Augmentation | None = field(default_factory=Augmentation)
+    spec: ModelSpec | None = None  # None: the run dir's (when resuming), else ModelSpec()
+    seed: int = 0
+    fresh: bool = False  # discard the run dir's checkpoints and start over
+    verbose: int | str = "auto"  # keras progress
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model: keras.Model  # the epoch with the best PublicTest accuracy
+    spec: ModelSpec
+    history: list[dict[str, float]]
+    best_epoch: int
+    best_val_accuracy: float
+    epochs_run: int
+    stopped_early: bool
+    resumed_from: int  # epochs already done when this call started (0: a new run)
+    seconds: float  # training time over all calls
+    class_weights: dict[str, float]
+
+
+def configure_threads() -> int:
+    """Use every core for the maths (TensorFlow's default can be lower in containers)."""
+    threads = os.cpu_count() or 1
+    with contextlib.suppress(RuntimeError):  # already initialised in this process: keep its setting
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+    return threads
+
+
+def class_weights(labels: np.ndarray, power: float, num_classes: int = len(EMOTION_LABELS)) -> dict[int, float]:
+    """(balanced weight) ** power, scaled so the average weight over the Training faces is 1."""
+    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    present = counts > 0
+    weights = np.ones(num_classes)
+    weights[present] = (counts.sum() / (present.sum() * counts[present])) ** power
+    weights /= (weights * counts).sum() / counts.sum()
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+def augment_batch(images: tf.Tensor, aug: Augmentation) -> tf.Tensor:
+    """One random affine (flip, rotation, zoom, shift) per image in a single resampling, then light."""
+    n = tf.shape(images)[0]
+    side = tf.cast(tf.shape(images)[1], tf.float32)
+    centre = (side - 1.0) / 2.0
+    angle = tf.random.uniform([n], -1.0, 1.0) * (aug.rotation_deg * math.pi / 180.0)
+    scale = 1.0 / tf.random.uniform([n], 1.0 - aug.zoom, 1.0 + aug.zoom)
+    mirror = tf.where(tf.random.uniform([n]) < 0.5, -1.0, 1.0) if aug.flip else tf.ones([n])
+    tx = tf.random.uniform([n], -aug.shift, aug.shift) * side
+    ty = tf.random.uniform([n], -aug.shift, aug.shift) * side
+    # output pixel (x, y) samples input (a0 x + a1 y + a2, b0 x + b1 y + b2)
+    a0, a1 = tf.cos(angle) * scale * mirror, -tf.sin(angle) * scale
+    b0, b1 = tf.sin(angle) * scale * mirror, tf.cos(angle) * scale
+    a2 = centre - (a0 + a1) * centre + tx
+    b2 = centre - (b0 + b1) * centre + ty
+    zeros = tf.zeros([n])
+    transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
+    out = tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=transforms,
+        output_shape=tf.shape(images)[1:3],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="REFLECT",
+    )
+    mean = tf.reduce_mean(out, axis=[1, 2, 3], keepdims=True)
+    contrast = tf.random.uniform([n, 1, 1, 1], 1.0 - aug.contrast, 1.0 + aug.contrast)
+    brightness = tf.random.uniform([n, 1, 1, 1], -aug.brightness, aug.brightness)
+    return tf.clip_by_value((out - mean) * contrast + mean + brightness, 0.0, 1.0)
+
+
+def training_dataset(x: np.ndarray, y: np.ndarray, options: TrainOptions) -> tf.data.Dataset:
+    ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
+    ds = ds.shuffle(len(x), seed=options.seed, reshuffle_each_iteration=True).batch(options.batch_size)
+    if options.augmentation is not None:
+        aug = options.augmentation
+        ds = ds.map(lambda images, labels: (augment_batch(images, aug), labels), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def cosine_rate(epoch: int, options: TrainOptions) -> float:
+    """Learning rate for a 0-based epoch: cosine from the peak to 1 % of it over the planned epochs."""
+    progress = epoch / max(1, options.epochs - 1)
+    return options.learning_rate * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
+
+
+def _save_model_atomic(model: keras.Model, path: Path) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    model.save(tmp)
+    tmp.replace(path)  # os.replace: atomic on one filesystem
+
+
+def _write_json_atomic(path: Path, value: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_log_csv(path: Path, history: list[dict[str, float]]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=LOG_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(history)
+    tmp.replace(path)
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """Per epoch: set the learning rate; after it: log, keep the best, checkpoint, maybe stop early."""
+
+    def __init__(self, run_dir: Path, state: dict[str, Any], options: TrainOptions) -> None:
+        super().__init__()
+        self.run_dir, self.state, self.options = run_dir, state, options
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self.model.optimizer.learning_rate = cosine_rate(epoch, self.options)
+        self._started = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = logs or {}
+        seconds = time.monotonic() - self._started
+        row = {
+            "epoch": epoch + 1,
+            **{k: float(logs.get(k, float("nan"))) for k in LOG_FIELDS[1:5]},
+            "learning_rate": cosine_rate(epoch, self.options),
+            "seconds": round(seconds, 2),
+        }
+        state = self.state
+        val = row["val_accuracy"]
+        if val > state["best_val_accuracy"]:
+            state.update(best_val_accuracy=val, best_epoch=epoch + 1, wait=0)
+            _save_model_atomic(self.model, self.run_dir / BEST)
+        else:
+            state["wait"] += 1
+        _save_model_atomic(self.model, self.run_dir / LAST)
+        state["history"].append(row)
+        state["epoch"] = epoch + 1
+        state["seconds"] += seconds
+        if state["wait"] >= self.options.patience:
+            state["stopped_early"] = True
+            self.model.stop_training = True
+        # the state is written last: it never points at an epoch whose checkpoint is not on disk
+        _write_json_atomic(self.run_dir / STATE, state)
+        write_log_csv(self.run_dir / LOG, state["history"])
+        logger.info(
+            "epoch %d: val_accuracy %.4f (best %.4f at epoch %d), %.0f s",
+            epoch + 1,
+            val,
+            state["best_val_accuracy"],
+            state["best_epoch"],
+            seconds,
+        )
+
+
+def _load_state(run_dir: Path, options: TrainOptions) -> dict[str, Any] | None:
+    if options.fresh:
+        for name in (LAST, BEST, STATE, LOG):
+            (run_dir / name).unlink(missing_ok=True)
+        return None
+    state_path = run_dir / STATE
+    if not state_path.is_file():
+        return None
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ModelError(f"{state_path}: unreadable training state ({error}); use --fresh to start over") from None
+    if not (run_dir / LAST).is_file() or not (run_dir / BEST).is_file():
+        raise ModelError(f"{run_dir}: state.json without its checkpoints; use --fresh to start over")
+    stored = ModelSpec.from_dict(state["spec"])
+    if options.spec is not None and options.spec != stored:
+        raise ModelError(f"{run_dir} holds a run of a different model ({stored}); use --fresh or another --run-dir")
+    return state
+
+
+def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
+    """Train (or continue training) in options.run_dir; returns the best epoch's model."""
+    configure_threads()
+    run_dir = Path(options.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state = _load_state(run_dir, options)
+    resumed_from = 0
+    weights = class_weights(data.train.labels, options.class_weight_power)
+    if state is None:
+        spec = options.spec or ModelSpec()
+        keras.utils.set_random_seed(options.seed)
+        model = build_model(spec)
+        model.compile(
+            optimizer=keras.optimizers.Adam(options.learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        state = {
+            "epoch": 0,
+            "best_val_accuracy": -1.0,
+            "best_epoch": 0,
+            "wait": 0,
+            "stopped_early": False,
+            "seconds": 0.0,
+            "history": [],
+            "spec": spec.to_dict(),
+            "options": {k: v for k, v in asdict(options).items() if k not in ("run_dir", "spec")},
+        }
+    else:
+        spec = ModelSpec.from_dict(state["spec"])
+        resumed_from = int(state["epoch"])
+        model = keras.models.load_model(run_dir / LAST)
+        logger.info("resuming %s after epoch %d", run_dir, resumed_from)
+    if state["epoch"] < options.epochs and not state["stopped_early"]:
+        x_train = preprocess_batch(data.train.images)
+        x_val = preprocess_batch(data.public_test.images)
+        model.fit(
+            training_dataset(x_train, data.train.labels, options),
+            validation_data=(x_val, data.public_test.labels.astype(np.int32)),
+            validation_batch_size=256,
+            epochs=options.epochs,
+            initial_epoch=int(state["epoch"]),
+            class_weight=weights,
+            callbacks=[RunCheckpoint(run_dir, state, options)],
+            shuffle=False,  # the dataset shuffles itself
+            verbose=options.verbose,
+        )
+    best = keras.models.load_model(run_dir / BEST)
+    return TrainResult(
+        model=best,
+        spec=spec,
+        history=list(state["history"]),
+        best_epoch=int(state["best_epoch"]),
+        best_val_accuracy=float(state["best_val_accuracy"]),
+        epochs_run=int(state["epoch"]),
+        stopped_early=bool(state["stopped_early"]),
+        resumed_from=resumed_from,
+        seconds=float(state["seconds"]),
+        class_weights={EMOTION_LABELS[i]: round(w, 4) for i, w in weights.items()},
+    )
+
+
+if __name__ == "__main__":
+    from device.training.commands import main
+
+    raise SystemExit(main())
