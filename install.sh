@@ -109,10 +109,11 @@ install_pi() {
   run systemctl enable emotune.service emotune-web.service
   run systemctl restart emotune.service emotune-web.service
 
+  [ "$DRY_RUN" = 1 ] && { say "dry run: nothing was changed"; return 0; }
   local pin port address
-  pin="$(sed -n 's/^pin *= *"\(.*\)"/\1/p' "$ETC/config.toml" 2>/dev/null | head -n1)"
-  port="$(sed -n 's/^port *= *\([0-9]*\)/\1/p' "$ETC/config.toml" 2>/dev/null | head -n1)"
-  address="$(hostname -I 2>/dev/null | awk '{print $1}')"
+  pin="$(sed -n 's/^pin *= *"\(.*\)"/\1/p' "$ETC/config.toml" | head -n1 || true)"
+  port="$(sed -n 's/^port *= *\([0-9]*\)/\1/p' "$ETC/config.toml" | head -n1 || true)"
+  address="$(hostname -I 2>/dev/null | awk '{print $1}' || true)"
   say "emotune is running. On your phone open http://${address:-<this device>}:${port:-8080}/ — PIN ${pin:-<see $ETC/config.toml>}"
 }
 

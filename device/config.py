@@ -46,12 +46,17 @@ class CameraConfig:
 class FacesConfig:
     min_score: float = 0.0  # dlib HOG score below this is treated as a false positive
     upsample: int = 0  # 1 finds smaller faces at ~4x the cost
-    margin: float = 0.1  # extra border around dlib's box, to match FER2013's framing
+    margin: float = 0.05  # extra border around dlib's box, to match FER2013's framing
+    # HOG runs on the frame scaled to this width (0: full size). 480 of 640 costs ~40 % less and
+    # still finds faces from ~110 px wide, which is a listener within about 1.5 m of a Pi camera.
+    detect_width: int = 480
 
     def validate(self) -> None:
         _bounded("faces.min_score", self.min_score, -2.0, 5.0)
         _bounded("faces.upsample", self.upsample, 0, 2)
         _bounded("faces.margin", self.margin, 0.0, 1.0)
+        if self.detect_width:
+            _bounded("faces.detect_width", self.detect_width, 160, 4096)
 
 
 @dataclass(frozen=True)

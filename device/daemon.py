@@ -29,7 +29,7 @@ from device.service import SystemdNotifier
 
 logger = logging.getLogger(__name__)
 
-WINDOW_READINGS = 3  # faces read before the first decision
+WINDOW_READINGS = 6  # faces read before the first decision (1.5 s at 4 fps)
 STATE_EVERY_S = 1.0  # how often the live emotion is written for the page
 
 

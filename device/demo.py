@@ -91,7 +91,11 @@ def run_demo(config: Config, *, songs: int, fast: bool, as_json: bool, web: bool
         from webconfig.pin import device_pin
         from webconfig.server import start_background
 
-        server = start_background(config, "127.0.0.1", port)
+        try:
+            server = start_background(config, "127.0.0.1", port)
+        except OSError as error:  # port taken (a real `emotune web` running?): any free port will do
+            logger.warning("port %d unavailable (%s); using a free one", port, error.strerror)
+            server = start_background(config, "127.0.0.1", 0)
         print(f"phone page: {server.url} (PIN {device_pin(config)})", file=out)
 
     camera = ShownLabelCamera(Path(config.camera.device), shown)

@@ -53,14 +53,21 @@ class FaceDetector:
 
     def detect_all(self, frame: np.ndarray) -> list[Face]:
         grey = to_grey(frame)
-        rects, scores, _ = self._detector.run(grey, self.config.upsample, self.config.min_score)
+        scale = 1.0
+        small = grey
+        if self.config.detect_width and grey.shape[1] > self.config.detect_width:
+            scale = grey.shape[1] / self.config.detect_width
+            size = (self.config.detect_width, round(grey.shape[0] / scale))
+            small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        rects, scores, _ = self._detector.run(small, self.config.upsample, self.config.min_score)
         faces = []
         for rect, score in zip(rects, scores, strict=True):
+            # boxes back in full-frame pixels; the crop comes from the full-resolution frame
             box = (
-                max(0, rect.left()),
-                max(0, rect.top()),
-                min(grey.shape[1], rect.right()),
-                min(grey.shape[0], rect.bottom()),
+                max(0, round(rect.left() * scale)),
+                max(0, round(rect.top() * scale)),
+                min(grey.shape[1], round(rect.right() * scale)),
+                min(grey.shape[0], round(rect.bottom() * scale)),
             )
             if box[2] <= box[0] or box[3] <= box[1]:
                 continue

@@ -73,7 +73,7 @@ def test_two_processes_opening_a_new_database_migrate_once(config: Config) -> No
     def open_it() -> None:
         try:
             store.open_database(config.database_path)
-        except Exception as error:  # noqa: BLE001 - the test reports whatever went wrong
+        except Exception as error:  # the test reports whatever went wrong
             errors.append(error)
 
     threads = [threading.Thread(target=open_it) for _ in range(4)]

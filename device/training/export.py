@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,7 +52,9 @@ def convert_int8(model: keras.Model, calibration: np.ndarray, seed: int = 0) -> 
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     try:
-        return converter.convert()
+        with warnings.catch_warnings():  # it expects input statistics; the representative data gives them
+            warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+            return converter.convert()
     except Exception as error:  # the converter raises many types; all mean "cannot export"
         raise ModelError(f"int8 conversion failed: {error}") from error
 
@@ -66,6 +69,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(name)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; the daemon runs as its own user and must read it
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
