@@ -118,6 +118,8 @@ DEMO_PIECES: tuple[DemoPiece, ...] = (
     DemoPiece("Soft Focus", "minor", 84, 0.4, 74, "normal", 1.0, 0.0, tonic=1, seed=15),
     DemoPiece("Paper Boats", "minor", 150, 0.5, 79, "staccato", 1.0, 0.3, tonic=6, seed=16),
     DemoPiece("Dusk Walk", "major", 50, 0.35, 55, "legato", 0.7, 0.0, tonic=11, seed=17),
+    DemoPiece("Thaw", "minor", 120, 0.45, 77, "staccato", 1.0, 0.2, tonic=4, seed=18),
+    DemoPiece("Clearing Sky", "major", 92, 0.5, 58, "legato", 1.0, 0.2, tonic=2, seed=19),
 )
 
 
