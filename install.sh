@@ -5,16 +5,18 @@
 #   sudo ./install.sh       on a Raspberry Pi (detected): the appliance, as systemd services
 #   ./install.sh --pi       force the appliance install;  --dev forces the developer install
 #   ./install.sh --dry-run  print what would be done, change nothing
+#   --with-training         on the Pi too: TensorFlow, for 'emotune train --personal' (~1 GB)
 set -euo pipefail
 
-usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
 
-MODE=auto DRY_RUN=0
+MODE=auto DRY_RUN=0 EXTRAS=systemd
 for arg in "$@"; do
   case "$arg" in
     --pi) MODE=pi ;;
     --dev) MODE=dev ;;
     --dry-run) DRY_RUN=1 ;;
+    --with-training) EXTRAS=systemd,train ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
@@ -91,7 +93,7 @@ install_pi() {
   fi
   # --system-site-packages: picamera2 and libcamera come from apt, not PyPI.
   [ -x "$PREFIX/.venv/bin/python" ] || run /usr/bin/python3 -m venv --system-site-packages "$PREFIX/.venv"
-  run "$PREFIX/.venv/bin/python" -m pip install -q --upgrade -e "$PREFIX[systemd]"
+  run "$PREFIX/.venv/bin/python" -m pip install -q --upgrade -e "$PREFIX[$EXTRAS]"
 
   run install -d -m 0755 "$ETC"
   run install -d -o "$SERVICE_USER" -g "$SERVICE_USER" -m 0750 "$STATE"

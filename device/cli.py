@@ -187,6 +187,27 @@ def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
     return evaluate_command(args, config)
 
 
+# ---- the listener's own model ---------------------------------------------------------------------
+
+
+def cmd_capture(args: argparse.Namespace, config: Config) -> int:
+    from device.capture import capture_command
+
+    return capture_command(args, config)
+
+
+def cmd_model(args: argparse.Namespace, config: Config) -> int:
+    from device.model_store import format_status, model_status, rollback
+
+    if args.model_command == "rollback":
+        print(rollback(config))
+    elif args.json:
+        print_json(model_status(config))
+    else:
+        print(format_status(config))
+    return 0
+
+
 # ---- parser ---------------------------------------------------------------------------------------
 
 
@@ -245,12 +266,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--frames", type=int, default=200, help="frames to time (default 200)")
     bench.add_argument("--json", action="store_true")
 
-    train = add("train", cmd_train, "train the emotion model and export it as int8 TFLite")
+    capture = add("capture", cmd_capture, "collect your own labelled face crops (for train --personal)")
+    train = add("train", cmd_train, "train the emotion model and export it as int8 TFLite; --personal: "
+                "fine-tune it on your captured faces")
     evaluate = add("evaluate", cmd_evaluate, "accuracy, per-class precision/recall, confusion matrix")
+    model = add("model", cmd_model, "which emotion model is in use; roll back a personal one")
+    model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    status = model_sub.add_parser("status", parents=[common], help="the model in use, its accuracy and date")
+    status.add_argument("--json", action="store_true")
+    model_sub.add_parser("rollback", parents=[common], help="go back to the previous model (again: undo)")
     try:
+        from device.capture import add_capture_arguments
         from device.evaluate import add_evaluate_arguments
         from device.training.commands import add_train_arguments
 
+        add_capture_arguments(capture)
         add_train_arguments(train)
         add_evaluate_arguments(evaluate)
     except ImportError as error:  # pragma: no cover - a broken install

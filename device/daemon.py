@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlite_utils
 
@@ -19,7 +20,7 @@ from device import store
 from device.camera import Camera
 from device.catalog import Track, get_track, playable_tracks
 from device.config import Config
-from device.emotion import EmotionClassifier
+from device.emotion import EmotionClassifier, open_model, resolve_model_path
 from device.errors import EmotuneError, PlayerError
 from device.faces import FaceDetector
 from device.mood import Mood, MoodTracker
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 WINDOW_READINGS = 6  # faces read before the first decision (1.5 s at 4 fps)
 STATE_EVERY_S = 1.0  # how often the live emotion is written for the page
+MODEL_CHECK_S = 5.0  # how often to look for a newly installed emotion model
 
 
 @dataclass
@@ -74,6 +76,9 @@ class Daemon:
         self._last_state_at = 0.0
         self._status = ""
         self._started_at = clock()
+        self.model_check_s = MODEL_CHECK_S
+        self._model_key = _file_key(resolve_model_path(config))
+        self._model_checked_at = clock()
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -110,9 +115,27 @@ class Daemon:
     def _camera_enabled(self) -> bool:
         return bool(store.get_setting(self.db, "camera_enabled", True))
 
+    def _reload_model_if_changed(self, now: float) -> None:
+        """A model installed (or rolled back) while running is used from the next frame on."""
+        if now - self._model_checked_at < self.model_check_s:
+            return
+        self._model_checked_at = now
+        path = resolve_model_path(self.config)
+        key = _file_key(path)
+        if key == self._model_key:
+            return
+        self._model_key = key  # tried once per change: a bad file is not reloaded every few seconds
+        try:
+            self.classifier = open_model(path, threads=self.config.model.threads)
+        except EmotuneError as error:
+            logger.error("new emotion model not loaded, keeping %s: %s", self.classifier.model_path, error)
+        else:
+            logger.info("emotion model reloaded: %s", path)
+
     def _sense(self) -> Mood:
         """Read one frame (if the camera is on) and return the updated mood."""
         now = self.clock()
+        self._reload_model_if_changed(now)
         if not self._camera_enabled():
             return self.mood.current(now)
         frame = self.camera.read()
@@ -289,3 +312,12 @@ class Daemon:
 
     def _wait(self, seconds: float) -> None:
         self._stop.wait(seconds)
+
+
+def _file_key(path: Path) -> tuple[str, int, int, int]:
+    """What changes when a model file is replaced: its path, inode, size and mtime (0s when missing)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return (str(path), 0, 0, 0)
+    return (str(path), info.st_ino, info.st_size, info.st_mtime_ns)

@@ -122,10 +122,30 @@ class EmotionClassifier:
         )
 
 
+def open_model(path: Path, threads: int = 1) -> EmotionClassifier:
+    """An EmotionClassifier whose labels are emotune's (the mood stage places each label on the plane)."""
+    classifier = EmotionClassifier(path, threads=threads)
+    if classifier.labels != list(EMOTION_LABELS):
+        raise ModelError(f"{path}: its labels {classifier.labels} are not emotune's {list(EMOTION_LABELS)}")
+    return classifier
+
+
 def load_classifier(config: Config) -> EmotionClassifier:
+    """The classifier for resolve_model_path(config).
+
+    A personal model in the state dir that cannot be used (corrupt, not a TFLite file, outputs that do
+    not match its labels) falls back to the shipped model with a warning, so a bad fine-tune never takes
+    the device down; a configured model.path that fails stays an error (the config asked for it).
+    """
     path = resolve_model_path(config)
     logger.info("emotion model: %s", path)
-    return EmotionClassifier(path, threads=config.model.threads)
+    try:
+        return open_model(path, threads=config.model.threads)
+    except ModelError as error:
+        if config.model.path or path == SHIPPED_MODEL:
+            raise
+        logger.warning("personal model unusable (%s); using the shipped model %s instead", error, SHIPPED_MODEL)
+        return EmotionClassifier(SHIPPED_MODEL, threads=config.model.threads)
 
 
-__all__ = ["EMOTION_LABELS", "EmotionClassifier", "EmotionReading", "load_classifier"]
+__all__ = ["EMOTION_LABELS", "EmotionClassifier", "EmotionReading", "load_classifier", "open_model"]

@@ -32,7 +32,8 @@ def emotune(*args: str, state_dir: Path, env: dict[str, str] | None = None, time
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = emotune("--help", state_dir=tmp_path)
     assert result.returncode == 0
-    for command in ("run", "web", "demo", "classify", "recommend", "train", "evaluate", "bench"):
+    for command in ("run", "web", "demo", "classify", "recommend", "train", "evaluate", "bench", "capture",
+                    "model"):
         assert command in result.stdout
 
 

@@ -26,8 +26,14 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", type=Path, default=None, help=f"FER2013 .npz (default: ${DATA_ENV}, else {default_data_path()})"
     )
-    parser.add_argument("--epochs", type=int, default=30, help="epochs to train in all (default: 30)")
-    parser.add_argument("--batch-size", type=int, default=64, help="faces per step (default: 64)")
+    parser.add_argument(
+        "--personal",
+        action="store_true",
+        help="fine-tune the model in use on your faces from 'emotune capture' (+ a FER2013 sample from --data) "
+        "and install it if it does better on your held-out faces",
+    )
+    parser.add_argument("--epochs", type=int, default=None, help="epochs to train in all (default: 30; --personal: 10)")
+    parser.add_argument("--batch-size", type=int, default=None, help="faces per step (default: 64; --personal: 32)")
     parser.add_argument(
         "--run-dir",
         type=Path,
@@ -50,7 +56,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--width", type=int, default=None, help="filters in the first conv stage (default: 16, or the resumed run's)"
     )
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="peak learning rate (default: 1e-3)")
+    parser.add_argument(
+        "--learning-rate", type=float, default=None, help="peak learning rate (default: 1e-3; --personal: 3e-4)"
+    )
     parser.add_argument(
         "--patience",
         type=int,
@@ -58,6 +66,16 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after this many epochs without a better PublicTest accuracy (default: 8)",
     )
     parser.add_argument("--fresh", action="store_true", help="discard the run dir's checkpoints and start over")
+    personal = parser.add_argument_group("with --personal")
+    personal.add_argument(
+        "--holdout", type=float, default=0.25, help="share of each emotion's faces kept out to check (default: 0.25)"
+    )
+    personal.add_argument(
+        "--fer-ratio", type=float, default=5.0, help="FER2013 faces mixed in per face of yours (default: 5)"
+    )
+    personal.add_argument(
+        "--force", action="store_true", help="install the fine-tuned model even if it does not do better"
+    )
 
 
 def _positive(name: str, value: int | float | None) -> None:
@@ -85,6 +103,15 @@ def _sha256(path: Path) -> str:
 
 
 def train_command(args: argparse.Namespace, config: Config) -> int:
+    if getattr(args, "personal", False):
+        if args.output != DEFAULT_OUTPUT or args.fresh:
+            raise EmotuneError("--output and --fresh do not apply to --personal (it installs into the state dir)")
+        from device.training.personal import personal_command
+
+        return personal_command(args, config)
+    args.epochs = 30 if args.epochs is None else args.epochs
+    args.batch_size = 64 if args.batch_size is None else args.batch_size
+    args.learning_rate = 1e-3 if args.learning_rate is None else args.learning_rate
     for name in ("epochs", "batch_size", "limit", "width", "learning_rate", "patience"):
         _positive(f"--{name.replace('_', '-')}", getattr(args, name, None))
     data = load_fer2013(args.data, limit=args.limit)  # fails fast, before TensorFlow loads

@@ -1,9 +1,11 @@
-"""int8 export: a trained Keras model → models/emotion.tflite + models/emotion.json, measured.
+"""int8 export: a trained Keras model → models/emotion.tflite + .json + .keras, measured.
 
 Full-integer quantization (int8 weights, activations, input and output) calibrated on Training faces,
 so the daemon's LiteRT interpreter runs integer kernels only. The JSON beside the model carries what
 device.emotion needs (labels, input) and how the model came to be (metrics on PrivateTest for the float
-and the int8 model, the data, the command, the date). Both files are written atomically.
+and the int8 model, the data, the command, the date). The float Keras model (weights only, no
+optimizer state) is kept beside them as `.keras`: the int8 file cannot be fine-tuned, so
+`emotune train --personal` starts from it. All files are written atomically.
 """
 
 from __future__ import annotations
@@ -81,6 +83,27 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def save_float_model(model: keras.Model, path: Path) -> None:
+    """The float model (architecture + weights, no optimizer state) as `path` (.keras), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    description = json.loads(model.to_json())
+    description.pop("compile_config", None)  # uncompiled: no optimizer slots, a third of the size
+    bare = keras.models.model_from_json(json.dumps(description))
+    bare.set_weights(model.get_weights())  # includes batch-norm statistics
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        bare.save(tmp)
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
     return {key: metrics[key] for key in ("accuracy", "macro_f1", "per_class", "confusion", "n")}
 
@@ -91,7 +114,7 @@ def export_model(
     output: Path,
     provenance: dict[str, Any],
 ) -> dict[str, Any]:
-    """Convert, measure float and int8 on PrivateTest, write `output` and its JSON; returns the JSON."""
+    """Convert, measure float and int8 on PrivateTest, write `output`, its JSON and its .keras; returns the JSON."""
     output = Path(output)
     flatbuffer = convert_int8(model, data.train.images)
     test = data.private_test
@@ -102,6 +125,7 @@ def export_model(
         "labels": list(EMOTION_LABELS),
         "input": {"size": size, "channels": 1, "range": [0, 1], "dtype": "int8", "preprocessing": PREPROCESSING},
         "output": {"dtype": "int8", "activation": "softmax"},
+        "float_model": output.with_suffix(".keras").name,
     }
     with tempfile.TemporaryDirectory(prefix=".export-", dir=output.parent if output.parent.exists() else None) as tmp:
         candidate = Path(tmp) / "emotion.tflite"
@@ -121,8 +145,9 @@ def export_model(
             "tensorflow": tf.__version__,
         }
     )
-    _write_atomic(output, flatbuffer)
+    save_float_model(model, output.with_suffix(".keras"))
     _write_atomic(output.with_suffix(".json"), (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
+    _write_atomic(output, flatbuffer)  # last: a daemon watching the .tflite finds its .json and .keras ready
     logger.info(
         "wrote %s (%d bytes): PrivateTest accuracy float %.4f, int8 %.4f",
         output,

@@ -1,0 +1,284 @@
+"""`emotune capture`: collect the listener's own labelled face crops for `emotune train --personal`.
+
+This is the one mode in which emotune writes anything from the camera to disk, and it writes only what
+training needs: the face, cropped, 48×48 grey PNG, under <state_dir>/faces/<emotion>/. Whole frames
+are never written. A frame counts only when it holds exactly one clear face: dlib's score above a
+threshold, big enough, lit well enough, sharp (variance of the Laplacian of the crop), and not a
+near-copy of the last kept crop (a person holding perfectly still adds nothing new).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from device import EMOTION_LABELS
+from device.camera import Camera, open_camera
+from device.config import Config
+from device.errors import CameraError, EmotuneError
+from device.faces import Face, FaceDetector
+from device.model_store import MIN_FACES, count_faces, faces_dir
+
+logger = logging.getLogger(__name__)
+
+CROP_SIZE = 48  # what FER2013 and the model use
+
+HINTS = {
+    "angry": "frown, press your lips together, glare at the camera",
+    "disgust": "wrinkle your nose and lift your upper lip, as at a bad smell",
+    "fear": "eyes wide, eyebrows raised and pulled together, mouth stretched open a little",
+    "happy": "smile, a real one that reaches your eyes",
+    "sad": "corners of the mouth down, inner eyebrows up, eyes a little downcast",
+    "surprise": "eyebrows high, eyes wide, mouth open",
+    "neutral": "a relaxed face, no expression, as when you listen",
+}
+
+# what to tell the person when frames keep being rejected for one reason
+ADVICE = {
+    "no face": "face the camera, more light",
+    "unsure face": "face the camera, more light",
+    "several faces": "only one person in view",
+    "too small": "come closer to the camera",
+    "too dark": "more light on your face",
+    "blurry": "hold still, more light",
+    "same as last": "move your head a little between pictures",
+    "no frame": "check the camera",
+}
+
+
+class CaptureError(EmotuneError):
+    """Capture stopped: bad options, no camera, or no usable face for too long."""
+
+
+@dataclass(frozen=True)
+class CaptureOptions:
+    emotion: str
+    count: int = 20
+    interval_s: float = 0.5  # at least this long between kept pictures
+    timeout_s: float = 10.0  # stop when no frame was usable for this long
+    countdown_s: int = 3
+    min_score: float = 0.3  # dlib HOG score; frontal, lit faces score about 1 and more
+    min_face_px: int = CROP_SIZE  # smaller faces would be upscaled: no detail to learn from
+    min_brightness: float = 40.0  # mean grey level of the crop
+    min_sharpness: float = 60.0  # variance of the Laplacian of the 48×48 crop (a sharp face: 300+)
+    min_change: float = 2.5  # mean absolute grey-level difference to the last kept crop
+
+    def validate(self) -> None:
+        if self.count < 1:
+            raise CaptureError(f"--count must be at least 1, got {self.count}")
+        if self.interval_s < 0:
+            raise CaptureError(f"--interval must be 0 or more seconds, got {self.interval_s:g}")
+        if self.timeout_s <= 0:
+            raise CaptureError(f"--timeout must be positive, got {self.timeout_s:g}")
+
+
+@dataclass
+class CaptureResult:
+    emotion: str
+    folder: Path
+    kept: list[Path] = field(default_factory=list)
+    frames: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+
+
+def check_emotion(name: str) -> str:
+    """The label for `name` (any case), or a CaptureError that lists the labels."""
+    label = name.strip().lower()
+    if label in EMOTION_LABELS:
+        return label
+    close = difflib.get_close_matches(label, EMOTION_LABELS, n=1)
+    guess = f" (did you mean {close[0]}?)" if close else ""
+    raise CaptureError(f"unknown emotion {name!r}{guess}; choose one of {', '.join(EMOTION_LABELS)}")
+
+
+def sharpness(grey: np.ndarray) -> float:
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def judge(faces: list[Face], last: np.ndarray | None, options: CaptureOptions) -> tuple[np.ndarray | None, str]:
+    """(the 48×48 crop to keep, "") or (None, why this frame is not used)."""
+    clear = [face for face in faces if face.score >= options.min_score]
+    if not faces:
+        return None, "no face"
+    if len(clear) > 1:
+        return None, "several faces"
+    if not clear:
+        return None, "unsure face"
+    face = clear[0]
+    if face.crop.shape[0] < options.min_face_px:
+        return None, "too small"
+    crop = cv2.resize(face.crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
+    if float(crop.mean()) < options.min_brightness:
+        return None, "too dark"
+    if sharpness(crop) < options.min_sharpness:
+        return None, "blurry"
+    if last is not None and float(np.abs(crop.astype(np.int16) - last).mean()) < options.min_change:
+        return None, "same as last"
+    return crop, ""
+
+
+def save_crop(folder: Path, stamp: str, number: int, crop: np.ndarray) -> Path:
+    """<folder>/<stamp>-<number>.png, written to a temp name first; never overwrites an earlier picture."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stamp}-{number:03d}.png"
+    while path.exists():
+        number += 1
+        path = folder / f"{stamp}-{number:03d}.png"
+    ok, encoded = cv2.imencode(".png", crop)
+    if not ok:
+        raise CaptureError(f"cannot encode a face crop as PNG for {path}")
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=folder)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(encoded.tobytes())
+    tmp = Path(name)
+    tmp.chmod(0o644)
+    tmp.replace(path)
+    return path
+
+
+def capture_faces(
+    camera: Camera,
+    detector: FaceDetector,
+    options: CaptureOptions,
+    folder: Path,
+    *,
+    on_frame: Callable[[CaptureResult, str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CaptureResult:
+    """Keep `options.count` usable face crops in `folder`; CaptureError after `timeout_s` without one.
+
+    `on_frame(result, reason)` is called after every frame (reason "" when it was kept): the progress.
+    """
+    result = CaptureResult(emotion=options.emotion, folder=folder)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    last: np.ndarray | None = None
+    next_at = clock()  # no picture is kept before this (the interval)
+    looking_since = next_at
+    while len(result.kept) < options.count:
+        now = clock()
+        if now < next_at:
+            sleep(next_at - now)
+            continue
+        if now - looking_since > options.timeout_s:
+            raise CaptureError(_timeout_message(result, options))
+        frame = camera.read()
+        if frame is None:
+            reason = "no frame"
+            sleep(0.05)  # a dropped frame or the end of a replay: do not spin
+            crop = None
+        else:
+            result.frames += 1
+            crop, reason = judge(detector.detect_all(frame), last, options)
+        if crop is None:
+            result.rejected[reason] += 1
+        else:
+            result.kept.append(save_crop(folder, stamp, len(result.kept) + 1, crop))
+            last = crop
+            next_at = looking_since = clock() + options.interval_s
+        if on_frame:
+            on_frame(result, reason)
+    return result
+
+
+def _timeout_message(result: CaptureResult, options: CaptureOptions) -> str:
+    reason = result.rejected.most_common(1)[0][0] if result.rejected else "no face"
+    seen = ", ".join(f"{why} {n}" for why, n in result.rejected.most_common(3))
+    return (
+        f"kept {len(result.kept)} of {options.count}: no clear face for {options.timeout_s:g} s — "
+        f"{ADVICE.get(reason, ADVICE['no face'])}" + (f" (frames not used: {seen})" if seen else "")
+    )
+
+
+# ---- the command ------------------------------------------------------------------------------------
+
+
+def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--emotion", required=True, help=f"the expression to collect: {', '.join(EMOTION_LABELS)}")
+    parser.add_argument("--count", type=int, default=20, help="pictures to keep (default 20)")
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between kept pictures (default 0.5)")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="stop after this many seconds without a usable face (default 10)"
+    )
+    parser.add_argument("--countdown", type=int, default=3, help="seconds to get ready (default 3)")
+    parser.add_argument(
+        "--min-score", type=float, default=0.3, help="dlib face score a picture needs (default 0.3)"
+    )
+
+
+def _countdown(seconds: int) -> None:
+    for left in range(seconds, 0, -1):
+        print(f"  {left}…", file=sys.stderr, flush=True)
+        time.sleep(1)
+
+
+def _open(config: Config) -> Camera:
+    try:
+        return open_camera(config.camera)
+    except CameraError as error:
+        if config.camera.source == "replay":
+            raise
+        raise CaptureError(
+            f"{error}. If the emotune service is running it holds the camera: "
+            "'sudo systemctl stop emotune', capture, then 'sudo systemctl start emotune'"
+        ) from None
+
+
+def capture_command(args: argparse.Namespace, config: Config) -> int:
+    from tqdm import tqdm
+
+    options = CaptureOptions(
+        emotion=check_emotion(args.emotion),
+        count=args.count,
+        interval_s=args.interval,
+        timeout_s=args.timeout,
+        countdown_s=max(0, args.countdown),
+        min_score=max(args.min_score, config.faces.min_score),
+    )
+    options.validate()
+    folder = faces_dir(config.state_dir) / options.emotion
+    detector = FaceDetector(config.faces)
+    camera = _open(config)
+    try:
+        print(
+            f"Collecting {options.count} pictures of your '{options.emotion}' face.\n"
+            f"  {HINTS[options.emotion]}.\n"
+            "  Look at the camera; between pictures move your head a little and vary how strong the "
+            "expression is.\n  Only the face crop (48×48 grey) is saved, on this device.",
+            file=sys.stderr,
+        )
+        _countdown(options.countdown_s)
+        with tqdm(total=options.count, desc=options.emotion, unit="face", file=sys.stderr, disable=None) as bar:
+            advice = [""]
+
+            def progress(result: CaptureResult, reason: str) -> None:
+                bar.update(len(result.kept) - bar.n)
+                if reason != advice[0]:  # what to change, live, while frames are not used
+                    advice[0] = reason
+                    bar.set_postfix_str(ADVICE.get(reason, ""))
+
+            result = capture_faces(camera, detector, options, folder, on_frame=progress)
+    finally:
+        camera.close()
+    total = count_faces(config.state_dir)
+    print(f"kept {len(result.kept)} '{options.emotion}' faces in {folder} ({total[options.emotion]} in all)")
+    have = ", ".join(f"{label} {n}" for label, n in total.items() if n)
+    short = [label for label, n in total.items() if 0 < n < MIN_FACES]
+    print(f"your faces so far: {have}")
+    if short:
+        print(f"at least {MIN_FACES} of each are needed; more of: {', '.join(short)}")
+    else:
+        print("next: capture more emotions, or 'emotune train --personal' once you have two or more")
+    return 0
