@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,17 @@ class Track:
     mode: int | None = None
     acousticness: float | None = None
     danceability: float | None = None
+    feature_valence: float | None = None  # Spotify valence, 0..1 (the plane's valence is `valence`)
+    instrumentalness: float | None = None
+    speechiness: float | None = None
+    liveness: float | None = None
+    loudness: float | None = None
+    key: int | None = None
+    time_signature: int | None = None
+    popularity: float | None = None
+    tags: str | None = None
+    genre: str | None = None
+    provenance: str | None = None
 
     @property
     def playable(self) -> bool:
@@ -80,12 +92,10 @@ def playable_tracks(db: sqlite_utils.Database) -> list[Track]:
     return [Track.from_row(r) for r in db.table("tracks").rows_where(where, order_by="id")]
 
 
-def search(db: sqlite_utils.Database, text: str, limit: int = 10) -> list[Track]:
-    """Tracks whose title/artist/album match every word of `text` (word prefixes), best first."""
-    words = normalise(text).split()
-    if not words:
-        return []
-    query = " ".join(f'"{w}"*' for w in words)
+FUZZY_BELOW = 3  # exact matches enough to trust what was typed
+
+
+def _run_match(db: sqlite_utils.Database, query: str, limit: int) -> list[Track]:
     sql = (
         "SELECT tracks.* FROM tracks JOIN tracks_fts ON tracks.rowid = tracks_fts.rowid "
         "WHERE tracks_fts MATCH ? ORDER BY bm25(tracks_fts) LIMIT ?"
@@ -93,6 +103,141 @@ def search(db: sqlite_utils.Database, text: str, limit: int = 10) -> list[Track]
     cursor = db.execute(sql, [query, limit])
     columns = [c[0] for c in cursor.description]
     return [Track.from_row(dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
+
+
+def search(db: sqlite_utils.Database, text: str, limit: int = 10) -> list[Track]:
+    """Tracks whose title/artist/album match `text`, best first; prefix and typo tolerant.
+
+    First every word as a prefix (FTS5, ranked by bm25). When that finds fewer than FUZZY_BELOW rows,
+    further passes let each word also stand for catalog words within a small edit distance ("beatls" →
+    "beatles"); their rows come after the exact ones.
+    """
+    words = normalise(text).split()
+    if not words:
+        return []
+    found = _run_match(db, " ".join(f'"{w}"*' for w in words), limit)
+    if len(found) >= min(limit, FUZZY_BELOW):
+        return found
+    vocabulary = _vocabulary(db)
+    seen = {t.id for t in found}
+    previous = ""
+    # Pass 1 widens only words the catalog does not have; pass 2, when still nothing matched, also
+    # real words that may be slips ("ariana grade" → "grande").
+    for widen_known in (False, True):
+        if widen_known and found:
+            break  # the costlier pass only when nothing at all was found
+        groups = []
+        for word in words:
+            close = vocabulary.close_terms(word, widen_known=widen_known)
+            groups.append("(" + " OR ".join([f'"{word}"*', *(f'"{t}"' for t in close)]) + ")")
+        query = " AND ".join(groups)
+        if query == previous or all(g.endswith('*)') for g in groups):
+            continue  # nothing to widen
+        previous = query
+        for track in _run_match(db, query, limit):
+            if track.id not in seen and len(found) < limit:
+                found.append(track)
+                seen.add(track.id)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _edit_distance(a: str, b: str, bound: int) -> int:
+    """Levenshtein distance of a and b, or bound + 1 once it is known to exceed `bound`."""
+    if abs(len(a) - len(b)) > bound:
+        return bound + 1
+    start = 0  # a shared prefix and suffix cost nothing: only the differing middle needs the table
+    while start < len(a) and start < len(b) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < len(a) - start and end < len(b) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    a, b = a[start : len(a) - end], b[start : len(b) - end]
+    if not a or not b:
+        return max(len(a), len(b))
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > bound:
+            return bound + 1
+        previous = current
+    return previous[-1]
+
+
+def _bigrams(word: str) -> set[str]:
+    padded = f"^{word}$"
+    return {padded[i : i + 2] for i in range(len(padded) - 1)}
+
+
+class _Vocabulary:
+    """The distinct words of the FTS index with a bigram index, for finding near misses quickly."""
+
+    def __init__(self, terms: list[str]) -> None:
+        self.terms = terms
+        self.known = set(terms)
+        self.gram_counts: list[int] = []
+        self.index: dict[tuple[str, int], list[int]] = {}  # (bigram, word length) → word numbers
+        for number, term in enumerate(terms):
+            grams = _bigrams(term)
+            self.gram_counts.append(len(grams))
+            for gram in grams:
+                self.index.setdefault((gram, len(term)), []).append(number)
+
+    def close_terms(self, word: str, most: int = 8, widen_known: bool = False) -> list[str]:
+        """The nearest catalog words within 1 edit (words of 4-6 letters) or 2 (longer); none for shorter.
+
+        A word the catalog has is left alone unless `widen_known`.
+        """
+        if len(word) < 4 or (word in self.known and not widen_known):
+            return []
+        bound = 1 if len(word) <= 6 else 2
+        grams = _bigrams(word)
+        shared: Counter[int] = Counter()
+        for length in range(len(word) - bound, len(word) + bound + 1):
+            for gram in grams:
+                shared.update(self.index.get((gram, length), ()))
+        # An edit changes at most two bigrams of either word, so close words share most of them.
+        needed = max(1, len(grams) - 2 * bound)
+        counts = self.gram_counts
+        scored = []
+        for number, count in shared.items():
+            if count < needed or count < counts[number] - 2 * bound:
+                continue
+            term = self.terms[number]
+            distance = _edit_distance(word, term, bound)
+            if 0 < distance <= bound:
+                scored.append((distance, -count, term))
+        if not scored:
+            return []
+        best = min(distance for distance, _, _ in scored)  # only the nearest tier: "yesterdy" → "yesterday"
+        return [term for distance, _, term in sorted(scored) if distance == best][:most]
+
+
+_VOCABULARY_CACHE: dict[str, tuple[bytes, _Vocabulary]] = {}
+
+
+def _vocabulary(db: sqlite_utils.Database) -> _Vocabulary:
+    """The catalog's words, cached per database file until any connection changes the FTS index.
+
+    The stamp is the FTS5 index's structure record (row 10 of tracks_fts_data), which SQLite rewrites on
+    every change to the index, so the page (a connection per request) and the CLI share one cache rule.
+    """
+    name = db.execute("PRAGMA database_list").fetchone()[2] or f"memory:{id(db.conn)}"
+    row = db.execute("SELECT block FROM tracks_fts_data WHERE id = 10").fetchone()
+    stamp = bytes(row[0]) if row else b""
+    cached = _VOCABULARY_CACHE.get(name)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.tracks_fts_terms USING fts5vocab(main, tracks_fts, row)")
+    terms = [r[0] for r in db.execute("SELECT term FROM temp.tracks_fts_terms").fetchall()]
+    vocabulary = _Vocabulary(terms)
+    if len(_VOCABULARY_CACHE) > 4:  # a few catalogs per process at most (tests); never grow without bound
+        _VOCABULARY_CACHE.clear()
+    _VOCABULARY_CACHE[name] = (stamp, vocabulary)
+    return vocabulary
 
 
 def find_seed(db: sqlite_utils.Database, text: str) -> Track:
@@ -110,3 +255,21 @@ def count_tracks(db: sqlite_utils.Database) -> dict[str, int]:
     total = db.table("tracks").count
     playable = db.execute("SELECT count(*) FROM tracks WHERE path IS NOT NULL AND path != ''").fetchone()[0]
     return {"tracks": total, "playable": playable}
+
+
+def catalog_stats(db: sqlite_utils.Database) -> dict[str, Any]:
+    """Counts for `emotune catalog stats`: by va_source, playable, with features, the last import."""
+    counts: dict[str, Any] = count_tracks(db)
+    by_source = db.execute(
+        "SELECT coalesce(va_source, 'none'), count(*) FROM tracks GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
+    counts["by_va_source"] = {source: n for source, n in by_source}
+    counts["with_features"] = db.execute(
+        "SELECT count(*) FROM tracks WHERE feature_valence IS NOT NULL AND energy IS NOT NULL"
+    ).fetchone()[0]
+    counts["with_point"] = db.execute(
+        "SELECT count(*) FROM tracks WHERE valence IS NOT NULL AND arousal IS NOT NULL"
+    ).fetchone()[0]
+    last = list(db.table("imports").rows_where(order_by="id DESC", limit=1))
+    counts["last_import"] = last[0] if last else None
+    return counts

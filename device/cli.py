@@ -11,6 +11,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -146,21 +147,38 @@ def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace, config: Config) -> int:
-    from device.catalog import count_tracks, search
+    from device.catalog import catalog_stats, search
     from device.store import open_database
 
     db = open_database(config.database_path)
+    if args.catalog_command in ("import-features", "import-tags"):
+        from device.catalog_import import import_features, import_tags
+
+        importer = import_features if args.catalog_command == "import-features" else import_tags
+        summary = importer(db, args.file)  # a file that cannot be read at all: CatalogError, exit 1
+        if args.json:
+            print_json(summary.to_json())
+        else:
+            print(summary.describe())
+        return 0  # skipped rows are reported, not a failure
     if args.catalog_command == "stats":
-        counts = count_tracks(db)
+        counts = catalog_stats(db)
         if args.json:
             print_json(counts)
         else:
-            print(f"{counts['tracks']} tracks, {counts['playable']} playable")
+            print(f"{counts['tracks']} tracks, {counts['playable']} playable, {counts['with_features']} with "
+                  f"audio features, {counts['with_point']} with a valence–arousal point")
+            print("  by source of the point: " + ", ".join(f"{k} {v}" for k, v in counts["by_va_source"].items()))
+            last = counts["last_import"]
+            if last:
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last["finished_at"]))
+                print(f"  last import: {last['path']} ({last['kind']}) at {when}: {last['added']} added, "
+                      f"{last['updated']} updated, {last['skipped']} skipped")
         return 0
-    found = search(db, args.text)
+    found = search(db, args.text, limit=args.limit)
     if args.json:
-        print_json([{"id": t.id, "title": t.title, "artist": t.artist, "valence": t.valence,
-                     "arousal": t.arousal, "playable": t.playable} for t in found])
+        print_json([{"id": t.id, "title": t.title, "artist": t.artist, "album": t.album, "valence": t.valence,
+                     "arousal": t.arousal, "va_source": t.va_source, "playable": t.playable} for t in found])
     elif not found:
         print(f"no song matches {args.text!r}")
     else:
@@ -258,9 +276,19 @@ def build_parser() -> argparse.ArgumentParser:
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
     stats = catalog_sub.add_parser("stats", parents=[common], help="counts")
     stats.add_argument("--json", action="store_true")
-    find = catalog_sub.add_parser("search", parents=[common], help="find songs by title, artist, album")
+    find = catalog_sub.add_parser("search", parents=[common], help="find songs by title, artist, album "
+                                  "(prefixes and small typos are fine)")
     find.add_argument("text")
+    find.add_argument("--limit", type=int, default=10, help="at most this many (default 10)")
     find.add_argument("--json", action="store_true")
+    features = catalog_sub.add_parser("import-features", parents=[common],
+                                      help="add a table of Spotify-style audio features (CSV/TSV, gzip ok)")
+    features.add_argument("file", type=Path, metavar="CSV")
+    features.add_argument("--json", action="store_true")
+    tags = catalog_sub.add_parser("import-tags", parents=[common],
+                                  help="add an artist, title, mood-tag table (MoodyLyrics style)")
+    tags.add_argument("file", type=Path, metavar="CSV")
+    tags.add_argument("--json", action="store_true")
 
     bench = add("bench", cmd_bench, "per-stage latency, CPU and memory figures")
     bench.add_argument("--frames", type=int, default=200, help="frames to time (default 200)")

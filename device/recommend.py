@@ -137,8 +137,8 @@ class Recommender:
         candidates = [t for t in tracks if t.playable and t.valence is not None and t.arousal is not None]
         if not candidates:
             raise CatalogError(
-                "the catalog has no playable track with a valence–arousal point; add music with "
-                "'emotune catalog scan DIR' (or run 'emotune demo')"
+                "the catalog has no playable track with a valence–arousal point (imported rows without "
+                "an audio file can be seeds but cannot play); 'emotune demo' shows the loop with its own music"
             )
         blocked = set(recent_ids[-self.config.no_repeat :]) if self.config.no_repeat else set()
         allowed = [t for t in candidates if t.id not in blocked]

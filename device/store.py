@@ -66,8 +66,48 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v2(db: sqlite_utils.Database) -> None:
+    """The full Spotify-style feature set, emotion tags, provenance, and a log of imports.
+
+    `tracks.valence`/`arousal` stay the point on the plane (-1..1); Spotify's own valence (0..1) is
+    `feature_valence`. `energy`, `tempo`, `mode`, `acousticness`, `danceability` came with v1.
+    """
+    tracks = db.table("tracks")
+    for column, kind in (
+        ("feature_valence", float),  # Spotify valence, 0..1
+        ("instrumentalness", float),
+        ("speechiness", float),
+        ("liveness", float),
+        ("loudness", float),  # dB, about -60..0
+        ("key", int),  # pitch class 0..11, -1 unknown
+        ("time_signature", int),
+        ("popularity", float),  # 0..100
+        ("tags", str),  # JSON list of lower-case emotion tags, e.g. ["happy"]
+        ("genre", str),
+        ("provenance", str),  # file name of the import that last set this row's data
+        ("updated_at", float),
+    ):
+        tracks.add_column(column, kind)
+    db.table("imports").create(
+        {
+            "id": int,
+            "kind": str,  # features | tags
+            "path": str,
+            "started_at": float,
+            "finished_at": float,
+            "rows": int,
+            "added": int,
+            "updated": int,
+            "unchanged": int,
+            "skipped": int,
+        },
+        pk="id",
+    )
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+# Never edit a published entry: append a new one.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 
 
 def open_database(path: Path) -> sqlite_utils.Database:
