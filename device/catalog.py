@@ -270,6 +270,9 @@ def catalog_stats(db: sqlite_utils.Database) -> dict[str, Any]:
     counts["with_point"] = db.execute(
         "SELECT count(*) FROM tracks WHERE valence IS NOT NULL AND arousal IS NOT NULL"
     ).fetchone()[0]
-    last = list(db.table("imports").rows_where(order_by="id DESC", limit=1))
+    counts["analysed"] = db.execute("SELECT count(*) FROM tracks WHERE analysed_at IS NOT NULL").fetchone()[0]
+    last = list(db.table("imports").rows_where("kind != 'scan'", order_by="id DESC", limit=1))
     counts["last_import"] = last[0] if last else None
+    scans = list(db.table("imports").rows_where("kind = 'scan'", order_by="id DESC", limit=1))
+    counts["last_scan"] = scans[0] if scans else None
     return counts

@@ -125,6 +125,36 @@ def cmd_classify(args: argparse.Namespace, config: Config) -> int:
     return 1 if failed else 0
 
 
+def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
+    """What emotion does it hear: per file its valence–arousal point, quadrant and features."""
+    from device.audio_features import AudioError, analyse_file
+    from device.mer import DEFAULT_MODEL, load_model
+
+    model = load_model(args.model or DEFAULT_MODEL)
+    results, failed = [], 0
+    for path in args.files:
+        try:
+            features, duration = analyse_file(path, config.state_dir)
+        except AudioError as error:
+            print(f"emotune: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        valence, arousal, quadrant = model.predict(features)
+        result = {"file": str(path), "valence": round(valence, 4), "arousal": round(arousal, 4),
+                  "quadrant": quadrant, "duration_s": round(duration, 2),
+                  "features": {k: round(v, 6) for k, v in features.items()}}
+        results.append(result)
+        if not args.json:
+            mode = "major" if features["mode"] >= 0.5 else "minor"
+            print(f"{path}: {quadrant}  valence {valence:+.2f}  arousal {arousal:+.2f}  "
+                  f"(tempo {features['tempo']:.0f} BPM, {mode}, loudness {features['loudness']:.1f} dB)")
+    if args.json:
+        print_json(results)
+    if failed:
+        print(f"emotune: {failed} of {len(args.files)} file(s) could not be analysed", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
     from device.catalog import find_seed, playable_tracks
     from device.mood import CIRCUMPLEX, Mood
@@ -161,6 +191,15 @@ def cmd_catalog(args: argparse.Namespace, config: Config) -> int:
         else:
             print(summary.describe())
         return 0  # skipped rows are reported, not a failure
+    if args.catalog_command == "scan":
+        from device.catalog_scan import scan
+
+        scanned = scan(db, args.folder, config.state_dir, args.model)
+        if args.json:
+            print_json(scanned.to_json())
+        else:
+            print(scanned.describe())
+        return 0  # unreadable files are reported and skipped, not a failure
     if args.catalog_command == "stats":
         counts = catalog_stats(db)
         if args.json:
@@ -174,6 +213,13 @@ def cmd_catalog(args: argparse.Namespace, config: Config) -> int:
                 when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last["finished_at"]))
                 print(f"  last import: {last['path']} ({last['kind']}) at {when}: {last['added']} added, "
                       f"{last['updated']} updated, {last['skipped']} skipped")
+            print(f"  analysed from audio: {counts['analysed']}")
+            scanned = counts["last_scan"]
+            if scanned:
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(scanned["finished_at"]))
+                print(f"  last scan: {scanned['path']} at {when}: {scanned['rows']} files, {scanned['added']} added, "
+                      f"{scanned['updated']} updated, {scanned['unchanged']} unchanged, "
+                      f"{scanned['skipped']} unreadable")
         return 0
     found = search(db, args.text, limit=args.limit)
     if args.json:
@@ -266,6 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--no-detect", action="store_true", help="the whole image is the face")
     classify.add_argument("--json", action="store_true")
 
+    analyze = add("analyze", cmd_analyze, "what emotion does it hear in these audio files (not added to "
+                  "the catalog)")
+    analyze.add_argument("files", nargs="+", type=Path, metavar="AUDIO")
+    analyze.add_argument("--model", type=Path, help="music emotion model (default: models/mer.json)")
+    analyze.add_argument("--json", action="store_true")
+
     recommend = add("recommend", cmd_recommend, "one decision, explained, without playing")
     recommend.add_argument("--seed", default="", help="the listener's seed song (searched in the catalog)")
     recommend.add_argument("--emotion", required=True, choices=EMOTION_LABELS)
@@ -289,6 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
                                   help="add an artist, title, mood-tag table (MoodyLyrics style)")
     tags.add_argument("file", type=Path, metavar="CSV")
     tags.add_argument("--json", action="store_true")
+    scan = catalog_sub.add_parser("scan", parents=[common], help="add your audio files (mp3, flac, ogg, opus, "
+                                  "m4a, wav): tags, then what the device hears in them; unchanged files skipped")
+    scan.add_argument("folder", type=Path, metavar="DIR")
+    scan.add_argument("--model", type=Path, help="music emotion model (default: models/mer.json)")
+    scan.add_argument("--json", action="store_true")
 
     bench = add("bench", cmd_bench, "per-stage latency, CPU and memory figures")
     bench.add_argument("--frames", type=int, default=200, help="frames to time (default 200)")

@@ -105,9 +105,37 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v3(db: sqlite_utils.Database) -> None:
+    """Audio analysis (`catalog scan`, `device.mer`) and the scanned files, for incremental rescans.
+
+    `audio_features` is the JSON of device.audio_features' named vector; `audio_valence`/`audio_arousal`
+    are what the device heard, kept even where the row's point came from imported features.
+    `files` remembers every file a scan looked at (size + mtime), analysed or not.
+    """
+    tracks = db.table("tracks")
+    for column, kind in (
+        ("audio_features", str),
+        ("audio_valence", float),
+        ("audio_arousal", float),
+        ("analysed_at", float),
+    ):
+        tracks.add_column(column, kind)
+    db.table("files").create(
+        {
+            "path": str,
+            "size": int,
+            "mtime": float,
+            "track_id": int,  # NULL when it could not be analysed
+            "error": str,  # why it could not be read, else NULL
+            "scanned_at": float,
+        },
+        pk="path",
+    )
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
 # Never edit a published entry: append a new one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 
 
 def open_database(path: Path) -> sqlite_utils.Database:

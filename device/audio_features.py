@@ -1,0 +1,288 @@
+"""What the device hears in an audio file: a fixed, named feature vector from a few excerpts.
+
+A track is not analysed whole: up to `EXCERPTS` excerpts of `EXCERPT_S` seconds, spread over the track
+(at 1/4, 1/2 and 3/4 of its length; a short file is read whole), are decoded at 22,050 Hz mono. One STFT
+of them feeds every spectral feature, so a track costs about the same whatever its length.
+
+The features (see `FEATURE_NAMES`):
+
+- tempo (BPM, from the onset envelope), pulse clarity (how peaked the onset autocorrelation is), onset
+  density (onsets per second), onset strength mean/std (spectral flux);
+- key (0..11, C = 0) and mode (1 major, 0 minor) from the Krumhansl–Kessler key profiles correlated
+  with the mean chroma; mode strength (best major minus best minor correlation) and key clarity (the best
+  correlation); the 12 chroma means rotated so the estimated tonic comes first (key-independent), and the
+  mean per-frame chroma spread; the 6 tonal-centroid (tonnetz) means;
+- loudness (dB of the RMS, full scale = 0 dB), its std in dB, dynamic range (95th - 5th percentile dB),
+  low-energy ratio (frames below the mean RMS), percussive energy ratio (HPSS);
+- spectral centroid, bandwidth, rolloff (85 %), flatness: mean and std; spectral contrast (7 bands):
+  mean and std; zero-crossing rate mean/std; MFCC 1..13 mean and std.
+
+librosa is imported lazily (`_librosa()`) so the daemon's start-up does not pay for it, and numba's
+cache goes to a writable directory (`NUMBA_CACHE_DIR`: the state dir's `cache/numba`, else
+`$XDG_CACHE_HOME/emotune/numba`), never into the venv.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from device.errors import EmotuneError
+
+SAMPLE_RATE = 22050
+EXCERPTS = 3
+EXCERPT_S = 10.0
+N_FFT = 2048
+HOP = 512
+N_MFCC = 13
+CHROMA_FFT = 8192
+
+# Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+KEY_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+_SCALARS = (
+    "tempo", "pulse_clarity", "onset_density", "onset_strength_mean", "onset_strength_std",
+    "key", "mode", "mode_strength", "key_clarity", "chroma_spread",
+    "loudness", "loudness_std", "dynamic_range", "low_energy", "percussive_ratio",
+    "centroid_mean", "centroid_std", "bandwidth_mean", "bandwidth_std", "rolloff_mean", "rolloff_std",
+    "flatness_mean", "flatness_std", "zcr_mean", "zcr_std",
+)
+FEATURE_NAMES: tuple[str, ...] = (
+    *_SCALARS,
+    *(f"contrast{i}_mean" for i in range(7)),
+    *(f"contrast{i}_std" for i in range(7)),
+    *(f"mfcc{i}_mean" for i in range(1, N_MFCC + 1)),
+    *(f"mfcc{i}_std" for i in range(1, N_MFCC + 1)),
+    *(f"chroma{i}_rel" for i in range(12)),
+    *(f"tonnetz{i}_mean" for i in range(6)),
+)
+
+
+class AudioError(EmotuneError):
+    """An audio file that cannot be read or decoded."""
+
+
+def numba_cache_dir(state_dir: Path | None = None) -> Path:
+    if state_dir is not None:
+        return Path(state_dir) / "cache" / "numba"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "emotune" / "numba"
+
+
+def _librosa(state_dir: Path | None = None) -> ModuleType:
+    """librosa, imported on first use with numba's cache pointed at a writable directory."""
+    if "NUMBA_CACHE_DIR" not in os.environ:
+        cache = numba_cache_dir(state_dir)
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            cache = numba_cache_dir(None)
+            cache.mkdir(parents=True, exist_ok=True)
+        os.environ["NUMBA_CACHE_DIR"] = str(cache)
+    import librosa
+
+    return librosa
+
+
+def _duration(path: Path, librosa: ModuleType) -> float:
+    import soundfile as sf
+
+    try:
+        return float(sf.info(str(path)).duration)
+    except Exception:
+        pass
+    try:
+        with warnings.catch_warnings():  # soundfile cannot read it: audioread (ffmpeg) may (m4a)
+            warnings.simplefilter("ignore", FutureWarning)
+            return float(librosa.get_duration(path=str(path)))
+    except Exception as error:
+        raise AudioError(f"{path}: cannot read audio ({_why(error)})") from None
+
+
+def _why(error: BaseException) -> str:
+    if type(error).__name__ == "NoBackendError":  # neither libsndfile nor audioread/ffmpeg could open it
+        return "not a recognised audio format, or the file is corrupt"
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else type(error).__name__
+
+
+def load_excerpts(path: Path | str, state_dir: Path | None = None) -> tuple[list[np.ndarray], float]:
+    """The excerpts of `path` as mono float32 arrays at SAMPLE_RATE, and the file's duration in seconds."""
+    path = Path(path)
+    librosa = _librosa(state_dir)
+    if not path.is_file():
+        raise AudioError(f"{path}: no such file")
+    duration = _duration(path, librosa)
+    if duration <= EXCERPTS * EXCERPT_S:
+        starts = [0.0]
+        length: float | None = None
+    else:
+        starts = [max(0.0, duration * (i + 1) / (EXCERPTS + 1) - EXCERPT_S / 2) for i in range(EXCERPTS)]
+        length = EXCERPT_S
+    excerpts = []
+    for start in starts:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                y, _ = librosa.load(str(path), sr=SAMPLE_RATE, mono=True, offset=start, duration=length,
+                                    res_type="soxr_hq")
+        except Exception as error:
+            raise AudioError(f"{path}: cannot decode audio ({_why(error)})") from None
+        if y.size:
+            excerpts.append(np.asarray(y, dtype=np.float32))
+    if sum(e.size for e in excerpts) < SAMPLE_RATE // 2:
+        raise AudioError(f"{path}: less than half a second of audio")
+    if not all(np.isfinite(e).all() for e in excerpts):
+        raise AudioError(f"{path}: the decoded audio is not finite")
+    return excerpts, duration
+
+
+def estimate_key(chroma_mean: np.ndarray) -> tuple[int, int, float, float]:
+    """(key 0..11, mode 1 major / 0 minor, mode strength, key clarity) by Krumhansl–Kessler correlation."""
+    c = np.asarray(chroma_mean, dtype=np.float64)
+    if not np.isfinite(c).all() or c.std() < 1e-9:
+        return -1, 1, 0.0, 0.0
+    major = np.array([np.corrcoef(c, np.roll(MAJOR_PROFILE, k))[0, 1] for k in range(12)])
+    minor = np.array([np.corrcoef(c, np.roll(MINOR_PROFILE, k))[0, 1] for k in range(12)])
+    best_major, best_minor = float(major.max()), float(minor.max())
+    if best_major >= best_minor:
+        return int(major.argmax()), 1, best_major - best_minor, best_major
+    return int(minor.argmax()), 0, best_major - best_minor, best_minor
+
+
+# librosa's zero_crossings, peak_pick and autocorrelate compile numba code on first use (a minute on a
+# cold cache); these numpy equivalents keep a fresh device, CI and the tests fast.
+
+
+def zero_crossing_rate(y: np.ndarray) -> np.ndarray:
+    """Per frame (N_FFT long, HOP apart, centred), the fraction of samples where the sign changes."""
+    padded = np.pad(y, N_FFT // 2, mode="edge")
+    crossings = np.signbit(padded[1:]) != np.signbit(padded[:-1])
+    frames = np.lib.stride_tricks.sliding_window_view(crossings, N_FFT - 1)[::HOP]
+    return frames.mean(axis=1)
+
+
+def count_onsets(env: np.ndarray) -> int:
+    """Peaks of the onset envelope (librosa.onset.onset_detect's rule with its defaults, in numpy)."""
+    from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
+    if env.size < 3 or env.max() - env.min() <= 1e-9:
+        return 0
+    e = (env - env.min()) / (env.max() - env.min())
+    frame_s = HOP / SAMPLE_RATE
+    peaks = (e == maximum_filter1d(e, size=2 * round(0.03 / frame_s) + 1)) & (
+        e >= uniform_filter1d(e, size=2 * round(0.1 / frame_s) + 1) + 0.07
+    )
+    wait, count, last = round(0.03 / frame_s), 0, -(10**9)
+    for i in np.flatnonzero(peaks):
+        if i - last > wait:
+            count += 1
+            last = int(i)
+    return count
+
+
+def _autocorrelate(x: np.ndarray) -> np.ndarray:
+    n = x.size
+    spectrum = np.fft.rfft(x, 2 * n)
+    return np.fft.irfft(spectrum * np.conj(spectrum))[:n]
+
+
+def _mean_std(values: np.ndarray) -> tuple[float, float]:
+    return float(np.mean(values)), float(np.std(values))
+
+
+def features_from_excerpts(excerpts: list[np.ndarray], state_dir: Path | None = None) -> dict[str, float]:
+    librosa = _librosa(state_dir)
+    sr = SAMPLE_RATE
+    specs, onset_envs, tempos, clarities, onsets = [], [], [], [], 0
+    seconds = sum(e.size for e in excerpts) / sr
+    chroma_parts = []
+    for y in excerpts:
+        if y.size < CHROMA_FFT:
+            y = np.pad(y, (0, CHROMA_FFT - y.size))
+        spec = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
+        specs.append(spec)
+        # A finer STFT for pitch: 2.7 Hz bins tell semitones apart down to the bass.
+        fine = np.abs(librosa.stft(y, n_fft=CHROMA_FFT, hop_length=CHROMA_FFT // 4)) ** 2
+        chroma_parts.append(librosa.feature.chroma_stft(S=fine, sr=sr, n_fft=CHROMA_FFT, tuning=0.0))
+        env = librosa.onset.onset_strength(S=librosa.amplitude_to_db(spec, ref=np.max), sr=sr)
+        onset_envs.append(env)
+        onsets += count_onsets(env)
+        tempo = librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=HOP)
+        tempos.append(float(np.atleast_1d(tempo)[0]))
+        ac = _autocorrelate(env - env.mean())
+        # Strongest periodicity between 0.25 s and 2 s, relative to zero lag: 0 (no pulse) .. 1.
+        lo, hi = round(0.25 * sr / HOP), round(2.0 * sr / HOP)
+        clarities.append(float(ac[lo:hi].max() / ac[0]) if ac[0] > 0 and ac.size > hi else 0.0)
+    mag = np.concatenate(specs, axis=1)
+    power = mag**2
+    env = np.concatenate(onset_envs)
+    out: dict[str, float] = {}
+    weights = np.array([e.size for e in excerpts], dtype=np.float64)
+    out["tempo"] = float(np.average(tempos, weights=weights))
+    out["pulse_clarity"] = float(np.average(clarities, weights=weights))
+    out["onset_density"] = onsets / max(seconds, 1e-6)
+    out["onset_strength_mean"], out["onset_strength_std"] = _mean_std(env)
+
+    chroma = np.concatenate(chroma_parts, axis=1)
+    chroma_mean = chroma.mean(axis=1)
+    key, mode, strength, clarity = estimate_key(chroma_mean)
+    out["key"], out["mode"], out["mode_strength"], out["key_clarity"] = float(key), float(mode), strength, clarity
+    out["chroma_spread"] = float(chroma.std(axis=0).mean())
+
+    rms = librosa.feature.rms(S=mag, frame_length=N_FFT, hop_length=HOP)[0]
+    rms_db = 20 * np.log10(np.maximum(rms, 1e-5))
+    out["loudness"] = float(20 * math.log10(max(float(np.sqrt(np.mean(rms**2))), 1e-5)))
+    out["loudness_std"] = float(rms_db.std())
+    out["dynamic_range"] = float(np.percentile(rms_db, 95) - np.percentile(rms_db, 5))
+    out["low_energy"] = float(np.mean(rms < rms.mean()))
+    harmonic, percussive = librosa.decompose.hpss(mag, kernel_size=17)
+    total = float((harmonic**2).sum() + (percussive**2).sum())
+    out["percussive_ratio"] = float((percussive**2).sum() / total) if total > 0 else 0.0
+
+    out["centroid_mean"], out["centroid_std"] = _mean_std(librosa.feature.spectral_centroid(S=mag, sr=sr)[0])
+    out["bandwidth_mean"], out["bandwidth_std"] = _mean_std(librosa.feature.spectral_bandwidth(S=mag, sr=sr)[0])
+    out["rolloff_mean"], out["rolloff_std"] = _mean_std(librosa.feature.spectral_rolloff(S=mag, sr=sr)[0])
+    out["flatness_mean"], out["flatness_std"] = _mean_std(librosa.feature.spectral_flatness(S=mag)[0])
+    zcr = np.concatenate([zero_crossing_rate(y) for y in excerpts])
+    out["zcr_mean"], out["zcr_std"] = _mean_std(zcr)
+
+    contrast = librosa.feature.spectral_contrast(S=mag, sr=sr)
+    for i in range(7):
+        out[f"contrast{i}_mean"], out[f"contrast{i}_std"] = _mean_std(contrast[i])
+    mel = librosa.feature.melspectrogram(S=power, sr=sr)
+    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=N_MFCC)
+    for i in range(N_MFCC):
+        out[f"mfcc{i + 1}_mean"], out[f"mfcc{i + 1}_std"] = _mean_std(mfcc[i])
+    relative = np.roll(chroma_mean / max(float(chroma_mean.sum()), 1e-9), -max(key, 0))
+    for i in range(12):
+        out[f"chroma{i}_rel"] = float(relative[i])
+    tonnetz = librosa.feature.tonnetz(chroma=chroma, sr=sr)
+    for i in range(6):
+        out[f"tonnetz{i}_mean"] = float(tonnetz[i].mean())
+    # Silence or degenerate input can give NaN in a ratio; a feature vector is always finite.
+    return {name: (out[name] if math.isfinite(out[name]) else 0.0) for name in FEATURE_NAMES}
+
+
+def extract_features(path: Path | str, state_dir: Path | None = None) -> dict[str, float]:
+    """The named feature vector of an audio file (raises AudioError if it cannot be read)."""
+    excerpts, _ = load_excerpts(path, state_dir)
+    return features_from_excerpts(excerpts, state_dir)
+
+
+def analyse_file(path: Path | str, state_dir: Path | None = None) -> tuple[dict[str, float], float]:
+    """(features, duration in seconds) of an audio file."""
+    excerpts, duration = load_excerpts(path, state_dir)
+    return features_from_excerpts(excerpts, state_dir), duration
+
+
+def feature_vector(features: dict[str, Any]) -> np.ndarray:
+    return np.array([float(features[name]) for name in FEATURE_NAMES], dtype=np.float64)
