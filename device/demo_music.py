@@ -311,7 +311,11 @@ def write_piece(piece: DemoPiece, path: Path, seconds: float) -> Path:
     fmt, subtype = ("OGG", "VORBIS") if path.suffix.lower() == ".ogg" else ("WAV", "PCM_16")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        sf.write(str(tmp), audio, SAMPLE_RATE, format=fmt, subtype=subtype)
+        # In blocks: libsndfile's Vorbis encoder crashed the process on minutes of audio in one write.
+        block = 5 * SAMPLE_RATE
+        with sf.SoundFile(str(tmp), "w", SAMPLE_RATE, 1, format=fmt, subtype=subtype) as out:
+            for start in range(0, len(audio), block):
+                out.write(audio[start : start + block])
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
