@@ -15,12 +15,12 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from device import IMAGE_SUFFIXES
 from device.config import CameraConfig
 from device.errors import CameraError
 
 logger = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".pgm"}
 
 
 class Camera(Protocol):
@@ -42,7 +42,7 @@ class ReplayCamera:
         if self.source.is_dir():
             self._files = sorted(p for p in self.source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
             if not self._files:
-                raise CameraError(f"replay folder {self.source} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+                raise CameraError(f"replay folder {self.source} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
         elif self.source.is_file():
             self._video = cv2.VideoCapture(str(self.source))
             if not self._video.isOpened():

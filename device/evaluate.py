@@ -18,13 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from device import EMOTION_LABELS
+from device import EMOTION_LABELS, IMAGE_SUFFIXES
 from device.config import Config
 from device.errors import EmotuneError
 
 logger = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".tif", ".tiff", ".webp"}
 
 
 def classification_metrics(
@@ -93,26 +92,39 @@ def evaluate_model(
     return classification_metrics(labels, predict_classes(model_path, images))
 
 
-def _load_folder(folder: Path) -> tuple[list[np.ndarray], np.ndarray]:
+def read_labelled_faces(folder: Path) -> tuple[list[np.ndarray], list[int], list[str]]:
+    """Grey images from folder/<emotion>/ (any size): (images, label indices, "path: why" for unreadable).
+
+    The one reader of label-named folders: evaluation data and the listener's captured faces.
+    """
     import cv2
 
     images: list[np.ndarray] = []
     labels: list[int] = []
-    unknown = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name.lower() not in EMOTION_LABELS)
-    if unknown:
-        logger.warning("%s: ignoring subfolders that are not emotion labels: %s", folder, ", ".join(unknown))
-    for index, name in enumerate(EMOTION_LABELS):
-        sub = folder / name
+    skipped: list[str] = []
+    strays = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in EMOTION_LABELS)
+    if strays:
+        logger.warning("%s: ignoring folders that are not emotion labels: %s", folder, ", ".join(strays))
+    for index, label in enumerate(EMOTION_LABELS):
+        sub = folder / label
         if not sub.is_dir():
             continue
-        for file in sorted(sub.iterdir()):
-            if file.suffix.lower() not in IMAGE_SUFFIXES:
+        for path in sorted(sub.iterdir()):
+            if path.name.startswith(".") or path.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
-            image = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
-            if image is None:
-                raise EmotuneError(f"{file}: not a readable image")
+            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            if image is None or image.size == 0:
+                skipped.append(f"{path}: not a readable image")
+                continue
             images.append(image)
             labels.append(index)
+    return images, labels, skipped
+
+
+def _load_folder(folder: Path) -> tuple[list[np.ndarray], np.ndarray]:
+    images, labels, skipped = read_labelled_faces(folder)
+    if skipped:  # an evaluation on part of the data would report a figure for data it did not see
+        raise EmotuneError(skipped[0])
     if not images:
         raise EmotuneError(
             f"{folder}: no images found; expected subfolders named {', '.join(EMOTION_LABELS)} with image files"

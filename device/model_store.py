@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from device import EMOTION_LABELS, emotion
+from device import EMOTION_LABELS, IMAGE_SUFFIXES, emotion
 from device.config import Config
 from device.errors import ModelError
 
@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 MODEL_NAME = "emotion"
 MODEL_SUFFIXES = (".keras", ".json", ".tflite")  # install order: the .tflite last
 SHIPPED_MARKER = "SHIPPED"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".webp"}
 MIN_FACES = 10  # captured faces an emotion needs before `train --personal` uses it
 
 

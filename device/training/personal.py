@@ -30,9 +30,8 @@ import numpy as np
 from device import EMOTION_LABELS
 from device.config import PACKAGE_ROOT, Config
 from device.errors import EmotuneError, ModelError
-from device.evaluate import evaluate_model
+from device.evaluate import evaluate_model, read_labelled_faces
 from device.model_store import (
-    IMAGE_SUFFIXES,
     MIN_FACES,
     MODEL_NAME,
     faces_dir,
@@ -77,26 +76,10 @@ class PersonalFaces:
 
 def load_personal_faces(folder: Path) -> PersonalFaces:
     """Every image under folder/<emotion>/; unreadable ones are listed in `skipped`, not fatal."""
-    faces = PersonalFaces()
     if not folder.is_dir():
-        return faces
-    strays = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in EMOTION_LABELS)
-    if strays:
-        logger.warning("%s: ignoring folders that are not emotion labels: %s", folder, ", ".join(strays))
-    for index, label in enumerate(EMOTION_LABELS):
-        sub = folder / label
-        if not sub.is_dir():
-            continue
-        for path in sorted(sub.iterdir()):
-            if path.name.startswith(".") or path.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-            if image is None or image.size == 0:
-                faces.skipped.append(f"{path}: not a readable image")
-                continue
-            faces.images.append(image)
-            faces.labels.append(index)
-    return faces
+        return PersonalFaces()
+    images, labels, skipped = read_labelled_faces(folder)
+    return PersonalFaces(images=images, labels=labels, skipped=skipped)
 
 
 def usable_classes(faces: PersonalFaces, min_faces: int) -> list[int]:
