@@ -181,6 +181,40 @@ def test_resume_refuses_a_different_model(trained: dict[str, Path], synthetic_np
         )
 
 
+def test_warm_restart_starts_from_the_given_model(
+    trained: dict[str, Path], synthetic_npz: Path, tmp_path: Path
+) -> None:
+    import keras
+
+    from device.errors import ModelError
+    from device.training.model import ModelSpec, spec_of
+    from device.training.train import TrainOptions, run_training
+
+    start = trained["run_dir"] / "best.keras"
+    start_model = keras.models.load_model(start)
+    assert spec_of(start_model) == ModelSpec(width=8)
+    data = load_fer2013(synthetic_npz)
+    # no epochs to run: the new run's model is the starting model, not a fresh random one
+    options = TrainOptions(run_dir=tmp_path / "warm", epochs=1, learning_rate=1e-9, init_from=start, verbose=0)
+    result = run_training(data, options)
+    assert result.resumed_from == 0 and result.epochs_run == 1
+    # the learning rate is ~0, so the kernels are the starting model's (only batch-norm statistics move)
+    for name in ("s1c1_conv", "s4c2_conv", "emotion"):
+        np.testing.assert_allclose(
+            result.model.get_layer(name).get_weights()[0], start_model.get_layer(name).get_weights()[0], atol=1e-6
+        )
+    from device.preprocess import preprocess_batch
+
+    predicted = np.argmax(result.model.predict(preprocess_batch(data.private_test.images), verbose=0), axis=1)
+    assert np.mean(predicted == data.private_test.labels) >= 0.6  # what it learned before, not chance (1/7)
+    with pytest.raises(ModelError, match="not the requested"):
+        run_training(data, TrainOptions(run_dir=tmp_path / "other", epochs=1, init_from=start, spec=ModelSpec(width=12)))
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="broken.keras: cannot start training from it"):
+        run_training(data, TrainOptions(run_dir=tmp_path / "broken", epochs=1, init_from=broken))
+
+
 def test_missing_data_file_is_a_clear_error(tmp_path: Path, config) -> None:
     missing = tmp_path / "nowhere" / "fer2013.npz"
     args = parse_train_args("--data", str(missing), "--run-dir", str(tmp_path / "run"))

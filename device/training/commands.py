@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import logging
 import shlex
 import sys
@@ -66,6 +67,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after this many epochs without a better PublicTest accuracy (default: 8)",
     )
     parser.add_argument("--fresh", action="store_true", help="discard the run dir's checkpoints and start over")
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="start a new run from this float .keras model (e.g. models/emotion.keras) instead of random weights",
+    )
     personal = parser.add_argument_group("with --personal")
     personal.add_argument(
         "--holdout", type=float, default=0.25, help="share of each emotion's faces kept out to check (default: 0.25)"
@@ -102,10 +109,30 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _start_model_provenance(path: Path | None) -> dict[str, Any] | None:
+    """What a warm-restarted run started from: the file, its hash, and how that model was trained."""
+    if path is None:
+        return None
+    described: dict[str, Any] = {"file": str(path), "sha256": _sha256(path)}
+    sibling = path.with_suffix(".json")
+    if sibling.is_file():
+        try:
+            earlier = json.loads(sibling.read_text(encoding="utf-8"))
+            described["its_training"] = earlier.get("training")
+            described["its_privatetest_int8_accuracy"] = earlier.get("metrics", {}).get("int8", {}).get("accuracy")
+            described["its_command"] = earlier.get("command")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            described["its_training"] = None
+    return described
+
+
 def train_command(args: argparse.Namespace, config: Config) -> int:
     if getattr(args, "personal", False):
-        if args.output != DEFAULT_OUTPUT or args.fresh:
-            raise EmotuneError("--output and --fresh do not apply to --personal (it installs into the state dir)")
+        if args.output != DEFAULT_OUTPUT or args.fresh or args.init_from:
+            raise EmotuneError(
+                "--output, --fresh and --init-from do not apply to --personal (it starts from the model in use "
+                "and installs into the state dir)"
+            )
         from device.training.personal import personal_command
 
         return personal_command(args, config)
@@ -131,6 +158,7 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
         patience=args.patience,
         spec=ModelSpec(width=args.width) if args.width else None,
         fresh=args.fresh,
+        init_from=args.init_from,
         verbose=1 if sys.stdout.isatty() else 2,  # a bar on a terminal, a line per epoch in a log
     )
     print(f"training on {data.path} {data.sizes()} in {run_dir} ({threads} threads)", file=sys.stderr)
@@ -167,6 +195,7 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
             "median_epoch_seconds": seconds_per_epoch,
             "threads": threads,
             "run_dir": str(run_dir),
+            "initialised_from": _start_model_provenance(args.init_from),
         },
         "command": command_line(),
     }

@@ -66,3 +66,27 @@ def build_model(spec: ModelSpec | None = None) -> keras.Model:
         x = layers.Dropout(spec.dropout, name="dropout")(x)
     outputs = layers.Dense(spec.num_classes, activation="softmax", name="emotion")(x)
     return keras.Model(inputs, outputs, name=f"emotune_cnn_w{spec.width}")
+
+
+def spec_of(model: keras.Model) -> ModelSpec:
+    """The ModelSpec a model built by build_model was made from, read back from its layer names."""
+    convs: dict[int, int] = {}
+    for layer in model.layers:
+        name = layer.name
+        if name.startswith("s") and name.endswith("_conv") and "c" in name:
+            stage = int(name[1 : name.index("c")])
+            convs[stage] = convs.get(stage, 0) + 1
+    if not convs:
+        raise ValueError(f"{model.name} was not built by build_model (no s<k>c<i>_conv layers)")
+    dropout = next((float(layer.rate) for layer in model.layers if layer.name == "dropout"), 0.0)
+    spec = ModelSpec(
+        width=int(model.get_layer("s1c1_conv").filters),
+        convs=tuple(convs[k] for k in sorted(convs)),
+        dropout=dropout,
+        input_size=int(model.input_shape[1]),
+        num_classes=int(model.output_shape[-1]),
+    )
+    if build_model(spec).count_params() != model.count_params():
+        raise ValueError(f"{model.name} does not match the architecture its layer names suggest ({spec})")
+    return spec
+

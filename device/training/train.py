@@ -28,7 +28,7 @@ from device import EMOTION_LABELS
 from device.errors import ModelError
 from device.preprocess import preprocess_batch
 from device.training.data import Fer2013
-from device.training.model import ModelSpec, build_model
+from device.training.model import ModelSpec, build_model, spec_of
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,9 @@ class TrainOptions:
     spec: ModelSpec | None = None  # None: the run dir's (when resuming), else ModelSpec()
     seed: int = 0
     fresh: bool = False  # discard the run dir's checkpoints and start over
+    # a new run starts from this float model's weights (a warm restart: a second cosine cycle) instead of
+    # random ones; its architecture is read from the model
+    init_from: Path | None = None
     verbose: int | str = "auto"  # keras progress
 
 
@@ -231,6 +234,18 @@ def _load_state(run_dir: Path, options: TrainOptions) -> dict[str, Any] | None:
     return state
 
 
+def _load_start_model(path: Path) -> keras.Model:
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except (OSError, ValueError) as error:
+        raise ModelError(f"{path}: cannot start training from it ({error})") from None
+    try:
+        spec_of(model)
+    except ValueError as error:
+        raise ModelError(f"{path}: {error}") from None
+    return model
+
+
 def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
     """Train (or continue training) in options.run_dir; returns the best epoch's model."""
     configure_threads()
@@ -240,9 +255,15 @@ def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
     resumed_from = 0
     weights = class_weights(data.train.labels, options.class_weight_power)
     if state is None:
-        spec = options.spec or ModelSpec()
         keras.utils.set_random_seed(options.seed)
-        model = build_model(spec)
+        if options.init_from is not None:
+            model = _load_start_model(Path(options.init_from))
+            spec = spec_of(model)
+            if options.spec is not None and options.spec != spec:
+                raise ModelError(f"{options.init_from} is a {spec}, not the requested {options.spec}")
+        else:
+            spec = options.spec or ModelSpec()
+            model = build_model(spec)
         model.compile(
             optimizer=keras.optimizers.Adam(options.learning_rate),
             loss="sparse_categorical_crossentropy",
@@ -257,7 +278,11 @@ def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
             "seconds": 0.0,
             "history": [],
             "spec": spec.to_dict(),
-            "options": {k: v for k, v in asdict(options).items() if k not in ("run_dir", "spec")},
+            "options": {
+                k: (str(v) if isinstance(v, Path) else v)
+                for k, v in asdict(options).items()
+                if k not in ("run_dir", "spec")
+            },
         }
     else:
         spec = ModelSpec.from_dict(state["spec"])
