@@ -208,10 +208,12 @@ def test_warm_restart_starts_from_the_given_model(
     predicted = np.argmax(result.model.predict(preprocess_batch(data.private_test.images), verbose=0), axis=1)
     assert np.mean(predicted == data.private_test.labels) >= 0.6  # what it learned before, not chance (1/7)
     with pytest.raises(ModelError, match="not the requested"):
-        run_training(data, TrainOptions(run_dir=tmp_path / "other", epochs=1, init_from=start, spec=ModelSpec(width=12)))
+        run_training(
+            data, TrainOptions(run_dir=tmp_path / "other", epochs=1, init_from=start, spec=ModelSpec(width=12))
+        )
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"not a model")
-    with pytest.raises(ModelError, match="broken.keras: cannot start training from it"):
+    with pytest.raises(ModelError, match=r"broken\.keras: cannot start training from it"):
         run_training(data, TrainOptions(run_dir=tmp_path / "broken", epochs=1, init_from=broken))
 
 
