@@ -6,7 +6,9 @@ file name, no artist → ""), then the audio analysis (`device.audio_features`) 
 (`device.mer`) → the row's audio features and a valence–arousal point with va_source "audio". Each file
 is committed on its own, so a scan can be interrupted and resumed, and the daemon can keep playing (WAL).
 Unchanged files are skipped; a corrupt or unreadable file is reported, remembered with its error (a
-rescan tries it again only if it changes) and skipped.
+rescan tries it again only if it changes) and skipped. A file scanned before under DIR that is gone now
+is reported as removed: its row loses the path (so the daemon stops offering it) but stays in the
+catalog, because it may be someone's seed song and its point is still true of the song.
 
 A file whose artist + title match a row already in the catalog (an imported metadata row) becomes that
 row: it gains a path, so it turns playable, and keeps its imported Spotify features. Its point: a point
@@ -47,20 +49,24 @@ class ScanSummary:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    removed: list[str] = field(default_factory=list)  # files scanned before that are gone now
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "files": self.files, "added": self.added, "updated": self.updated,
-                "unchanged": self.unchanged, "failed": [{"file": f, "error": e} for f, e in self.failed],
+                "unchanged": self.unchanged, "removed": self.removed,
+                "failed": [{"file": f, "error": e} for f, e in self.failed],
                 "seconds": round(self.seconds, 2)}
 
     def describe(self) -> str:
         analysed = self.added + self.updated
         per = f", {self.seconds / analysed:.2f} s per file" if analysed else ""
         lines = [f"{self.path}: {self.files} audio files, {self.added} added, {self.updated} updated, "
-                 f"{self.unchanged} unchanged, {len(self.failed)} could not be read ({self.seconds:.1f} s{per})"]
+                 f"{self.unchanged} unchanged, {len(self.removed)} removed, {len(self.failed)} could not be read "
+                 f"({self.seconds:.1f} s{per})"]
         lines += [f"  skipped {f}: {e}" for f, e in self.failed]
+        lines += [f"  removed {f}: no longer on disk, no longer playable" for f in self.removed]
         return "\n".join(lines)
 
 
@@ -96,7 +102,7 @@ def read_tags(path: Path) -> dict[str, Any]:
 
 
 def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], features: dict[str, float],
-                     duration: float, point: tuple[float, float]) -> dict[str, Any]:
+                     duration: float, point: tuple[float, float], provenance: str) -> dict[str, Any]:
     from device.catalog import match_key
 
     existing = db.execute(
@@ -111,6 +117,8 @@ def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], features: 
     }
     if tags["album"]:
         fields["album"] = tags["album"]
+    if existing is None:  # an imported row keeps the name of the import that gave it its data
+        fields["provenance"] = provenance
     if existing is None or existing[0] != "features":
         fields.update(valence=point[0], arousal=point[1], va_source="audio")
     audio_values = {"tempo": features["tempo"], "mode": int(features["mode"]), "key": int(features["key"]),
@@ -121,8 +129,22 @@ def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], features: 
     return fields
 
 
+def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str]) -> list[str]:
+    """Files remembered under root (resolved) that were not found now: their rows lose the path."""
+    prefix = str(root.resolve()).rstrip(os.sep) + os.sep
+    gone = [path for (path,) in db.execute("SELECT path FROM files WHERE substr(path, 1, ?) = ?",
+                                           [len(prefix), prefix]).fetchall() if path not in present]
+    for path in gone:
+        with db.conn:
+            db.execute("UPDATE tracks SET path = NULL, updated_at = ? WHERE path = ?", [time.time(), path])
+            db.execute("DELETE FROM files WHERE path = ?", [path])
+    return gone
+
+
 def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, model_path: Path | None = None,
-         progress: Callable[[Path], None] | None = None) -> ScanSummary:
+         progress: Callable[[Path], None] | None = None,
+         start: Callable[[int], None] | None = None) -> ScanSummary:
+    """Scan root; `start(n)` is told the number of audio files first, `progress(path)` before each one."""
     root = Path(root)
     if not root.is_dir():
         raise CatalogError(f"{root}: not a folder")
@@ -130,7 +152,11 @@ def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, m
     summary = ScanSummary(str(root))
     started_at = time.time()
     started = time.perf_counter()
-    for path in audio_files(root):
+    paths = list(audio_files(root))  # listed first: a progress bar needs the total, and removals the set
+    if start:
+        start(len(paths))
+    summary.removed = forget_removed_files(db, root, {str(p.resolve()) for p in paths})
+    for path in paths:
         summary.files += 1
         if progress:
             progress(path)
@@ -161,10 +187,11 @@ def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, m
         valence, arousal, _ = model.predict(features)
         tags = read_tags(path)
         with db.conn:
-            fields = _analysed_fields(db, tags, features, duration, (round(valence, 4), round(arousal, 4)))
+            point = (round(valence, 4), round(arousal, 4))
+            fields = _analysed_fields(db, tags, features, duration, point, f"scan {root}")
             old = db.execute("SELECT track_id FROM files WHERE path = ?", [key]).fetchone()
             before = db.table("tracks").count
-            track_id = upsert_track(db, **fields, path=key, provenance=f"scan {root}", updated_at=time.time())
+            track_id = upsert_track(db, **fields, path=key, updated_at=time.time())
             if db.table("tracks").count > before:
                 summary.added += 1
             else:

@@ -192,9 +192,18 @@ def cmd_catalog(args: argparse.Namespace, config: Config) -> int:
             print(summary.describe())
         return 0  # skipped rows are reported, not a failure
     if args.catalog_command == "scan":
+        from tqdm import tqdm
+
         from device.catalog_scan import scan
 
-        scanned = scan(db, args.folder, config.state_dir, args.model)
+        # a bar on a terminal (files started, the one in hand, time left); nothing when stderr is not a terminal
+        with tqdm(unit=" files", disable=not sys.stderr.isatty(), leave=False) as bar:
+
+            def advance(path: Path) -> None:
+                bar.set_postfix_str(path.name[-40:], refresh=False)
+                bar.update(1)
+
+            scanned = scan(db, args.folder, config.state_dir, args.model, progress=advance, start=bar.reset)
         if args.json:
             print_json(scanned.to_json())
         else:

@@ -168,6 +168,23 @@ def test_scan_is_incremental_and_skips_corrupt_files(
     assert (summary["added"], summary["updated"], summary["unchanged"]) == (0, 1, 1)
     assert db.table("tracks").count == 2
 
+    # a file from another folder is not touched by scans of this one
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "Last_Letter.wav").write_bytes(clips["Last Letter"].read_bytes())
+    assert cli.main(["catalog", "scan", str(other), "--json", "--state-dir", str(config.state_dir)]) == 0
+    capsys.readouterr()
+    gone = music / "Empty_Station.wav"
+    gone.unlink()
+    assert cli.main(args) == 0  # a deleted file is reported; its row stays (a seed) but is no longer playable
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["removed"] == [str(gone.resolve())] and summary["unchanged"] == 1
+    [station] = search(db, "empty station")
+    assert not station.playable and station.valence is not None
+    [letter] = search(db, "last letter")
+    assert letter.playable
+    assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 3  # sunlit, corrupt, last letter
+
 
 def test_scan_onto_an_imported_row_keeps_its_features(clips: dict[str, Path], config, tmp_path: Path) -> None:
     from device.catalog import search, upsert_track
@@ -176,7 +193,7 @@ def test_scan_onto_an_imported_row_keeps_its_features(clips: dict[str, Path], co
 
     db = open_database(config.database_path)
     upsert_track(db, title="Storm Warning", artist="", valence=0.7, arousal=0.2, va_source="features",
-                 energy=0.6, tempo=99.0)
+                 energy=0.6, tempo=99.0, provenance="top_hits.csv")
     music = tmp_path / "music"
     music.mkdir()
     (music / "Storm Warning.wav").write_bytes(clips["Storm Warning"].read_bytes())
@@ -187,3 +204,4 @@ def test_scan_onto_an_imported_row_keeps_its_features(clips: dict[str, Path], co
     assert (track.valence, track.va_source, track.tempo, track.energy) == (0.7, "features", 99.0, 0.6)
     row = db.execute("SELECT audio_valence, loudness FROM tracks WHERE id = ?", [track.id]).fetchone()
     assert row[0] is not None and row[1] is not None  # the device's own estimate, and loudness it lacked
+    assert track.provenance == "top_hits.csv"  # where its features came from
