@@ -50,6 +50,8 @@ class FacesConfig:
     # HOG runs on the frame scaled to this width (0: full size). 480 of 640 costs ~40 % less and
     # still finds faces from ~110 px wide, which is a listener within about 1.5 m of a Pi camera.
     detect_width: int = 480
+    # turn each face so its eyes are level (dlib's 5-point landmarks), as FER2013's faces mostly are
+    align: bool = True
 
     def validate(self) -> None:
         _bounded("faces.min_score", self.min_score, -2.0, 5.0)

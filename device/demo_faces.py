@@ -37,8 +37,9 @@ def load_fixture(path: Path = FACE_FIXTURE) -> FaceFixture:
     return FaceFixture(images=data["images"], labels=[names[i] for i in data["labels"]])
 
 
-def face_frame(face: np.ndarray, rng: np.random.Generator, size: int = 144) -> np.ndarray:
-    """One 640×480 BGR frame with `face` (48×48 grey) upscaled to about `size` px, near the centre."""
+def face_frame(face: np.ndarray, rng: np.random.Generator, size: int = 144, roll_deg: float = 0.0) -> np.ndarray:
+    """One 640×480 BGR frame with `face` (48×48 grey) upscaled to about `size` px, near the centre,
+    turned `roll_deg` degrees counter-clockwise about its centre (a tilted head)."""
     width, height = FRAME_SIZE
     side = int(size * rng.uniform(0.9, 1.1))
     big = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
@@ -46,6 +47,10 @@ def face_frame(face: np.ndarray, rng: np.random.Generator, size: int = 144) -> n
     x = int((width - side) / 2 + rng.uniform(-60, 60))
     y = int((height - side) / 2 + rng.uniform(-30, 30))
     frame[y : y + side, x : x + side] = big
+    if roll_deg:
+        turn = cv2.getRotationMatrix2D((x + side / 2, y + side / 2), roll_deg, 1.0)
+        tilted = cv2.warpAffine(frame, turn, (width, height), flags=cv2.INTER_LINEAR, borderValue=BACKGROUND)
+        return cv2.cvtColor(tilted, cv2.COLOR_GRAY2BGR)
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
 
 

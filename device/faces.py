@@ -1,8 +1,17 @@
-"""Faces in a frame: dlib's HOG detector on the grey image, keeping the largest confident face."""
+"""Faces in a frame: dlib's HOG detector on the grey image, keeping the largest confident face.
+
+With `faces.align` on, dlib's 5-point landmark model (from the `face-recognition-models` package) finds
+the eye corners and the crop is turned so the eyes are level, as they mostly are in FER2013's faces: a
+listener who tilts their head still gets an upright face in front of the model
+(`bench/alignment.py` measures it).
+"""
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import dlib
@@ -10,12 +19,18 @@ import numpy as np
 
 from device.config import FacesConfig
 
+logger = logging.getLogger(__name__)
+
+# A tilt beyond this is more likely a landmark slip than a head (and the HOG detector misses such faces).
+MAX_ROLL_DEG = 45.0
+
 
 @dataclass(frozen=True)
 class Face:
     box: tuple[int, int, int, int]  # left, top, right, bottom in frame pixels
     score: float  # dlib's detection score; low scores are mostly false positives
     crop: np.ndarray  # square grey crop around the face (uint8), before resizing to the model's input
+    roll_deg: float = 0.0  # how far the eyes were from level (the crop is turned back by this much)
 
     @property
     def area(self) -> int:
@@ -46,10 +61,75 @@ def square_crop(grey: np.ndarray, box: tuple[int, int, int, int], margin: float)
     return np.ascontiguousarray(grey[y0 : y0 + size, x0 : x0 + size])
 
 
+def landmark_model_path() -> Path | None:
+    """dlib's 5-point landmark model as installed by the face-recognition-models package, if it is."""
+    try:
+        import face_recognition_models
+    except ImportError:
+        return None
+    path = Path(face_recognition_models.pose_predictor_five_point_model_location())
+    return path if path.is_file() else None
+
+
+def eye_roll(shape: dlib.full_object_detection) -> float:
+    """Degrees the line from the right eye to the left eye is turned from level (image y points down).
+
+    dlib's 5-point model: parts 0–1 are the corners of the person's right eye (left in the image),
+    2–3 the left eye's, 4 the bottom of the nose.
+    """
+    right = ((shape.part(0).x + shape.part(1).x) / 2, (shape.part(0).y + shape.part(1).y) / 2)
+    left = ((shape.part(2).x + shape.part(3).x) / 2, (shape.part(2).y + shape.part(3).y) / 2)
+    dx, dy = left[0] - right[0], left[1] - right[1]
+    if dx < 0:  # points listed the other way round: the same line
+        dx, dy = -dx, -dy
+    return math.degrees(math.atan2(dy, dx))
+
+
+def level_crop(grey: np.ndarray, box: tuple[int, int, int, int], margin: float, roll_deg: float) -> np.ndarray:
+    """square_crop of `box`, turned by `roll_deg` about the box's centre so the eyes come out level.
+
+    Only a region around the face is turned: a square crop big enough for any angle, rotated, then
+    its middle cut out at the size square_crop would give.
+    """
+    if abs(roll_deg) < 1.0:
+        return square_crop(grey, box, margin)
+    left, top, right, bottom = box
+    side = max(right - left, bottom - top) * (1 + 2 * margin)
+    wide = square_crop(grey, box, (side * math.sqrt(2) / max(right - left, bottom - top) - 1) / 2 + 0.02)
+    centre = ((wide.shape[1] - 1) / 2, (wide.shape[0] - 1) / 2)
+    turn = cv2.getRotationMatrix2D(centre, roll_deg, 1.0)  # positive: counter-clockwise on screen
+    turned = cv2.warpAffine(wide, turn, (wide.shape[1], wide.shape[0]), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+    size = min(max(1, round(side)), wide.shape[0])
+    x0 = (wide.shape[0] - size) // 2
+    return np.ascontiguousarray(turned[x0 : x0 + size, x0 : x0 + size])
+
+
 class FaceDetector:
     def __init__(self, config: FacesConfig) -> None:
         self.config = config
         self._detector = dlib.get_frontal_face_detector()
+        self._landmarks: dlib.shape_predictor | None = None
+        if config.align:
+            path = landmark_model_path()
+            if path is None:
+                logger.warning("faces.align is on but dlib's landmark model is not installed "
+                               "(pip install face-recognition-models): faces are cropped without levelling the eyes")
+            else:
+                self._landmarks = dlib.shape_predictor(str(path))
+
+    @property
+    def aligns(self) -> bool:
+        return self._landmarks is not None
+
+    def _crop(self, grey: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, float]:
+        if self._landmarks is None:
+            return square_crop(grey, box, self.config.margin), 0.0
+        shape = self._landmarks(grey, dlib.rectangle(*box))
+        roll = eye_roll(shape)
+        if abs(roll) > MAX_ROLL_DEG:
+            return square_crop(grey, box, self.config.margin), 0.0
+        return level_crop(grey, box, self.config.margin, roll), roll
 
     def detect_all(self, frame: np.ndarray) -> list[Face]:
         grey = to_grey(frame)
@@ -71,7 +151,8 @@ class FaceDetector:
             )
             if box[2] <= box[0] or box[3] <= box[1]:
                 continue
-            faces.append(Face(box=box, score=float(score), crop=square_crop(grey, box, self.config.margin)))
+            crop, roll = self._crop(grey, box)
+            faces.append(Face(box=box, score=float(score), crop=crop, roll_deg=roll))
         return sorted(faces, key=lambda f: f.area, reverse=True)
 
     def largest(self, frame: np.ndarray) -> Face | None:
