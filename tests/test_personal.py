@@ -289,7 +289,9 @@ def test_a_model_without_float_weights_cannot_be_fine_tuned(
 
 def test_options_that_do_not_fit_personal(config: Config, capsys: pytest.CaptureFixture) -> None:
     assert train_personal(config.state_dir, "--output", "x.tflite") == 1
-    assert "--output and --fresh do not apply to --personal" in capsys.readouterr().err
+    assert "--output, --fresh and --init-from do not apply to --personal" in capsys.readouterr().err
+    assert train_personal(config.state_dir, "--init-from", "models/emotion.keras") == 1
+    assert "do not apply to --personal" in capsys.readouterr().err
     assert train_personal(config.state_dir, "--holdout", "0.9") == 1
     assert "--holdout must be in (0, 0.5]" in capsys.readouterr().err
 
