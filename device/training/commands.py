@@ -58,7 +58,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--width", type=int, default=None, help="filters in the first conv stage (default: 16, or the resumed run's)"
     )
     parser.add_argument(
-        "--learning-rate", type=float, default=None, help="peak learning rate (default: 1e-3; --personal: 3e-4)"
+        "--learning-rate", type=float, default=None, help="peak learning rate (default: 1e-3; --personal: 1e-4)"
     )
     parser.add_argument(
         "--patience",

@@ -43,7 +43,10 @@ from device.training.data import SPLITS, DataError, default_data_path, read_npz
 
 logger = logging.getLogger(__name__)
 
-EPOCHS, BATCH_SIZE, LEARNING_RATE = 10, 32, 3e-4  # a short, gentle fine-tune
+# A short, gentle fine-tune. The rate: with 84 fixture faces standing in for a person, 3e-4 cost 4.0
+# points of FER2013 PrivateTest (64.9 → 60.9 %), 1e-4 2.2 points, 3e-5 1.1 points with no better fit
+# to the held-out faces; 1e-4 still moves the model in 10 epochs on a few dozen faces.
+EPOCHS, BATCH_SIZE, LEARNING_RATE = 10, 32, 1e-4
 PERSONAL_WEIGHT = 2.0  # a captured face counts twice a FER2013 face in the loss
 
 
