@@ -11,9 +11,7 @@ Captured faces live beside it in <state_dir>/faces/<emotion>/.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from device import EMOTION_LABELS, IMAGE_SUFFIXES, emotion
+from device.atomic_file import replacing
 from device.config import Config
 from device.errors import ModelError
 
@@ -148,17 +147,8 @@ def _replace_into(source: Path, target: Path, copy: bool) -> None:
     if not copy:
         source.replace(target)  # os.replace: atomic on one filesystem
         return
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    with replacing(target) as tmp:
         shutil.copyfile(source, tmp)
-        tmp.chmod(0o644)
-        tmp.replace(target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def _put_model(source: Path, models: Path, copy: bool) -> None:

@@ -10,10 +10,8 @@ optimizer state) is kept beside them as `.keras`: the int8 file cannot be fine-t
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from device import EMOTION_LABELS
+from device.atomic_file import replacing, write_bytes
 from device.errors import ModelError
 from device.evaluate import classification_metrics, evaluate_model
 from device.preprocess import preprocess_batch
@@ -66,23 +65,6 @@ def float_metrics(model: keras.Model, images: np.ndarray, labels: np.ndarray) ->
     return classification_metrics(labels, np.argmax(probs, axis=1))
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(name)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; the daemon runs as its own user and must read it
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)  # os.replace: readers see the old file or the new one, never half of one
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
 def save_float_model(model: keras.Model, path: Path) -> None:
     """The float model (architecture + weights, no optimizer state) as `path` (.keras), atomically."""
     path = Path(path)
@@ -91,17 +73,8 @@ def save_float_model(model: keras.Model, path: Path) -> None:
     description.pop("compile_config", None)  # uncompiled: no optimizer slots, a third of the size
     bare = keras.models.model_from_json(json.dumps(description))
     bare.set_weights(model.get_weights())  # includes batch-norm statistics
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    with replacing(path, suffix=".keras") as tmp:
         bare.save(tmp)
-        tmp.chmod(0o644)
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -146,8 +119,8 @@ def export_model(
         }
     )
     save_float_model(model, output.with_suffix(".keras"))
-    _write_atomic(output.with_suffix(".json"), (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
-    _write_atomic(output, flatbuffer)  # last: a daemon watching the .tflite finds its .json and .keras ready
+    write_bytes(output.with_suffix(".json"), (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
+    write_bytes(output, flatbuffer)  # last: a daemon watching the .tflite finds its .json and .keras ready
     logger.info(
         "wrote %s (%d bytes): PrivateTest accuracy float %.4f, int8 %.4f",
         output,

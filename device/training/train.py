@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from device import EMOTION_LABELS
+from device.atomic_file import replacing
 from device.errors import ModelError
 from device.preprocess import preprocess_batch
 from device.training.data import Fer2013
@@ -146,24 +147,20 @@ def cosine_rate(epoch: int, options: TrainOptions) -> float:
 
 
 def _save_model_atomic(model: keras.Model, path: Path) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
-    tmp.replace(path)  # os.replace: atomic on one filesystem
+    with replacing(path, suffix=".keras") as tmp:
+        model.save(tmp)
 
 
 def _write_json_atomic(path: Path, value: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        tmp.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
 
 
 def write_log_csv(path: Path, history: list[dict[str, float]]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
+    with replacing(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=LOG_FIELDS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(history)
-    tmp.replace(path)
 
 
 class RunCheckpoint(keras.callbacks.Callback):
