@@ -86,10 +86,13 @@ def get_track(db: sqlite_utils.Database, track_id: int) -> Track | None:
     return Track.from_row(rows[0]) if rows else None
 
 
+# Tracks with a file and a point on the valence–arousal plane: what the recommender may pick.
+PLAYABLE_WITH_POINT = "path IS NOT NULL AND path != '' AND valence IS NOT NULL AND arousal IS NOT NULL"
+
+
 def playable_tracks(db: sqlite_utils.Database) -> list[Track]:
-    """Tracks with a file and a point on the valence–arousal plane: what the recommender may pick."""
-    where = "path IS NOT NULL AND path != '' AND valence IS NOT NULL AND arousal IS NOT NULL"
-    return [Track.from_row(r) for r in db.table("tracks").rows_where(where, order_by="id")]
+    """The playable tracks as Track objects (slow for large catalogs: see device.candidates)."""
+    return [Track.from_row(r) for r in db.table("tracks").rows_where(PLAYABLE_WITH_POINT, order_by="id")]
 
 
 FUZZY_BELOW = 3  # exact matches enough to trust what was typed

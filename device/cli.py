@@ -156,7 +156,8 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
-    from device.catalog import find_seed, playable_tracks
+    from device.candidates import Candidates
+    from device.catalog import find_seed
     from device.mood import CIRCUMPLEX, Mood
     from device.recommend import Recommender
     from device.store import get_setting, open_database
@@ -167,7 +168,7 @@ def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
     mood = Mood(label=args.emotion, confidence=1.0, valence=valence, arousal=arousal, present=True,
                 readings=1)
     override = args.intent or get_setting(db, "intent_override")
-    decision = Recommender(config.recommend).decide(mood, playable_tracks(db), seed, [], override)
+    decision = Recommender(config.recommend).decide(mood, Candidates.from_db(db), seed, [], override)
     if args.json:
         print_json(decision.to_json())
     else:

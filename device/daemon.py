@@ -18,7 +18,8 @@ import sqlite_utils
 
 from device import store
 from device.camera import Camera
-from device.catalog import Track, get_track, playable_tracks
+from device.candidates import CandidateCache
+from device.catalog import Track, get_track
 from device.config import Config
 from device.emotion import EmotionClassifier, open_model, resolve_model_path
 from device.errors import EmotuneError, PlayerError
@@ -72,6 +73,7 @@ class Daemon:
         self._last_frame_at = clock()
         self._camera_failed = False
         self._bad_tracks: set[int] = set()
+        self._candidates = CandidateCache(db)  # the playable tracks, read again only when the catalog changes
         self._recent: list[int] = []
         self._last_state_at = 0.0
         self._status = ""
@@ -193,7 +195,7 @@ class Daemon:
         return track
 
     def _decide(self, mood: Mood) -> Decision | None:
-        tracks = [t for t in playable_tracks(self.db) if t.id not in self._bad_tracks]
+        tracks = self._candidates.get().without(self._bad_tracks)
         override = store.get_setting(self.db, "intent_override")
         try:
             decision = self.recommender.decide(mood, tracks, self._seed(), self._recent, override)

@@ -8,11 +8,13 @@ the goal per song, stepping on only when the face follows.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from device.candidates import Candidates
 from device.catalog import Track
 from device.config import RecommendConfig
 from device.errors import CatalogError
@@ -127,37 +129,41 @@ class Recommender:
 
     def pick(
         self,
-        tracks: list[Track],
+        tracks: Candidates | Sequence[Track],
         target: tuple[float, float],
         seed: Track | None,
         recent_ids: list[int],
         intent: str = "modulate",
         here: tuple[float, float] | None = None,
     ) -> Track:
-        candidates = [t for t in tracks if t.playable and t.valence is not None and t.arousal is not None]
-        if not candidates:
+        candidates = tracks if isinstance(tracks, Candidates) else Candidates.from_tracks(tracks)
+        if not len(candidates):
             raise CatalogError(
                 "the catalog has no playable track with a valence–arousal point (imported rows without "
                 "an audio file can be seeds but cannot play); 'emotune demo' shows the loop with its own music"
             )
-        blocked = set(recent_ids[-self.config.no_repeat :]) if self.config.no_repeat else set()
-        allowed = [t for t in candidates if t.id not in blocked]
-        if not allowed:  # a tiny catalog: at least never the same song twice in a row
-            allowed = [t for t in candidates if not recent_ids or t.id != recent_ids[-1]] or candidates
+        blocked = recent_ids[-self.config.no_repeat :] if self.config.no_repeat else []
+        allowed = candidates.without(blocked)
+        if not len(allowed):  # a tiny catalog: at least never the same song twice in a row
+            allowed = candidates.without(recent_ids[-1:])
+            allowed = allowed if len(allowed) else candidates
         if here is not None and intent != "modulate":
             # calm never brings more energy than the listener has; enhance never sadder music
-            right_way = [t for t in allowed if _goes_right_way(t, intent, here)]
-            allowed = right_way or allowed
-        points = np.array([[t.valence, t.arousal] for t in allowed], dtype=np.float64)
-        distance = np.hypot(points[:, 0] - target[0], points[:, 1] - target[1])
+            right_way = allowed.where(_goes_right_way(allowed.points, intent, here))
+            allowed = right_way if len(right_way) else allowed
+        distance = np.hypot(allowed.points[:, 0] - target[0], allowed.points[:, 1] - target[1])
         if seed is not None:
-            distance = distance + TASTE_WEIGHT * np.array([taste_distance(t, seed) for t in allowed])
-        return allowed[int(np.argmin(distance))]
+            distance = distance + TASTE_WEIGHT * allowed.taste_distance(seed)
+        chosen = int(allowed.ids[int(np.argmin(distance))])
+        track = allowed.lookup(chosen)
+        if track is None:
+            raise CatalogError(f"track {chosen} left the catalog while the next song was being chosen")
+        return track
 
     def decide(
         self,
         mood: Mood,
-        tracks: list[Track],
+        tracks: Candidates | Sequence[Track],
         seed: Track | None = None,
         recent_ids: list[int] | None = None,
         override: str | None = None,
@@ -178,22 +184,9 @@ class Recommender:
         return decision
 
 
-def _goes_right_way(track: Track, intent: str, here: tuple[float, float]) -> bool:
-    more_pleasant = (track.valence or 0.0) >= here[0] - WRONG_WAY_SLACK
+def _goes_right_way(points: np.ndarray, intent: str, here: tuple[float, float]) -> np.ndarray:
+    """Per track: does it go the way the intent asks (within WRONG_WAY_SLACK)?"""
+    more_pleasant = points[:, 0] >= here[0] - WRONG_WAY_SLACK
     if intent == "calm":
-        return more_pleasant and (track.arousal or 0.0) <= here[1] + WRONG_WAY_SLACK
+        return more_pleasant & (points[:, 1] <= here[1] + WRONG_WAY_SLACK)
     return more_pleasant
-
-
-def taste_distance(track: Track, seed: Track) -> float:
-    """How far a track is from the seed's sound (tempo, energy, acousticness, mode), 0..~1."""
-    parts = []
-    if track.tempo and seed.tempo:
-        parts.append(min(1.0, abs(track.tempo - seed.tempo) / 80.0))
-    for name in ("energy", "acousticness", "danceability"):
-        a, b = getattr(track, name), getattr(seed, name)
-        if a is not None and b is not None:
-            parts.append(abs(a - b))
-    if track.mode is not None and seed.mode is not None:
-        parts.append(float(track.mode != seed.mode))
-    return float(np.mean(parts)) if parts else 0.0

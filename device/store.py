@@ -133,9 +133,29 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v4(db: sqlite_utils.Database) -> None:
+    """A counter that every change to `tracks` bumps (triggers), whoever makes it.
+
+    The daemon keeps the playable tracks as arrays between songs and reads them again only when this
+    counter moved: one row instead of the whole catalog per decision.
+    """
+    db.execute("CREATE TABLE catalog_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)")
+    db.execute("INSERT INTO catalog_version (id, version) VALUES (1, 0)")
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER tracks_version_{event.lower()} AFTER {event} ON tracks "
+            "BEGIN UPDATE catalog_version SET version = version + 1 WHERE id = 1; END"
+        )
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
 # Never edit a published entry: append a new one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+
+
+def catalog_version(db: sqlite_utils.Database) -> int:
+    """Changes whenever any track row is added, changed or removed (by any process)."""
+    return int(db.execute("SELECT version FROM catalog_version WHERE id = 1").fetchone()[0])
 
 
 def open_database(path: Path) -> sqlite_utils.Database:

@@ -84,3 +84,60 @@ def test_decision_json_has_the_design_keys() -> None:
     assert set(doc) >= {"emotion", "intent", "target", "track", "reason"}
     assert set(doc["emotion"]) >= {"label", "confidence", "valence", "arousal"}
     assert set(doc["track"]) >= {"title", "artist", "valence", "arousal"}
+
+
+def _random_catalog(db, count: int, seed: int) -> None:
+    import random
+
+    from device.catalog import upsert_track
+
+    rng = random.Random(seed)
+    for i in range(count):
+        playable = rng.random() < 0.8
+        upsert_track(db, title=f"song {i}", artist=f"artist {i % 7}", path=f"/m/{i}.ogg" if playable else None,
+                     valence=rng.uniform(-1, 1), arousal=rng.uniform(-1, 1), va_source="features",
+                     tempo=rng.choice([None, rng.uniform(60, 180)]), energy=rng.random(),
+                     acousticness=rng.choice([None, rng.random()]), danceability=rng.random(),
+                     mode=rng.choice([None, 0, 1]))
+
+
+def test_the_catalog_read_as_arrays_chooses_what_track_objects_choose(tmp_path) -> None:
+    from device.candidates import Candidates
+    from device.catalog import get_track, playable_tracks
+    from device.store import open_database
+
+    db = open_database(tmp_path / "emotune.db")
+    _random_catalog(db, 300, seed=1)
+    as_objects, as_arrays = Recommender(RecommendConfig()), Recommender(RecommendConfig())
+    seed_song = get_track(db, 5)
+    recent: list[int] = []
+    for i, label in enumerate(["sad", "sad", "angry", "happy", "fear", "neutral", "surprise", "sad"] * 3):
+        with_seed = seed_song if i % 2 else None
+        a = as_objects.decide(mood(label), playable_tracks(db), with_seed, recent)
+        b = as_arrays.decide(mood(label), Candidates.from_db(db), with_seed, recent)
+        assert (a.intent, a.target, a.track) == (b.intent, b.target, b.track)
+        assert b.track.playable
+        recent.append(b.track.id)
+    assert len(set(recent[-8:])) == 8  # no repeats among the last songs
+
+
+def test_the_daemons_candidates_are_read_again_only_when_the_catalog_changes(tmp_path) -> None:
+    from device.candidates import CandidateCache
+    from device.catalog import upsert_track
+    from device.store import open_database
+
+    path = tmp_path / "emotune.db"
+    db = open_database(path)
+    _random_catalog(db, 20, seed=2)
+    cache = CandidateCache(db)
+    first = cache.get()
+    assert cache.get() is first  # nothing changed: the same arrays
+    other = open_database(path)  # e.g. 'emotune catalog scan' in another process
+    upsert_track(other, title="new song", artist="x", path="/m/new.ogg", valence=0.9, arousal=0.9,
+                 va_source="audio")
+    second = cache.get()
+    assert second is not first and len(second) == len(first) + 1
+    other.execute("UPDATE tracks SET path = NULL WHERE title = 'new song'")
+    other.conn.commit()
+    assert len(cache.get()) == len(first)  # a file that went away is no longer offered
+    assert cache.get() is cache.get()

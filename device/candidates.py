@@ -1,0 +1,99 @@
+"""The playable tracks as arrays, for choosing among 100,000 of them in a few milliseconds.
+
+A recommendation needs, per playable track, only its point on the plane and a few taste features. Read
+as Track objects, a 100,000-track catalog took seconds per song; as one narrow query into numpy arrays
+it takes tens of milliseconds, and the daemon's `CandidateCache` reads it again only when the catalog
+changed (the `catalog_version` counter that triggers bump, see device.store), so a decision between
+songs costs a few milliseconds. `bench/recommend_bench.py` measures it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sqlite_utils
+
+from device.catalog import PLAYABLE_WITH_POINT, Track, get_track
+from device.store import catalog_version
+
+# Taste features compared with the seed song's, in this column order (see Candidates.taste_distance).
+TASTE_COLUMNS = ("tempo", "energy", "acousticness", "danceability", "mode")
+TEMPO_SPAN = 80.0  # bpm apart that counts as completely different
+
+
+@dataclass(frozen=True)
+class Candidates:
+    ids: np.ndarray  # (n,) int64, catalog order
+    points: np.ndarray  # (n, 2) valence, arousal
+    taste: np.ndarray  # (n, len(TASTE_COLUMNS)) float64, NaN where a track lacks the feature
+    lookup: Callable[[int], Track | None]  # id → the full Track, for the one that is chosen
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_tracks(cls, tracks: Sequence[Track]) -> Candidates:
+        """Playable tracks with a point, from Track objects (small catalogs, tests)."""
+        usable = [t for t in tracks if t.playable and t.valence is not None and t.arousal is not None]
+        by_id = {t.id: t for t in usable}
+        return cls(
+            ids=np.array([t.id for t in usable], dtype=np.int64),
+            points=np.array([[t.valence, t.arousal] for t in usable], dtype=np.float64).reshape(-1, 2),
+            taste=np.array([[getattr(t, c) for c in TASTE_COLUMNS] for t in usable], dtype=np.float64).reshape(
+                -1, len(TASTE_COLUMNS)
+            ),
+            lookup=by_id.get,
+        )
+
+    @classmethod
+    def from_db(cls, db: sqlite_utils.Database) -> Candidates:
+        """Playable tracks with a point, straight from the catalog in one query."""
+        rows = db.execute(
+            f"SELECT id, valence, arousal, {', '.join(TASTE_COLUMNS)} FROM tracks "
+            f"WHERE {PLAYABLE_WITH_POINT} ORDER BY id"
+        ).fetchall()
+        table = np.array(rows, dtype=np.float64).reshape(-1, 3 + len(TASTE_COLUMNS))  # None → NaN
+        return cls(
+            ids=table[:, 0].astype(np.int64),
+            points=table[:, 1:3],
+            taste=table[:, 3:],
+            lookup=lambda track_id: get_track(db, track_id),
+        )
+
+    def where(self, keep: np.ndarray) -> Candidates:
+        return Candidates(self.ids[keep], self.points[keep], self.taste[keep], self.lookup)
+
+    def without(self, ids: Collection[int]) -> Candidates:
+        if not ids:
+            return self
+        return self.where(~np.isin(self.ids, np.fromiter(ids, dtype=np.int64)))
+
+    def taste_distance(self, seed: Track) -> np.ndarray:
+        """How far each track is from the seed's sound (tempo, energy, acousticness, danceability,
+        mode), 0..1: the mean of the parts both sides have, 0 where they share none."""
+        reference = np.array([getattr(seed, c) for c in TASTE_COLUMNS], dtype=np.float64)
+        parts = np.abs(self.taste - reference)
+        parts[:, 0] = np.minimum(1.0, parts[:, 0] / TEMPO_SPAN)
+        # mode is 0 or 1, so its |difference| is already "same mode or not"
+        known = ~np.isnan(parts)
+        counts = known.sum(axis=1)
+        sums = np.where(known, parts, 0.0).sum(axis=1)
+        return np.divide(sums, counts, out=np.zeros(len(self)), where=counts > 0)
+
+
+class CandidateCache:
+    """Candidates.from_db, read again only when the catalog changed since the last read."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self._version: int | None = None
+        self._candidates: Candidates | None = None
+
+    def get(self) -> Candidates:
+        version = catalog_version(self.db)
+        if self._candidates is None or version != self._version:
+            self._candidates = Candidates.from_db(self.db)
+            self._version = version
+        return self._candidates
