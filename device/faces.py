@@ -95,7 +95,8 @@ def level_crop(grey: np.ndarray, box: tuple[int, int, int, int], margin: float, 
         return square_crop(grey, box, margin)
     left, top, right, bottom = box
     side = max(right - left, bottom - top) * (1 + 2 * margin)
-    wide = square_crop(grey, box, (side * math.sqrt(2) / max(right - left, bottom - top) - 1) / 2 + 0.02)
+    # wide enough that the final square, turned by any angle, stays inside it: its diagonal, and a little
+    wide = square_crop(grey, box, ((1 + 2 * margin) * math.sqrt(2) - 1) / 2 + 0.02)
     centre = ((wide.shape[1] - 1) / 2, (wide.shape[0] - 1) / 2)
     turn = cv2.getRotationMatrix2D(centre, roll_deg, 1.0)  # positive: counter-clockwise on screen
     turned = cv2.warpAffine(wide, turn, (wide.shape[1], wide.shape[0]), flags=cv2.INTER_LINEAR,

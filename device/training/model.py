@@ -89,4 +89,3 @@ def spec_of(model: keras.Model) -> ModelSpec:
     if build_model(spec).count_params() != model.count_params():
         raise ValueError(f"{model.name} does not match the architecture its layer names suggest ({spec})")
     return spec
-
