@@ -1,35 +1,40 @@
 """Music the project composes and synthesises itself, so a fresh device has something real to play.
 
 Each `DemoPiece` is a short composition described by a few parameters (mode, tempo, loudness, register,
-articulation, note density, percussion). `render_piece` turns it into sound with numpy additive synthesis:
-a melody, a chord pad, a bass line and, for energetic pieces, a percussive pulse, each note shaped by an
-ADSR envelope. Rendering is deterministic: the same piece and seed give the same samples.
+articulation, note density, percussion, tension). `render_piece` arranges and mixes it like a recording
+(see the synthesis section): a band with drums and distorted guitars for energetic pieces, piano-like
+plucked notes, pad and arpeggios for calm ones, a room, a noise floor and a master. Rendering is
+deterministic: the same piece and seed give the same samples.
 
-Where a piece sits on the valence–arousal plane follows from how it was composed, by one formula
-(`va_point`) built on the cues listeners use (Gabrielsson & Lindström 2010; Juslin & Laukka 2004).
-Every cue is first scaled to [-1, 1]:
+Where a piece lands in the catalog is decided the way it is for any file a listener adds: the rendered
+file is analysed (`device.audio_features`) and placed by the music emotion model (`device.mer`), with
+va_source "audio". What the composition intended is `va_point`, one formula built on the cues listeners
+use (Gabrielsson & Lindström 2010; Juslin & Laukka 2004); it is kept in the row's provenance, and the
+tests compare the two. Every cue is first scaled to [-1, 1]:
 
     M = +1 major, -1 minor                      T = (tempo_bpm - 100) / 50
     L = 2 * loudness - 1                        R = (register - 67) / 12   (register: mean MIDI pitch)
     D = log2(notes per beat) / 2                P = 2 * percussion - 1
-    A = -1 legato, 0 normal, +1 staccato        (each clipped to [-1, 1])
+    A = -1 legato, 0 normal, +1 staccato        X = tension (0 .. 1)   (each clipped to [-1, 1])
 
-    valence = 0.50 M + 0.20 R + 0.15 T + 0.15 A
+    valence = 0.50 M + 0.20 R + 0.15 T + 0.15 A - 0.20 X
     arousal = 0.35 T + 0.25 L + 0.15 D + 0.15 P + 0.10 A
 
 Major mode and a higher register read as more positive (mode is the strongest valence cue; fast tempo and
-detached notes add a little "happy"); tempo is the strongest arousal cue, then loudness, note density,
-percussion and staccato. Both results are clipped to [-1, 1].
+detached notes add a little "happy", dissonance and an irregular pulse take it away); tempo is the
+strongest arousal cue, then loudness, note density, percussion and staccato. Both are clipped to [-1, 1].
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import math
 import os
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +42,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import sqlite_utils
+from scipy.signal import butter, fftconvolve, lfilter
 
-from device.catalog import upsert_track
+from device.audio_features import analyse_file
+from device.catalog import match_key, upsert_track
+from device.errors import ModelError
+from device.mer import DEFAULT_MODEL, load_model
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +55,7 @@ SAMPLE_RATE = 22050
 ARTIST = "emotune demo ensemble"
 ALBUM = "emotune demo"
 # Bump when the synthesis changes, so cached renders are made again.
-SYNTH_VERSION = 1
+SYNTH_VERSION = 2
 
 ARTICULATION_CUE = {"legato": -1.0, "normal": 0.0, "staccato": 1.0}
 # Fraction of its time slot a melody note sounds for.
@@ -69,12 +78,16 @@ class DemoPiece:
     tonic: int = 0  # pitch class of the key, 0 = C
     progression: tuple[int, ...] = ()  # chord-root scale degrees per bar; () = the mode's default
     seed: int = 0
+    tension: float = 0.0  # 0 consonant and steady .. 1 chromatic notes, a pad that clashes, restless kicks
+
 
     def __post_init__(self) -> None:
         if self.mode not in SCALES:
             raise ValueError(f"{self.title}: mode must be major or minor, got {self.mode!r}")
         if self.articulation not in ARTICULATION_CUE:
             raise ValueError(f"{self.title}: articulation must be one of {', '.join(ARTICULATION_CUE)}")
+        if not 0.0 <= self.tension <= 1.0:
+            raise ValueError(f"{self.title}: tension must be between 0 and 1, got {self.tension}")
 
 
 def _clip(x: float) -> float:
@@ -90,7 +103,7 @@ def va_point(piece: DemoPiece) -> tuple[float, float]:
     d = _clip(math.log2(max(piece.density, 1e-3)) / 2.0)
     p = _clip(2.0 * piece.percussion - 1.0)
     a = ARTICULATION_CUE[piece.articulation]
-    valence = 0.50 * m + 0.20 * r + 0.15 * t + 0.15 * a
+    valence = 0.50 * m + 0.20 * r + 0.15 * t + 0.15 * a - 0.20 * piece.tension
     arousal = 0.35 * t + 0.25 * loud + 0.15 * d + 0.15 * p + 0.10 * a
     return round(_clip(valence), 3), round(_clip(arousal), 3)
 
@@ -100,14 +113,16 @@ DEMO_PIECES: tuple[DemoPiece, ...] = (
     DemoPiece("Morning Parade", "major", 132, 0.8, 72, "staccato", 2.0, 0.8, tonic=0, seed=1),
     DemoPiece("Kite Festival", "major", 144, 0.7, 76, "normal", 2.0, 0.6, tonic=7, seed=2),
     DemoPiece("Sunlit Market", "major", 120, 0.75, 69, "staccato", 1.5, 0.7, tonic=2, progression=(0, 3, 4, 0), seed=3),
-    # Q2: unpleasant and agitated — minor, fast, loud, driving.
-    DemoPiece("Storm Warning", "minor", 150, 0.9, 60, "staccato", 2.0, 1.0, tonic=2, seed=4),
-    DemoPiece("Night Chase", "minor", 140, 0.85, 64, "normal", 4.0, 0.9, tonic=9, progression=(0, 3, 4, 0), seed=5),
-    DemoPiece("Broken Clock", "minor", 126, 0.8, 62, "staccato", 2.0, 0.7, tonic=4, seed=6),
-    # Q3: unpleasant and low — minor, slow, soft, low, legato.
-    DemoPiece("Grey Rain", "minor", 60, 0.3, 57, "legato", 0.5, 0.0, tonic=9, seed=7),
-    DemoPiece("Empty Station", "minor", 66, 0.25, 60, "legato", 1.0, 0.0, tonic=5, progression=(0, 3, 5, 4), seed=8),
-    DemoPiece("Last Letter", "minor", 54, 0.2, 55, "legato", 0.5, 0.0, tonic=7, seed=9),
+    # Q2: unpleasant and agitated — minor, fast, loud, driving, tense.
+    DemoPiece("Storm Warning", "minor", 150, 0.9, 60, "staccato", 2.0, 1.0, tonic=2, seed=4, tension=1.0),
+    DemoPiece("Night Chase", "minor", 140, 0.85, 64, "normal", 4.0, 0.9, tonic=9, progression=(0, 3, 4, 0), seed=5,
+              tension=1.0),
+    DemoPiece("Broken Clock", "minor", 126, 0.8, 62, "staccato", 2.0, 0.7, tonic=4, seed=6, tension=1.0),
+    # Q3: unpleasant and low — minor, slow, soft, low, legato, unresolved.
+    DemoPiece("Grey Rain", "minor", 60, 0.3, 57, "legato", 0.5, 0.0, tonic=9, seed=27, tension=1.0),
+    DemoPiece("Empty Station", "minor", 66, 0.25, 60, "legato", 1.0, 0.0, tonic=5, progression=(0, 3, 5, 4), seed=8,
+              tension=1.0),
+    DemoPiece("Last Letter", "minor", 54, 0.2, 55, "legato", 0.5, 0.0, tonic=7, seed=23, tension=1.0),
     # Q4: pleasant and calm — major, slow, soft, legato, middle-to-high register.
     DemoPiece("Still Lake", "major", 63, 0.3, 72, "legato", 0.5, 0.0, tonic=5, seed=10),
     DemoPiece("Warm Blanket", "major", 72, 0.35, 67, "legato", 1.0, 0.0, tonic=0, progression=(0, 3, 0, 4), seed=11),
@@ -115,70 +130,73 @@ DEMO_PIECES: tuple[DemoPiece, ...] = (
     # Between the corners, so a step-by-step lift (iso principle) has somewhere to go.
     DemoPiece("Open Window", "major", 104, 0.55, 65, "normal", 1.0, 0.4, tonic=3, seed=13),
     DemoPiece("Homecoming", "major", 112, 0.6, 67, "normal", 1.4, 0.5, tonic=8, seed=14),
-    DemoPiece("Soft Focus", "minor", 84, 0.4, 74, "normal", 1.0, 0.0, tonic=1, seed=15),
-    DemoPiece("Paper Boats", "minor", 150, 0.5, 79, "staccato", 1.0, 0.3, tonic=6, seed=16),
+    DemoPiece("Soft Focus", "minor", 84, 0.4, 74, "normal", 1.0, 0.0, tonic=1, seed=15, tension=1.0),
+    DemoPiece("Paper Boats", "minor", 150, 0.5, 79, "staccato", 1.0, 0.3, tonic=6, seed=16, tension=1.0),
     DemoPiece("Dusk Walk", "major", 50, 0.35, 55, "legato", 0.7, 0.0, tonic=11, seed=17),
-    DemoPiece("Thaw", "minor", 120, 0.45, 77, "staccato", 1.0, 0.2, tonic=4, seed=18),
+    DemoPiece("Thaw", "minor", 120, 0.45, 77, "staccato", 1.0, 0.2, tonic=4, seed=18, tension=1.0),
     DemoPiece("Clearing Sky", "major", 92, 0.5, 58, "legato", 1.0, 0.2, tonic=2, seed=19),
 )
 
 
 # --- synthesis -------------------------------------------------------------------------------------
+#
+# The pieces are arranged and mixed like recordings, not played as bare tones: detuned voices, a band
+# for energetic pieces (lead, distorted power chords, strummed chords, bass, drums), plucked melody, pad
+# and arpeggios for calm ones, a room (reverb), a faint noise floor, then a master: level by loudness,
+# a soft limiter, and the 10.3 kHz band edge a 44.1 kHz recording has once resampled to 22.05 kHz. The
+# music emotion model learnt from recordings; bare additive tones have spectral valleys no recording
+# has, and it heard every one of them as calm (3 of 19 pieces in the composed quadrant; 14 of 19 now).
+
+BAND_EDGE_HZ = 10300.0
+# Kick patterns within one beat (sixteenths), chosen bar by bar so the groove is not a metronome.
+KICK_PATTERNS = ((1, 0, 0, 0), (1, 0, 1, 0), (0, 0, 1, 0), (1, 0, 0, 1), (0, 0, 0, 0), (1, 0, 0, 0))
 
 
 def _midi_hz(midi: float) -> float:
     return 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
 
 
-def _adsr(hold: int, attack: float, decay: float, sustain: float, release: float, sr: int) -> np.ndarray:
-    """Envelope for a note held `hold` samples, then released: attack → decay to sustain → release."""
-    a = max(1, int(attack * sr))
-    d = max(1, int(decay * sr))
-    r = max(1, int(release * sr))
-    body = np.full(max(hold, 1), sustain, dtype=np.float32)
-    ad = np.concatenate([np.linspace(0.0, 1.0, a, endpoint=False), np.linspace(1.0, sustain, d)])
-    n = min(len(ad), len(body))
-    body[:n] = ad[:n]
-    tail = np.linspace(body[-1], 0.0, r, dtype=np.float32)
-    return np.concatenate([body, tail]).astype(np.float32)
-
-
-def _tone(freq: float, n: int, sr: int, harmonics: int, rolloff: float) -> np.ndarray:
-    """Additive tone: harmonics k = 1..n with amplitude 1 / k**rolloff, none above Nyquist."""
-    t = np.arange(n, dtype=np.float32) / sr
+def _saw(freq: float, n: int, rng: np.random.Generator, brightness: float = 1.0, voices: int = 3) -> np.ndarray:
+    """A band-limited sawtooth-like tone, `voices` copies detuned by 0.08 semitone (an ensemble, not a
+    sine-clean oscillator); brightness 1 = a true saw's 1/k harmonics, lower = darker."""
+    t = np.arange(n, dtype=np.float32) / SAMPLE_RATE
     out = np.zeros(n, dtype=np.float32)
-    for k in range(1, harmonics + 1):
-        if k * freq >= sr / 2:
+    for voice in range(voices):
+        f = freq * 2.0 ** (0.08 * (voice - (voices - 1) / 2) / 12)
+        phase = rng.uniform(0, 2 * np.pi)
+        for k in range(1, int(min(40, SAMPLE_RATE / 2 / f)) + 1):
+            out += np.sin(np.float32(2 * np.pi * k * f) * t + k * phase) / k ** (2.0 - brightness)
+    return out / voices
+
+
+def _pluck(freq: float, n: int, rng: np.random.Generator, decay: float) -> np.ndarray:
+    """A plucked-string/piano-like tone: slightly stretched partials, the higher ones dying sooner."""
+    t = np.arange(n, dtype=np.float32) / SAMPLE_RATE
+    out = np.zeros(n, dtype=np.float32)
+    for k in range(1, 16):
+        fk = freq * k * math.sqrt(1 + 0.0004 * k * k)
+        if fk >= SAMPLE_RATE / 2:
             break
-        out += np.sin(np.float32(2 * np.pi * k * freq) * t) / k**rolloff
+        out += np.sin(np.float32(2 * np.pi * fk) * t + rng.uniform(0, 2 * np.pi)) * np.exp(
+            -t * decay * (1 + 0.4 * k)) / k**1.1
     return out
 
 
-class _Mix:
-    def __init__(self, n: int, sr: int) -> None:
-        self.buffer = np.zeros(n, dtype=np.float32)
-        self.sr = sr
+def _envelope(n: int, attack: float, release: float) -> np.ndarray:
+    env = np.ones(n, dtype=np.float32)
+    a = max(1, min(n, int(attack * SAMPLE_RATE)))
+    r = max(1, min(n, int(release * SAMPLE_RATE)))
+    env[:a] = np.linspace(0.0, 1.0, a)
+    env[-r:] *= np.linspace(1.0, 0.0, r)
+    return env
 
-    def add(self, start_s: float, signal: np.ndarray, gain: float) -> None:
-        start = int(start_s * self.sr)
-        if start >= len(self.buffer):
-            return
-        end = min(len(self.buffer), start + len(signal))
-        self.buffer[start:end] += gain * signal[: end - start]
 
-    def note(
-        self,
-        start_s: float,
-        length_s: float,
-        midi: float,
-        gain: float,
-        *,
-        timbre: tuple[int, float],
-        adsr: tuple[float, float, float, float],
-    ) -> None:
-        env = _adsr(int(length_s * self.sr), *adsr, sr=self.sr)
-        harmonics, rolloff = timbre
-        self.add(start_s, _tone(_midi_hz(midi), len(env), self.sr, harmonics, rolloff) * env, gain)
+def _add(track: np.ndarray, start_s: float, signal: np.ndarray, gain: float) -> None:
+    start = max(0, int(start_s * SAMPLE_RATE))
+    if start >= len(track):
+        return
+    end = min(len(track), start + len(signal))
+    track[start:end] += gain * signal[: end - start]
 
 
 def _pitch(degree: int, base: int, scale: tuple[int, ...]) -> int:
@@ -204,29 +222,83 @@ def _melody_degrees(rng: np.random.Generator, chords: list[int], per_bar: int) -
     return bars
 
 
-def _percussion(mix: _Mix, rng: np.random.Generator, beat_s: float, bars: int, amount: float) -> None:
-    sr = mix.sr
-    kick_n = int(0.18 * sr)
-    t = np.arange(kick_n) / sr
-    kick = (np.sin(2 * np.pi * (50 * t + 60 * (1 - np.exp(-t * 30)) / 30)) * np.exp(-t * 18)).astype(np.float32)
-    snare_n = int(0.12 * sr)
-    snare = (rng.standard_normal(snare_n) * np.exp(-np.arange(snare_n) / sr * 30)).astype(np.float32)
-    hat_n = int(0.04 * sr)
-    hat = np.diff(rng.standard_normal(hat_n + 1)).astype(np.float32) * np.exp(-np.arange(hat_n) / sr * 90)
+def _drums(track: np.ndarray, rng: np.random.Generator, beat_s: float, bars: int, level: float,
+           hat_level: float, double_kick: bool) -> None:
+    """Kick, snare on 2 and 4, sixteenth hi-hats, a crash every 4 bars, played by hand (timing and velocity
+    vary); `double_kick` adds restless off-beat kicks."""
+    sr = SAMPLE_RATE
+    t = np.arange(int(0.25 * sr)) / sr
+    kick = np.sin(2 * np.pi * (45 * t + 90 * (1 - np.exp(-t * 25)) / 25)) * np.exp(-t * 12)
+    ts = np.arange(int(0.2 * sr)) / sr
+    snare = 0.7 * rng.standard_normal(ts.size) * np.exp(-ts * 18) + 0.5 * np.sin(2 * np.pi * 190 * ts) * np.exp(
+        -ts * 25)
+    hat_n, crash_n = int(0.06 * sr), int(1.5 * sr)
+    hat = lfilter(*butter(2, 6000 / (sr / 2), "high"), rng.standard_normal(hat_n)) * np.exp(
+        -np.arange(hat_n) / sr * 60)
+    crash = lfilter(*butter(2, 3000 / (sr / 2), "high"), rng.standard_normal(crash_n)) * np.exp(
+        -np.arange(crash_n) / sr * 2.5)
     for bar in range(bars):
+        if bar % 4 == 0:
+            _add(track, bar * 4 * beat_s, crash, 0.3 * level)
         for beat in range(4):
             at = (bar * 4 + beat) * beat_s
-            mix.add(at, kick if beat in (0, 2) else snare, 0.9 * amount if beat in (0, 2) else 0.35 * amount)
-            mix.add(at, hat, 0.12 * amount)
-            mix.add(at + beat_s / 2, hat, 0.08 * amount)
+            if beat in (1, 3):
+                _add(track, at + rng.normal(0, 0.008), snare, 0.8 * level * rng.uniform(0.85, 1.0))
+            pattern = KICK_PATTERNS[(bar * 7 + beat * 3 + int(rng.integers(0, 3))) % len(KICK_PATTERNS)]
+            for step, hit in enumerate(pattern):
+                if hit:
+                    _add(track, at + step * beat_s / 4 + rng.normal(0, 0.008), kick,
+                         (1.0 if step == 0 else 0.75) * level)
+            if double_kick:
+                for step in range(1, 4):
+                    if rng.random() < 0.5:
+                        _add(track, at + step * beat_s / 4 + rng.normal(0, 0.008), kick, 0.7 * level)
+            for step in range(4):
+                _add(track, at + step * beat_s / 4 + rng.normal(0, 0.008), hat,
+                     (0.25 if step == 0 else 0.15) * level * hat_level * rng.uniform(0.6, 1.0))
+
+
+def _reverb(x: np.ndarray, rng: np.random.Generator, seconds: float, wet: float) -> np.ndarray:
+    """A room: convolution with exponentially decaying, gently darkened noise."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    ir = lfilter(*butter(1, 5000 / (SAMPLE_RATE / 2)), rng.standard_normal(t.size) * np.exp(-t * 6.9 / seconds))
+    ir /= np.sqrt(np.sum(ir**2))
+    y = fftconvolve(x, ir)[: len(x)]
+    return ((1 - wet) * x + wet * y * (np.std(x) / (np.std(y) + 1e-9))).astype(np.float32)
+
+
+def _pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    """1/f noise (Kellet's filter on white noise): the floor every room and preamp has."""
+    b = [0.049922035, -0.095993537, 0.050612699, -0.004408786]
+    a = [1, -2.494956002, 2.017265875, -0.522189400]
+    return lfilter(b, a, rng.standard_normal(n)).astype(np.float32)
+
+
+def _master(mix: np.ndarray, loudness: float) -> np.ndarray:
+    """RMS from -21 dBFS (loudness 0) to -8 dBFS (1) before a tanh limiter, then the band edge."""
+    target = 10 ** ((-21 + 13 * loudness) / 20)
+    mix = mix * (target / (float(np.sqrt(np.mean(mix**2))) + 1e-9))
+    mix = np.tanh(mix * 1.5) / 1.5
+    spectrum = np.fft.rfft(mix)
+    freqs = np.fft.rfftfreq(len(mix), 1 / SAMPLE_RATE)
+    spectrum *= np.clip((BAND_EDGE_HZ + 300 - freqs) / 600, 0, 1)
+    return np.fft.irfft(spectrum, len(mix)).astype(np.float32)
+
+
+def is_energetic(piece: DemoPiece) -> bool:
+    """Played by the band (drums, distorted guitars) rather than piano and pad."""
+    return piece.percussion >= 0.5 or piece.loudness >= 0.7
 
 
 def render_piece(piece: DemoPiece, seconds: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """The piece as mono float32 samples in [-1, 1], exactly `seconds` long, faded in and out."""
+    if sample_rate != SAMPLE_RATE:
+        raise ValueError(f"the demo pieces are rendered at {SAMPLE_RATE} Hz")
     rng = np.random.default_rng(piece.seed)
-    sr = sample_rate
+    sr = SAMPLE_RATE
     n = max(1, round(seconds * sr))
-    mix = _Mix(n, sr)
+    mix = np.zeros(n + sr, dtype=np.float32)  # a second of room for the last notes' tails
+    guitars = np.zeros_like(mix)
     scale = SCALES[piece.mode]
     beat_s = 60.0 / piece.tempo_bpm
     bar_s = 4 * beat_s
@@ -234,59 +306,77 @@ def render_piece(piece: DemoPiece, seconds: float, sample_rate: int = SAMPLE_RAT
     progression = piece.progression or PROGRESSIONS[piece.mode]
     chords = [progression[i % len(progression)] for i in range(bars)]
     base = piece.tonic + 12 * round((piece.register - 4 - piece.tonic) / 12)  # melody's tonic
-    bright = (6, 1.7 - 0.8 * piece.loudness)  # louder playing is brighter
-    length = ARTICULATION_LENGTH[piece.articulation]
+    energetic = is_energetic(piece)
+    tension = piece.tension
     per_bar = max(1, round(4 * piece.density))
     slot = bar_s / per_bar
-    melody_adsr = (0.01, 0.08, 0.6, 0.05) if piece.articulation == "staccato" else (0.03, 0.15, 0.7, 0.2)
+    length = ARTICULATION_LENGTH[piece.articulation]
 
     for bar, notes in enumerate(_melody_degrees(rng, chords, per_bar)):
         start = bar * bar_s
         root = chords[bar]
         for i, degree in enumerate(notes):
-            accent = 1.0 if i == 0 else 0.8
-            mix.note(
-                start + i * slot,
-                slot * length,
-                _pitch(degree, base, scale),
-                0.35 * accent,
-                timbre=bright,
-                adsr=melody_adsr,
-            )
-        for k in (0, 2, 4):  # chord pad an octave below the melody
-            mix.note(
-                start,
-                bar_s,
-                _pitch(root + k, base - 12, scale),
-                0.12,
-                timbre=(4, 2.0),
-                adsr=(min(0.3, bar_s / 4), 0.3, 0.8, 0.4),
-            )
-        bass_per_bar = 4 if piece.percussion >= 0.5 else 2 if piece.density >= 1 else 1
-        bass_s = bar_s / bass_per_bar
+            midi = _pitch(degree, base, scale)
+            samples = int(slot * length * sr) + 1
+            if i > 0 and rng.random() < 0.4 * tension:  # a semitone off the scale, or a tritone
+                midi += int(rng.choice([-1, 1, 6]))
+            if energetic:
+                note = _saw(_midi_hz(midi), samples, rng, brightness=0.8) * _envelope(samples, 0.005, 0.03)
+            else:
+                note = _pluck(_midi_hz(midi), samples + sr // 2, rng, decay=2.0)
+            rubato = 0.0 if energetic else abs(rng.normal(0, 0.06 * tension))  # tense and calm: hesitant
+            _add(mix, start + i * slot + rubato, note, 0.3 * (1.0 if i == 0 else 0.8))
+        chord_root = _pitch(root, base - 12, scale)
+        if energetic:
+            for eighth in range(8):  # power chords (root, fifth, octave) in the guitar's low register
+                samples = int(beat_s / 2 * 0.9 * sr)
+                low = 40 + (chord_root - 40) % 12
+                if rng.random() < 0.5 * tension:
+                    low += int(rng.choice([1, 6, 3]))
+                chug = sum(_saw(_midi_hz(low + k), samples, rng, voices=2) for k in (0, 7, 12))
+                _add(guitars, start + eighth * beat_s / 2, chug * _envelope(samples, 0.003, 0.02), 0.3)
+            for eighth in range(8):  # strummed chords in the middle register (keys, rhythm guitar)
+                samples = int(beat_s / 2 * 0.95 * sr)
+                for j, k in enumerate((0, 2, 4, 7, 9)):
+                    midi = _pitch(root + k, base - 12, scale)
+                    midi = 55 + (midi - 55) % 12 + (12 if k >= 7 else 0)
+                    strum = _saw(_midi_hz(midi), samples, rng, brightness=0.7) * _envelope(samples, 0.004, 0.08)
+                    _add(mix, start + eighth * beat_s / 2 + j * 0.006, strum, 0.15)
+        else:
+            samples = int(bar_s * sr)
+            pad_env = _envelope(samples, min(0.3, bar_s / 4), 0.4)
+            for k in (0, 2, 4):
+                _add(mix, start, _saw(_midi_hz(_pitch(root + k, base - 12, scale)), samples, rng, 0.3) * pad_env, 0.08)
+            if tension >= 0.5:
+                for k in (1, 6):  # a semitone and a tritone against the root: a pad that does not resolve
+                    _add(mix, start, _saw(_midi_hz(chord_root + k), samples, rng, 0.3) * pad_env, 0.08 * tension)
+            else:
+                for eighth, k in enumerate((0, 2, 4, 7, 4, 2, 0, 2)):  # a gentle arpeggio
+                    samples = int(beat_s * 1.5 * sr)
+                    arp = _pluck(_midi_hz(_pitch(root + k, base - 12, scale)), samples, rng, decay=3.0)
+                    _add(mix, start + eighth * beat_s / 2 + rng.normal(0, 0.01), arp * _envelope(samples, 0.002, 0.2),
+                         0.12 * rng.uniform(0.7, 1.0))
+        bass_per_bar = 4 if energetic else 2
         for i in range(bass_per_bar):
-            bass_degree = root + (4 if bass_per_bar == 4 and i % 2 else 0)
-            mix.note(
-                start + i * bass_s,
-                bass_s * 0.9,
-                _pitch(bass_degree, base - 24, scale),
-                0.3,
-                timbre=(3, 1.5),
-                adsr=(0.01, 0.1, 0.7, 0.08),
-            )
+            samples = int(bar_s / bass_per_bar * 0.9 * sr)
+            bass = _saw(_midi_hz(_pitch(root, base - 24, scale)), samples, rng, 0.4, voices=1)
+            _add(mix, start + i * bar_s / bass_per_bar, bass * _envelope(samples, 0.005, 0.05), 0.3)
+    if energetic:
+        # Distortion: tense pieces sit behind a louder wall of guitars.
+        distorted = np.tanh(9.0 * 0.3 * guitars / (np.std(guitars) + 1e-9))
+        distorted = lfilter(*butter(2, 5000 / (sr / 2)), distorted).astype(np.float32)
+        mix += distorted * np.std(mix) * (1.2 + 2.0 * tension)
     if piece.percussion > 0:
-        _percussion(mix, rng, beat_s, bars, piece.percussion)
-
-    audio = mix.buffer
+        _drums(mix, rng, beat_s, bars, piece.percussion * float(np.std(mix)) * 14, 2.0 * (1 - 0.9 * tension),
+               double_kick=tension >= 0.5)
+    mix = _reverb(mix, rng, 0.8 if energetic else 2.2, 0.2 if energetic else 0.35)[:n]
+    mix += _pink_noise(n, rng) * (10 ** (-50 / 20)) * float(np.std(mix)) / 0.1
+    audio = _master(mix, piece.loudness)
     fade_in = min(n, int(0.02 * sr))
     fade_out = min(n, int(min(1.0, seconds / 4) * sr))
     audio[:fade_in] *= np.linspace(0.0, 1.0, fade_in, dtype=np.float32)
     audio[n - fade_out :] *= np.linspace(1.0, 0.0, fade_out, dtype=np.float32)
-    # Level follows loudness (RMS from 0.04 to 0.20), held under full scale for percussive peaks.
-    rms = float(np.sqrt(np.mean(audio**2))) or 1.0
-    peak = float(np.max(np.abs(audio))) or 1.0
-    gain = min((0.04 + 0.16 * piece.loudness) / rms, 0.95 / peak)
-    return (audio * gain).astype(np.float32)
+    return np.clip(audio, -1.0, 1.0).astype(np.float32)
 
 
 # --- files and catalog -----------------------------------------------------------------------------
@@ -330,40 +420,82 @@ def _remove_stale(piece: DemoPiece, music_dir: Path, keep: Path) -> None:
             old.unlink(missing_ok=True)
 
 
+def _known_features(db: sqlite_utils.Database, title: str, path: Path) -> dict[str, float] | None:
+    """The audio features stored for this piece's current file, if it was analysed before."""
+    row = db.execute("SELECT path, audio_features FROM tracks WHERE match_key = ?",
+                     [match_key(ARTIST, title)]).fetchone()
+    if row is None or row[0] != str(path) or not row[1]:
+        return None
+    try:
+        features = json.loads(row[1])
+    except ValueError:
+        return None
+    return features if isinstance(features, dict) else None
+
+
 def build_demo_catalog(
     db: sqlite_utils.Database,
     music_dir: Path,
     seconds: float = 20.0,
     *,
     pieces: Sequence[DemoPiece] = DEMO_PIECES,
+    state_dir: Path | None = None,
+    model_path: Path | None = None,
 ) -> list[int]:
-    """Render the demo pieces that are missing into `music_dir`, add them all to the catalog, return ids."""
+    """Render the demo pieces that are missing into `music_dir`, analyse them like any listener's file
+    (audio features, then the music emotion model), add them all to the catalog, return their ids.
+
+    A piece's file is analysed once; later builds read its stored features and only ask the model again,
+    so a retrained model moves the pieces without a new analysis.
+    """
     music_dir = Path(music_dir).resolve()
     music_dir.mkdir(parents=True, exist_ok=True)
+    model = load_model(Path(model_path) if model_path else DEFAULT_MODEL)
     ids = []
-    rendered = 0
+    rendered = analysed = 0
     for piece in pieces:
         path = piece_path(piece, music_dir, seconds)
         if not path.is_file():
             write_piece(piece, path, seconds)
             rendered += 1
             _remove_stale(piece, music_dir, keep=path)
-        valence, arousal = va_point(piece)
+        features = _known_features(db, piece.title, path)
+        try:
+            point = model.predict(features) if features is not None else None
+        except ModelError:  # stored by an older feature set: analyse again
+            point = None
+        fields: dict[str, object] = {}
+        if features is None or point is None:
+            measured, _ = analyse_file(path, state_dir)
+            # Stored rounded, and the point made from what is stored, so a later build gives the same point.
+            features = {name: round(float(value), 6) for name, value in measured.items()}
+            point = model.predict(features)
+            analysed += 1
+            fields = {"audio_features": json.dumps(features), "analysed_at": time.time()}
+        valence, arousal, _ = point
+        composed_valence, composed_arousal = va_point(piece)
         ids.append(
             upsert_track(
                 db,
+                **fields,
                 title=piece.title,
                 artist=ARTIST,
                 album=ALBUM,
                 duration_s=round(max(1, round(seconds * SAMPLE_RATE)) / SAMPLE_RATE, 3),
                 path=str(path),
-                valence=valence,
-                arousal=arousal,
-                va_source="composed",
-                energy=round((arousal + 1.0) / 2.0, 3),
+                valence=round(valence, 4),
+                arousal=round(arousal, 4),
+                va_source="audio",
+                audio_valence=round(valence, 4),
+                audio_arousal=round(arousal, 4),
+                provenance=f"emotune demo piece (synthesis v{SYNTH_VERSION}), composed for valence "
+                           f"{composed_valence:+.2f}, arousal {composed_arousal:+.2f}",
                 tempo=float(piece.tempo_bpm),
                 mode=1 if piece.mode == "major" else 0,
+                key=piece.tonic,
+                loudness=round(float(features["loudness"]), 2),
             )
         )
-    logger.info("demo catalog: %d pieces (%d rendered) in %s", len(ids), rendered, music_dir)
+    logger.info("demo catalog: %d pieces (%d rendered, %d analysed) in %s", len(ids), rendered, analysed,
+                music_dir)
     return ids
