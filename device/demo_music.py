@@ -134,6 +134,9 @@ DEMO_PIECES: tuple[DemoPiece, ...] = (
     DemoPiece("Dusk Walk", "major", 50, 0.35, 55, "legato", 0.7, 0.0, tonic=11, seed=17),
     DemoPiece("Thaw", "minor", 120, 0.45, 77, "staccato", 1.0, 0.2, tonic=4, seed=18, tension=1.0),
     DemoPiece("Clearing Sky", "major", 92, 0.5, 58, "legato", 1.0, 0.2, tonic=2, seed=19),
+    # Heard near the middle of the plane (just below neutral): where a first step up from sadness lands.
+    DemoPiece("Waiting Room", "minor", 123, 0.55, 61, "legato", 1.5, 0.27, tonic=4, seed=227, tension=0.8),
+    DemoPiece("Half Light", "minor", 114, 0.36, 57, "staccato", 1.0, 0.31, tonic=0, seed=231, tension=1.0),
 )
 
 
@@ -144,7 +147,7 @@ DEMO_PIECES: tuple[DemoPiece, ...] = (
 # and arpeggios for calm ones, a room (reverb), a faint noise floor, then a master: level by loudness,
 # a soft limiter, and the 10.3 kHz band edge a 44.1 kHz recording has once resampled to 22.05 kHz. The
 # music emotion model learnt from recordings; bare additive tones have spectral valleys no recording
-# has, and it heard 18 of 19 of them as calm and pleasant (6 of 19 in the composed quadrant; 14 now).
+# has, and it heard 18 of 19 of them as calm and pleasant (6 of 19 in the composed quadrant; now 15 of 21).
 
 BAND_EDGE_HZ = 10300.0
 # Kick patterns within one beat (sixteenths), chosen bar by bar so the groove is not a metronome.
