@@ -1,7 +1,7 @@
 """Benchmark: does levelling the eyes (faces.align, dlib's 5-point landmarks) help a tilted head?
 
 For every fixture face (data/fixtures/fer_faces.npz, 148 FER2013 faces) and each head roll it builds a
-640×480 frame the way the demo does (device.demo_faces.face_frame) with the face turned by that many
+640×480 frame the way the demo does (device.demo.faces.face_frame) with the face turned by that many
 degrees, runs the daemon's detector with and without alignment, and compares the model's label on the
 crop with its label on the original upright 48×48 face ("agreement"). It also prints how often dlib
 found the face, the roll the landmarks measured (it should be minus the roll applied), and the time
@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from device.config import FacesConfig  # noqa: E402
-from device.demo_faces import face_frame, load_fixture  # noqa: E402
+from device.demo.faces import face_frame, load_fixture  # noqa: E402
 from device.emotion import SHIPPED_MODEL, EmotionClassifier  # noqa: E402
 from device.faces import FaceDetector  # noqa: E402
 

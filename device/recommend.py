@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from device.candidates import Candidates
 from device.catalog import Track
+from device.catalog.candidates import Candidates
 from device.config import RecommendConfig
 from device.errors import CatalogError
 from device.mood import Mood

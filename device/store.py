@@ -106,9 +106,9 @@ def _v2(db: sqlite_utils.Database) -> None:
 
 
 def _v3(db: sqlite_utils.Database) -> None:
-    """Audio analysis (`catalog scan`, `device.mer`) and the scanned files, for incremental rescans.
+    """Audio analysis (`catalog scan`, `device.music.mer`) and the scanned files, for incremental rescans.
 
-    `audio_features` is the JSON of device.audio_features' named vector; `audio_valence`/`audio_arousal`
+    `audio_features` is the JSON of device.music.features' named vector; `audio_valence`/`audio_arousal`
     are what the device heard, kept even where the row's point came from imported features.
     `files` remembers every file a scan looked at (size + mtime), analysed or not.
     """

@@ -1,6 +1,6 @@
 """Audio analysis, the music emotion model, `emotune analyze` and `emotune catalog scan`.
 
-Short demo pieces rendered by device.demo_music stand in for music; nothing here trains a model.
+Short demo pieces rendered by device.demo.music stand in for music; nothing here trains a model.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from device import cli
-from device.audio_features import (
+from device.demo.music import DEMO_PIECES, write_piece
+from device.errors import ModelError
+from device.music.features import (
     FEATURE_NAMES,
     count_onsets,
     estimate_key,
@@ -22,9 +24,7 @@ from device.audio_features import (
     numba_cache_dir,
     zero_crossing_rate,
 )
-from device.demo_music import DEMO_PIECES, write_piece
-from device.errors import ModelError
-from device.mer import DEFAULT_MODEL, QUADRANT_SIGNS, MerModel, quadrant
+from device.music.mer import DEFAULT_MODEL, QUADRANT_SIGNS, MerModel, quadrant
 
 PIECES = {p.title: p for p in DEMO_PIECES}
 SECONDS = 8.0
@@ -191,7 +191,7 @@ def test_scan_is_incremental_and_skips_corrupt_files(
 
 def test_scan_onto_an_imported_row_keeps_its_features(clips: dict[str, Path], config, tmp_path: Path) -> None:
     from device.catalog import search, upsert_track
-    from device.catalog_scan import scan
+    from device.catalog.scan import scan
     from device.store import open_database
 
     db = open_database(config.database_path)

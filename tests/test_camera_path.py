@@ -2,7 +2,7 @@
 
 FER2013's faces are 48×48 crops; the camera gives a 640×480 frame where dlib finds a box of another size
 and the pipeline crops a square around it (config `faces.margin`) and resizes it. Built from the
-fixture's FER2013 faces (device.demo_faces.face_frame: upscaled to about 144 px, placed near the centre),
+fixture's FER2013 faces (device.demo.faces.face_frame: upscaled to about 144 px, placed near the centre),
 the pipeline's label must mostly be the model's label on the original 48×48 face. Measured in this
 test's own setup (seed 0, one frame per face, margin 0.05; dlib finds 115 of 148): agreement 0.85 with
 the shipped w16 model, 0.82 with the w24 candidate; bench/camera_path.py (3 frames per face, 4 seeds) gives
@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from device.config import Config, load_config
-from device.demo_faces import face_frame, load_fixture
+from device.demo.faces import face_frame, load_fixture
 from device.emotion import EmotionClassifier, load_classifier
 from device.faces import Face, FaceDetector, square_crop, to_grey
 

@@ -10,17 +10,17 @@ import numpy as np
 import pytest
 
 from device.camera import ReplayCamera
-from device.capture import CaptureError, CaptureOptions, capture_faces, check_emotion, judge
 from device.cli import main
 from device.config import Config, FacesConfig
-from device.demo_faces import load_fixture, write_scenes
+from device.demo.faces import load_fixture, write_scenes
 from device.faces import Face, FaceDetector
+from device.listener.capture import CaptureError, CaptureOptions, capture_faces, check_emotion, judge
 
 
 @pytest.fixture(autouse=True)
 def keep_test_logging(monkeypatch: pytest.MonkeyPatch) -> None:
     """main() would point the root logger at this test's stderr for good; pytest's capture is enough."""
-    monkeypatch.setattr("device.service.setup_logging", lambda verbose=False: None)
+    monkeypatch.setattr("device.runtime.service.setup_logging", lambda verbose=False: None)
 
 
 def write_config(tmp_path: Path, frames: Path) -> Path:

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from device import catalog_import, store
+from device import store
 from device.catalog import catalog_stats, find_seed, search, upsert_track
-from device.catalog_import import TAG_POINTS, import_features, import_tags
+from device.catalog import importers as catalog_import
+from device.catalog.importers import TAG_POINTS, import_features, import_tags
 from device.cli import main
 from device.errors import CatalogError
 

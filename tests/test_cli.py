@@ -15,8 +15,8 @@ import cv2
 
 from device import store
 from device.config import Config
-from device.demo_faces import load_fixture, write_scenes
-from device.demo_music import build_demo_catalog
+from device.demo.faces import load_fixture, write_scenes
+from device.demo.music import build_demo_catalog
 
 EMOTUNE = [sys.executable, "-m", "device.cli"]
 

@@ -14,8 +14,8 @@ from device.camera import ReplayCamera
 from device.catalog import find_seed, upsert_track
 from device.config import Config
 from device.daemon import Daemon
-from device.demo_faces import write_scenes
-from device.demo_music import build_demo_catalog
+from device.demo.faces import write_scenes
+from device.demo.music import build_demo_catalog
 from device.emotion import load_classifier
 from device.faces import FaceDetector
 from device.player import VlcPlayer

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from device import demo_music
 from device.catalog import get_track, playable_tracks
-from device.demo_music import (
+from device.demo import music as demo_music
+from device.demo.music import (
     ARTIST,
     DEMO_PIECES,
     SAMPLE_RATE,
@@ -23,7 +23,7 @@ from device.demo_music import (
     va_point,
     write_piece,
 )
-from device.mer import load_model, quadrant
+from device.music.mer import load_model, quadrant
 from device.store import open_database
 
 

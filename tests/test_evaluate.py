@@ -12,7 +12,7 @@ import pytest
 
 from device import EMOTION_LABELS
 from device.errors import EmotuneError, ModelError
-from device.evaluate import (
+from device.listener.evaluate import (
     add_evaluate_arguments,
     classification_metrics,
     evaluate_command,

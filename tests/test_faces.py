@@ -1,7 +1,7 @@
 import numpy as np
 
 from device.config import FacesConfig
-from device.demo_faces import FRAME_SIZE, face_frame, load_fixture
+from device.demo.faces import FRAME_SIZE, face_frame, load_fixture
 from device.faces import FaceDetector, square_crop
 
 

@@ -1,7 +1,7 @@
 """A new or broken emotion model under a running daemon, and the fallback to the shipped model.
 
 No TensorFlow: the "new" personal model is a copy of the shipped one, installed the way
-`emotune train --personal` installs its models (device.model_store.install_model).
+`emotune train --personal` installs its models (device.listener.model_store.install_model).
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from device.camera import ReplayCamera
 from device.catalog import find_seed
 from device.config import Config
 from device.daemon import Daemon
-from device.demo_faces import write_scenes
-from device.demo_music import build_demo_catalog
+from device.demo.faces import write_scenes
+from device.demo.music import build_demo_catalog
 from device.emotion import SHIPPED_MODEL, load_classifier, open_model, personal_model_path
 from device.errors import ModelError
 from device.faces import FaceDetector
-from device.model_store import install_model, model_status, models_dir, rollback
+from device.listener.model_store import install_model, model_status, models_dir, rollback
 from device.player import VlcPlayer
 
 

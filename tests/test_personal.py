@@ -22,8 +22,8 @@ import pytest
 from device import EMOTION_LABELS, emotion
 from device.cli import main
 from device.config import Config, load_config
-from device.demo_faces import load_fixture
-from device.model_store import model_status
+from device.demo.faces import load_fixture
+from device.listener.model_store import model_status
 
 PERSONAL = {"happy": 12, "surprise": 12}
 TRAIN = ("--epochs", "8", "--learning-rate", "1e-2", "--fer-ratio", "1")
@@ -54,7 +54,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # here, not at import: TensorFlow loaded before sqlite3 brings its own SQLite, without FTS5
     keras = pytest.importorskip("keras")
 
-    from device.training.data import Fer2013, Split
+    from device.listener.fer2013 import Fer2013, Split
     from device.training.export import export_model
     from device.training.model import ModelSpec, build_model
 
@@ -91,7 +91,7 @@ def fer_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def keep_test_logging(monkeypatch: pytest.MonkeyPatch) -> None:
     """main() would point the root logger at this test's stderr for good; pytest's capture is enough."""
-    monkeypatch.setattr("device.service.setup_logging", lambda verbose=False: None)
+    monkeypatch.setattr("device.runtime.service.setup_logging", lambda verbose=False: None)
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def installed(shipped: Path, fer_npz: Path, tmp_path_factory: pytest.TempPathFac
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(emotion, "SHIPPED_MODEL", shipped)
         mp.delenv("EMOTUNE_CONFIG", raising=False)
-        mp.setattr("device.service.setup_logging", lambda verbose=False: None)
+        mp.setattr("device.runtime.service.setup_logging", lambda verbose=False: None)
         code = train_personal(state, "--data", str(fer_npz), *TRAIN)
         garbage.unlink()
         yield {"state": state, "code": code, "garbage": garbage}

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from device.config import Config
-from device.demo_music import DEMO_PIECES, write_piece
+from device.demo.music import DEMO_PIECES, write_piece
 from device.errors import PlayerError
 from device.player import PlayerEvent, VlcPlayer
 

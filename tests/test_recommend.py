@@ -102,8 +102,8 @@ def _random_catalog(db, count: int, seed: int) -> None:
 
 
 def test_the_catalog_read_as_arrays_chooses_what_track_objects_choose(tmp_path) -> None:
-    from device.candidates import Candidates
     from device.catalog import get_track, playable_tracks
+    from device.catalog.candidates import Candidates
     from device.store import open_database
 
     db = open_database(tmp_path / "emotune.db")
@@ -122,8 +122,8 @@ def test_the_catalog_read_as_arrays_chooses_what_track_objects_choose(tmp_path) 
 
 
 def test_the_daemons_candidates_are_read_again_only_when_the_catalog_changes(tmp_path) -> None:
-    from device.candidates import CandidateCache
     from device.catalog import upsert_track
+    from device.catalog.candidates import CandidateCache
     from device.store import open_database
 
     path = tmp_path / "emotune.db"

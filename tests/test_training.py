@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from device import EMOTION_LABELS
+from device.listener.fer2013 import DataError, load_fer2013
 from device.training.commands import add_train_arguments, train_command
-from device.training.data import DataError, load_fer2013
 
 SIDE = 48
 
@@ -262,7 +262,7 @@ def test_importing_the_commands_does_not_load_tensorflow() -> None:
     import sys
 
     code = (
-        "import sys, device.training.commands, device.evaluate; "
+        "import sys, device.training.commands, device.listener.evaluate; "
         "sys.exit(1 if 'tensorflow' in sys.modules or 'keras' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

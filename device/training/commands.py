@@ -14,75 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from device.config import PACKAGE_ROOT, Config, load_config
+from device.cli.parser import SHIPPED_EMOTION_MODEL, add_train_arguments
+from device.config import Config, load_config
 from device.errors import EmotuneError
-from device.training.data import DATA_ENV, default_data_path, load_fer2013
+from device.listener.fer2013 import load_fer2013
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_OUTPUT = PACKAGE_ROOT / "models" / "emotion.tflite"
-
-
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data", type=Path, default=None, help=f"FER2013 .npz (default: ${DATA_ENV}, else {default_data_path()})"
-    )
-    parser.add_argument(
-        "--personal",
-        action="store_true",
-        help="fine-tune the model in use on your faces from 'emotune capture' (+ a FER2013 sample from --data) "
-        "and install it if it does better on your held-out faces",
-    )
-    parser.add_argument("--epochs", type=int, default=None, help="epochs to train in all (default: 30; --personal: 10)")
-    parser.add_argument("--batch-size", type=int, default=None, help="faces per step (default: 64; --personal: 32)")
-    parser.add_argument(
-        "--run-dir",
-        type=Path,
-        default=None,
-        help="checkpoints and log; an existing run there is resumed (default: <state dir>/training-runs/<name>)",
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=DEFAULT_OUTPUT,
-        help=f"the int8 .tflite to write, with its .json beside it (default: {DEFAULT_OUTPUT})",
-    )
-    parser.add_argument("--limit", type=int, default=None, help="use only N random Training faces (smoke runs)")
-    parser.add_argument(
-        "--report",
-        type=Path,
-        default=None,
-        help="folder for curves, confusion matrix and metrics (default: <run dir>/report)",
-    )
-    parser.add_argument(
-        "--width", type=int, default=None, help="filters in the first conv stage (default: 16, or the resumed run's)"
-    )
-    parser.add_argument(
-        "--learning-rate", type=float, default=None, help="peak learning rate (default: 1e-3; --personal: 1e-4)"
-    )
-    parser.add_argument(
-        "--patience",
-        type=int,
-        default=8,
-        help="stop after this many epochs without a better PublicTest accuracy (default: 8)",
-    )
-    parser.add_argument("--fresh", action="store_true", help="discard the run dir's checkpoints and start over")
-    parser.add_argument(
-        "--init-from",
-        type=Path,
-        default=None,
-        help="start a new run from this float .keras model (e.g. models/emotion.keras) instead of random weights",
-    )
-    personal = parser.add_argument_group("with --personal")
-    personal.add_argument(
-        "--holdout", type=float, default=0.25, help="share of each emotion's faces kept out to check (default: 0.25)"
-    )
-    personal.add_argument(
-        "--fer-ratio", type=float, default=5.0, help="FER2013 faces mixed in per face of yours (default: 5)"
-    )
-    personal.add_argument(
-        "--force", action="store_true", help="install the fine-tuned model even if it does not do better"
-    )
+DEFAULT_OUTPUT = SHIPPED_EMOTION_MODEL
 
 
 def _positive(name: str, value: int | float | None) -> None:
@@ -97,7 +36,7 @@ def default_run_name(args: argparse.Namespace) -> str:
 
 def command_line() -> str:
     argv0 = Path(sys.argv[0]).name
-    program = "python -m device.training.train" if argv0 in ("train.py", "__main__.py") else argv0
+    program = "python -m device.training" if argv0 == "__main__.py" else argv0
     return " ".join([program, *map(shlex.quote, sys.argv[1:])])
 
 
@@ -212,8 +151,8 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m device.training.train`: the train command without the emotune CLI."""
-    parser = argparse.ArgumentParser(prog="python -m device.training.train", description=__doc__)
+    """`python -m device.training`: the train command without the emotune CLI."""
+    parser = argparse.ArgumentParser(prog="python -m device.training", description=__doc__)
     parser.add_argument("--state-dir", type=Path, default=None)
     add_train_arguments(parser)
     args = parser.parse_args(argv)

@@ -3,7 +3,7 @@
     python -m device.training.mer_train [--data ../shared/data/mer4q] [--output models/mer.json]
                                         [--cache-dir ~/.cache/emotune] [--features-only]
 
-Features come from `device.audio_features` (the same code `emotune analyze` and `catalog scan` run) and
+Features come from `device.music.features` (the same code `emotune analyze` and `catalog scan` run) and
 are cached in `<cache-dir>/mer4q-features-v<N>.npz`, saved as it goes, so a rerun (or a resumed run)
 only trains. Evaluation: 5-fold cross-validation grouped by artist (no artist in both the training and
 the test part of a fold): quadrant accuracy, macro-F1, valence-sign and arousal-sign accuracy. The final
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from device.audio_features import EXCERPT_S, EXCERPTS, FEATURE_NAMES, SAMPLE_RATE, AudioError, extract_features
-from device.mer import FEATURES_VERSION, QUADRANT_SIGNS, MerModel
+from device.music.features import EXCERPT_S, EXCERPTS, FEATURE_NAMES, SAMPLE_RATE, AudioError, extract_features
+from device.music.mer import FEATURES_VERSION, QUADRANT_SIGNS, MerModel
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mer4q"
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "models" / "mer.json"

@@ -28,10 +28,11 @@ import cv2
 import numpy as np
 
 from device import EMOTION_LABELS
-from device.config import PACKAGE_ROOT, Config
+from device.config import PACKAGE_ROOT, Config, default_fer2013_path
 from device.errors import EmotuneError, ModelError
-from device.evaluate import evaluate_model, read_labelled_faces
-from device.model_store import (
+from device.listener.evaluate import evaluate_model, read_labelled_faces
+from device.listener.fer2013 import SPLITS, DataError, read_npz
+from device.listener.model_store import (
     MIN_FACES,
     MODEL_NAME,
     faces_dir,
@@ -39,7 +40,6 @@ from device.model_store import (
     model_in_use,
     models_dir,
 )
-from device.training.data import SPLITS, DataError, default_data_path, read_npz
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class FerSample:
 
 def fer_sample(options: PersonalOptions, count: int) -> FerSample:
     """`count` random FER2013 Training faces, and PrivateTest; empty (with a note) without the file."""
-    path = Path(options.data).expanduser() if options.data else default_data_path()
+    path = Path(options.data).expanduser() if options.data else default_fer2013_path()
     empty = np.zeros((0, 48, 48), np.uint8)
     if not path.is_file():
         if options.data:

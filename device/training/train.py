@@ -4,7 +4,7 @@ checkpoint every epoch, early stopping on PublicTest, and resumption from the ru
 A run dir holds `last.keras` (model + optimizer after the latest epoch), `best.keras` (best PublicTest
 accuracy so far), `state.json` (epochs done, best epoch, early-stopping counter, history, options) and
 `log.csv` (one row per epoch). Running again with the same run dir continues at the next epoch;
-`fresh=True` starts over. `python -m device.training.train --help` runs it without the emotune CLI.
+`fresh=True` starts over. `python -m device.training --help` runs it without the emotune CLI.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import numpy as np
 import tensorflow as tf
 
 from device import EMOTION_LABELS
-from device.atomic_file import replacing
 from device.errors import ModelError
+from device.listener.atomic_file import replacing
+from device.listener.fer2013 import Fer2013
 from device.preprocess import preprocess_batch
-from device.training.data import Fer2013
 from device.training.model import ModelSpec, build_model, spec_of
 
 logger = logging.getLogger(__name__)
@@ -313,9 +313,3 @@ def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
         seconds=float(state["seconds"]),
         class_weights={EMOTION_LABELS[i]: round(w, 4) for i, w in weights.items()},
     )
-
-
-if __name__ == "__main__":
-    from device.training.commands import main
-
-    raise SystemExit(main())

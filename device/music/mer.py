@@ -1,7 +1,7 @@
 """Music emotion recognition: audio features → a point on the valence–arousal plane and a quadrant.
 
 The model (`models/mer.json`, made by `python -m device.training.mer_train`) is two standardised
-logistic regressions over `device.audio_features.FEATURE_NAMES`: one for P(valence > 0), one for
+logistic regressions over `device.music.features.FEATURE_NAMES`: one for P(valence > 0), one for
 P(arousal > 0), learned from the 4-quadrant MER clips. The point is v = 2p - 1, a = 2q - 1, so its
 distance from an axis says how sure the model is. Reading it needs numpy only (no scikit-learn, no pickle).
 
@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from device.config import PACKAGE_ROOT
 from device.errors import ModelError
 
 # Bump when audio_features changes what a feature means, so cached features and old models are redone.
 FEATURES_VERSION = 1
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "mer.json"
+DEFAULT_MODEL = PACKAGE_ROOT / "models" / "mer.json"
 QUADRANT_SIGNS = {"Q1": (1, 1), "Q2": (-1, 1), "Q3": (-1, -1), "Q4": (1, -1)}
 
 

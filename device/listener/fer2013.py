@@ -7,21 +7,18 @@ Rule: fit on Training, choose (early stopping) on PublicTest, report on PrivateT
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from device import EMOTION_LABELS
-from device.config import PACKAGE_ROOT
+from device.config import FER2013_ENV, default_fer2013_path
 from device.errors import EmotuneError
 
 logger = logging.getLogger(__name__)
 
 SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
-DATA_ENV = "EMOTUNE_FER2013"
-DEFAULT_DATA = PACKAGE_ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
 REQUIRED_ARRAYS = ("images", "labels", "usage")
 
 
@@ -60,17 +57,11 @@ class Fer2013:
         }
 
 
-def default_data_path() -> Path:
-    """$EMOTUNE_FER2013, else ../shared/data/fer2013/fer2013.npz beside the checkout."""
-    env = os.environ.get(DATA_ENV)
-    return Path(env).expanduser() if env else DEFAULT_DATA
-
-
 def read_npz(path: Path | str | None = None) -> tuple[Path, np.ndarray, np.ndarray, np.ndarray]:
     """(path, images, labels, usage) from a FER2013-style npz, checked; DataError says what is wrong."""
-    path = Path(path).expanduser() if path else default_data_path()
+    path = Path(path).expanduser() if path else default_fer2013_path()
     if not path.is_file():
-        raise DataError(f"FER2013 data {path} not found; pass --data PATH to fer2013.npz or set ${DATA_ENV}")
+        raise DataError(f"FER2013 data {path} not found; pass --data PATH to fer2013.npz or set ${FER2013_ENV}")
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [name for name in REQUIRED_ARRAYS if name not in npz.files]

@@ -16,10 +16,11 @@ from pathlib import Path
 from device import store
 from device.camera import ReplayCamera
 from device.catalog import find_seed
+from device.cli.output import print_json
 from device.config import Config
 from device.daemon import Daemon
-from device.demo_faces import write_scenes
-from device.demo_music import build_demo_catalog
+from device.demo.faces import write_scenes
+from device.demo.music import build_demo_catalog
 from device.emotion import load_classifier
 from device.faces import FaceDetector
 from device.player import VlcPlayer
@@ -107,7 +108,6 @@ def run_demo(config: Config, *, songs: int, fast: bool, as_json: bool, web: bool
         count += 1
         showing = camera.take_recent()
         if as_json:
-            from device.cli import print_json
 
             print_json({**decision.to_json(), "shown": showing, "n": count})
             return

@@ -91,7 +91,7 @@ PLAYABLE_WITH_POINT = "path IS NOT NULL AND path != '' AND valence IS NOT NULL A
 
 
 def playable_tracks(db: sqlite_utils.Database) -> list[Track]:
-    """The playable tracks as Track objects (slow for large catalogs: see device.candidates)."""
+    """The playable tracks as Track objects (slow for large catalogs: see device.catalog.candidates)."""
     return [Track.from_row(r) for r in db.table("tracks").rows_where(PLAYABLE_WITH_POINT, order_by="id")]
 
 

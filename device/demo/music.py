@@ -7,7 +7,7 @@ plucked notes, pad and arpeggios for calm ones, a room, a noise floor and a mast
 deterministic: the same piece and seed give the same samples.
 
 Where a piece lands in the catalog is decided the way it is for any file a listener adds: the rendered
-file is analysed (`device.audio_features`) and placed by the music emotion model (`device.mer`), with
+file is analysed (`device.music.features`) and placed by the music emotion model (`device.music.mer`), with
 va_source "audio". What the composition intended is `va_point`, one formula built on the cues listeners
 use (Gabrielsson & Lindström 2010; Juslin & Laukka 2004); it is kept in the row's provenance, and the
 tests compare the two. Every cue is first scaled to [-1, 1]:
@@ -44,10 +44,10 @@ import soundfile as sf
 import sqlite_utils
 from scipy.signal import butter, fftconvolve, lfilter
 
-from device.audio_features import analyse_file
 from device.catalog import match_key, upsert_track
 from device.errors import ModelError
-from device.mer import DEFAULT_MODEL, load_model
+from device.music.features import analyse_file
+from device.music.mer import DEFAULT_MODEL, load_model
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 Walks DIR for mp3, flac, ogg, opus, m4a and wav files. For each new or changed file (path + size + mtime,
 remembered in the `files` table): the tags via mutagen (title, artist, album, duration; no title → the
-file name, no artist → ""), then the audio analysis (`device.audio_features`) and the music emotion model
-(`device.mer`) → the row's audio features and a valence–arousal point with va_source "audio". Each file
+file name, no artist → ""), then the audio analysis (`device.music.features`) and the music emotion model
+(`device.music.mer`) → the row's audio features and a valence–arousal point with va_source "audio". Each file
 is committed on its own, so a scan can be interrupted and resumed, and the daemon can keep playing (WAL).
 Unchanged files are skipped; a corrupt or unreadable file is reported, remembered with its error (a
 rescan tries it again only if it changes) and skipped. A file scanned before under DIR that is gone now
@@ -32,10 +32,10 @@ from typing import Any
 
 import sqlite_utils
 
-from device.audio_features import AudioError, analyse_file
 from device.catalog import upsert_track
 from device.errors import CatalogError
-from device.mer import DEFAULT_MODEL, load_model
+from device.music.features import AudioError, analyse_file
+from device.music.mer import DEFAULT_MODEL, load_model
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from device.config import Config
-from device.demo_faces import load_fixture, write_scenes
+from device.demo.faces import load_fixture, write_scenes
 from device.emotion import load_classifier
 from device.faces import FaceDetector, to_grey
 from device.preprocess import preprocess_face

@@ -29,7 +29,7 @@ from device.camera import Camera, open_camera
 from device.config import Config
 from device.errors import CameraError, EmotuneError
 from device.faces import Face, FaceDetector
-from device.model_store import MIN_FACES, count_faces, faces_dir
+from device.listener.model_store import MIN_FACES, count_faces, faces_dir
 
 logger = logging.getLogger(__name__)
 
@@ -203,19 +203,6 @@ def _timeout_message(result: CaptureResult, options: CaptureOptions) -> str:
 
 
 # ---- the command ------------------------------------------------------------------------------------
-
-
-def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--emotion", required=True, help=f"the expression to collect: {', '.join(EMOTION_LABELS)}")
-    parser.add_argument("--count", type=int, default=20, help="pictures to keep (default 20)")
-    parser.add_argument("--interval", type=float, default=0.5, help="seconds between kept pictures (default 0.5)")
-    parser.add_argument(
-        "--timeout", type=float, default=10.0, help="stop after this many seconds without a usable face (default 10)"
-    )
-    parser.add_argument("--countdown", type=int, default=3, help="seconds to get ready (default 3)")
-    parser.add_argument(
-        "--min-score", type=float, default=0.3, help="dlib face score a picture needs (default 0.3)"
-    )
 
 
 def _countdown(seconds: int) -> None:

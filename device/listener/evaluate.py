@@ -134,7 +134,7 @@ def _load_folder(folder: Path) -> tuple[list[np.ndarray], np.ndarray]:
 
 def load_eval_data(path: Path | str, split: str = "PrivateTest") -> tuple[np.ndarray | list[np.ndarray], np.ndarray]:
     """(grey faces, labels) from a FER2013 npz (one split) or a folder of label-named subfolders."""
-    from device.training.data import load_split  # numpy only
+    from device.listener.fer2013 import load_split  # numpy only
 
     path = Path(path).expanduser()
     if path.is_dir():
@@ -146,25 +146,6 @@ def load_eval_data(path: Path | str, split: str = "PrivateTest") -> tuple[np.nda
 
 
 # --- CLI ---------------------------------------------------------------------------------------------
-
-
-def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data",
-        required=True,
-        type=Path,
-        help="FER2013 .npz, or a folder with one subfolder of face images per emotion label",
-    )
-    parser.add_argument(
-        "--model", type=Path, default=None, help="the .tflite to evaluate (default: the model the daemon would use)"
-    )
-    parser.add_argument(
-        "--split",
-        default="PrivateTest",
-        choices=("Training", "PublicTest", "PrivateTest"),
-        help="which split of an npz (default: PrivateTest)",
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
 
 
 def format_report(result: dict[str, Any], title: str = "") -> str:

@@ -1,0 +1,44 @@
+"""`emotune …`: the command line a listener or installer uses over SSH, and what systemd starts.
+
+Known errors (EmotuneError) end as one line on stderr and exit status 1; anything else keeps its
+traceback. Every command takes --state-dir (or EMOTUNE_STATE_DIR) and --config (or EMOTUNE_CONFIG).
+The parser (device.cli.parser) names each command's handler; only the chosen one's module is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable
+
+from device.cli.parser import build_parser
+from device.config import Config, load_config
+from device.errors import EmotuneError
+
+Handler = Callable[[argparse.Namespace, Config], int]
+
+
+def resolve_handler(name: str) -> Handler:
+    """"module:function" under the device package (e.g. "cli.playback:cmd_run") → the function, its
+    module imported now and not before."""
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(f"device.{module}"), function)  # type: ignore[no-any-return]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from device.runtime.service import setup_logging
+
+    setup_logging(args.verbose)
+    try:
+        config = load_config(args.config, args.state_dir)
+        return int(resolve_handler(args.handler)(args, config))
+    except EmotuneError as error:
+        print(f"emotune: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,114 @@
+"""One-shot questions: classify photos, analyse audio, one recommendation, the stage benchmark, evaluation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from device.cli.output import print_json
+from device.config import Config
+
+
+def cmd_classify(args: argparse.Namespace, config: Config) -> int:
+    import cv2
+
+    from device.emotion import load_classifier
+    from device.faces import FaceDetector, to_grey
+
+    classifier = load_classifier(config)
+    detector = FaceDetector(config.faces)
+    results: list[dict[str, Any]] = []
+    failed = 0
+    for path in args.images:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            print(f"error: {path}: not a readable image", file=sys.stderr)
+            failed += 1
+            continue
+        grey = to_grey(image)
+        if args.no_detect:
+            boxes = [((0, 0, grey.shape[1], grey.shape[0]), grey)]
+        else:
+            boxes = [(face.box, face.crop) for face in detector.detect_all(image)]
+        faces: list[dict[str, Any]] = []
+        for box, crop in boxes:
+            reading = classifier.classify(crop)
+            faces.append({"box": list(box), "label": reading.label,
+                          "probabilities": {k: round(v, 4) for k, v in reading.probabilities.items()}})
+        results.append({"image": str(path), "faces": faces})
+    if args.json:
+        print_json(results)
+    else:
+        for result in results:
+            if not result["faces"]:
+                print(f"{result['image']}: no face found")
+            for face in result["faces"]:
+                p = face["probabilities"][face["label"]]
+                print(f"{result['image']}: {face['label']} ({p:.0%}) at {tuple(face['box'])}")
+    return 1 if failed else 0
+
+
+def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
+    """What emotion does it hear: per file its valence–arousal point, quadrant and features."""
+    from device.music.features import AudioError, analyse_file
+    from device.music.mer import DEFAULT_MODEL, load_model
+
+    model = load_model(args.model or DEFAULT_MODEL)
+    results, failed = [], 0
+    for path in args.files:
+        try:
+            features, duration = analyse_file(path, config.state_dir)
+        except AudioError as error:
+            print(f"emotune: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        valence, arousal, quadrant = model.predict(features)
+        result = {"file": str(path), "valence": round(valence, 4), "arousal": round(arousal, 4),
+                  "quadrant": quadrant, "duration_s": round(duration, 2),
+                  "features": {k: round(v, 6) for k, v in features.items()}}
+        results.append(result)
+        if not args.json:
+            mode = "major" if features["mode"] >= 0.5 else "minor"
+            print(f"{path}: {quadrant}  valence {valence:+.2f}  arousal {arousal:+.2f}  "
+                  f"(tempo {features['tempo']:.0f} BPM, {mode}, loudness {features['loudness']:.1f} dB)")
+    if args.json:
+        print_json(results)
+    if failed:
+        print(f"emotune: {failed} of {len(args.files)} file(s) could not be analysed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
+    from device.catalog import find_seed
+    from device.catalog.candidates import Candidates
+    from device.mood import CIRCUMPLEX, Mood
+    from device.recommend import Recommender
+    from device.store import get_setting, open_database
+
+    db = open_database(config.database_path)
+    seed = find_seed(db, args.seed) if args.seed else None
+    valence, arousal = CIRCUMPLEX[args.emotion]
+    mood = Mood(label=args.emotion, confidence=1.0, valence=valence, arousal=arousal, present=True,
+                readings=1)
+    override = args.intent or get_setting(db, "intent_override")
+    decision = Recommender(config.recommend).decide(mood, Candidates.from_db(db), seed, [], override)
+    if args.json:
+        print_json(decision.to_json())
+    else:
+        print(f"{decision.intent}: {decision.track.describe()}")
+        print(f"  {decision.reason}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, config: Config) -> int:
+    from device.demo.bench import run_bench
+
+    return run_bench(config, frames=args.frames, as_json=args.json)
+
+
+def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
+    from device.listener.evaluate import evaluate_command
+
+    return evaluate_command(args, config)

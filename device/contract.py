@@ -1,0 +1,283 @@
+"""What the phone page and the daemon exchange, typed: one module both sides use.
+
+They share only the SQLite database (device.store), so this is the whole interface between them:
+
+- **settings** — the page writes, the daemon reads before each decision: the seed song, an intent
+  override, whether the camera is on (`Settings`, `read_settings`, `set_seed`, `set_intent_override`,
+  `set_camera_enabled`);
+- **commands** — the page queues, the daemon takes each exactly once (`Command`, `push_command`,
+  `take_commands`);
+- **status** — the daemon writes, the page reads: what the player is doing, the song, the decision
+  behind it, the live emotion, and `written_at`, the daemon's last write, which it renews at least every
+  `HEARTBEAT_S` seconds while it runs, so a page can tell a live player from a dead one (`Status`,
+  `write_status`, `heartbeat`, `read_status`).
+
+Everything is stored as JSON in the `settings`, `commands` and `state` tables; values that do not
+parse (a database written by hand, an older version) read as absent, never as an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+import sqlite_utils
+
+logger = logging.getLogger(__name__)
+
+# The listener's three intents (design.md): stay with the mood, lift it, settle it.
+INTENTS: tuple[str, ...] = ("modulate", "enhance", "calm")
+HEARTBEAT_S = 5.0  # the daemon renews written_at at least this often while it runs
+STALE_AFTER_S = 3 * HEARTBEAT_S  # no write for this long: the player is not running
+
+
+class Command(StrEnum):
+    """What the page can ask of the player while a song plays."""
+
+    SKIP = "skip"
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+class PlayerState(StrEnum):
+    """What the daemon is doing, as the page shows it."""
+
+    STARTING = "starting"
+    PLAYING = "playing"
+    PAUSED = "paused"
+    NOBODY = "nobody"  # no face for a while: the music faded out
+    ERROR = "error"  # `Status.message` says what
+    STOPPED = "stopped"
+
+
+# ---- settings --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seed:
+    """The listener's seed song: a catalog row, with what they typed to find it."""
+
+    track_id: int
+    title: str
+    artist: str = ""
+    query: str = ""
+
+    @classmethod
+    def from_json(cls, value: Any) -> Seed | None:
+        if not isinstance(value, dict):
+            return None
+        try:
+            return cls(int(value["track_id"]), str(value.get("title") or ""), str(value.get("artist") or ""),
+                       str(value.get("query") or ""))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def describe(self) -> str:
+        return f"{self.title} — {self.artist}" if self.artist else self.title
+
+
+@dataclass(frozen=True)
+class Settings:
+    seed: Seed | None = None
+    intent_override: str | None = None  # one of INTENTS, None: the device chooses
+    camera_enabled: bool = True
+
+
+def _get(db: sqlite_utils.Database, table: str, key: str) -> tuple[Any, float | None]:
+    row = db.execute(f"SELECT value, updated_at FROM {table} WHERE key = ?", [key]).fetchone()
+    if row is None:
+        return None, None
+    try:
+        return json.loads(row[0]), row[1]
+    except (TypeError, json.JSONDecodeError):
+        logger.warning("%s.%s holds unreadable JSON; treating it as unset", table, key)
+        return None, row[1]
+
+
+def _put(db: sqlite_utils.Database, table: str, values: dict[str, Any]) -> None:
+    now = time.time()
+    with db.conn:
+        db.table(table).upsert_all(
+            [{"key": key, "value": json.dumps(value), "updated_at": now} for key, value in values.items()], pk="key"
+        )
+
+
+def read_settings(db: sqlite_utils.Database) -> Settings:
+    override = _get(db, "settings", "intent_override")[0]
+    camera = _get(db, "settings", "camera_enabled")[0]
+    return Settings(
+        seed=Seed.from_json(_get(db, "settings", "seed")[0]),
+        intent_override=override if override in INTENTS else None,
+        camera_enabled=camera is not False,
+    )
+
+
+def set_seed(db: sqlite_utils.Database, seed: Seed | None) -> None:
+    _put(db, "settings", {"seed": asdict(seed) if seed else None})
+
+
+def set_intent_override(db: sqlite_utils.Database, intent: str | None) -> None:
+    """`intent` one of INTENTS, or None to let the device choose; ValueError otherwise."""
+    if intent is not None and intent not in INTENTS:
+        raise ValueError(f"unknown intent {intent!r} (known: {', '.join(INTENTS)})")
+    _put(db, "settings", {"intent_override": intent})
+
+
+def set_camera_enabled(db: sqlite_utils.Database, enabled: bool) -> None:
+    _put(db, "settings", {"camera_enabled": bool(enabled)})
+
+
+# ---- commands --------------------------------------------------------------------------------------
+
+
+def push_command(db: sqlite_utils.Database, command: Command) -> None:
+    db.table("commands").insert({"command": Command(command).value, "argument": "", "created_at": time.time()})
+
+
+def take_commands(db: sqlite_utils.Database) -> list[Command]:
+    """Pending commands, oldest first, marked done in the same transaction so none runs twice.
+
+    A row naming no known command (written by something else) is consumed and dropped with a warning.
+    """
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        rows = db.execute("SELECT id, command FROM commands WHERE done_at IS NULL ORDER BY id").fetchall()
+        if rows:
+            db.execute(
+                f"UPDATE commands SET done_at = ? WHERE id IN ({','.join('?' * len(rows))})",
+                [time.time(), *[r[0] for r in rows]],
+            )
+    commands = []
+    for _, name in rows:
+        try:
+            commands.append(Command(name))
+        except ValueError:
+            logger.warning("ignoring unknown command %r", name)
+    return commands
+
+
+# ---- status ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NowPlaying:
+    track_id: int
+    title: str
+    artist: str
+    valence: float | None
+    arousal: float | None
+    va_source: str | None
+    started_at: float  # wall clock (time.time())
+
+    @classmethod
+    def from_json(cls, value: Any) -> NowPlaying | None:
+        if not isinstance(value, dict):
+            return None
+        try:
+            return cls(int(value["track_id"]), str(value.get("title") or ""), str(value.get("artist") or ""),
+                       value.get("valence"), value.get("arousal"), value.get("va_source"),
+                       float(value.get("started_at") or 0.0))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class Status:
+    """The daemon's live state as last written.
+
+    `decision` is the decision document of the song playing (device.recommend.Decision.to_json: emotion,
+    intent, target, track, reason); `emotion` the live mood (device.mood.Mood.to_json: label, confidence,
+    valence, arousal, present), newer than the decision's. `written_at`: wall-clock seconds of the
+    daemon's last write, None if it never wrote.
+    """
+
+    state: PlayerState | None = None
+    message: str = ""
+    now_playing: NowPlaying | None = None
+    decision: dict[str, Any] | None = None
+    emotion: dict[str, Any] | None = None
+    written_at: float | None = None
+
+    def age_s(self, now: float | None = None) -> float | None:
+        """Seconds since the daemon last wrote (None: never)."""
+        if self.written_at is None:
+            return None
+        return max(0.0, (time.time() if now is None else now) - self.written_at)
+
+    def alive(self, now: float | None = None) -> bool:
+        """Whether a daemon is running: it wrote within STALE_AFTER_S and did not say it stopped."""
+        age = self.age_s(now)
+        return age is not None and age <= STALE_AFTER_S and self.state is not PlayerState.STOPPED
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.state.value if self.state else None,
+            "message": self.message,
+            "now_playing": asdict(self.now_playing) if self.now_playing else None,
+            "decision": self.decision,
+            "emotion": self.emotion,
+            "written_at": self.written_at,
+        }
+
+
+_UNSET: Any = object()
+
+
+def write_status(
+    db: sqlite_utils.Database,
+    *,
+    state: PlayerState | None = None,
+    message: str = "",
+    now_playing: NowPlaying | None = _UNSET,
+    decision: dict[str, Any] | None = _UNSET,
+    emotion: dict[str, Any] | None = _UNSET,
+) -> None:
+    """The daemon's write: the parts given (None clears one), and always the heartbeat.
+
+    `state` replaces the state and its message together; parts left out keep their last value.
+    """
+    values: dict[str, Any] = {"heartbeat": time.time()}
+    if state is not None:
+        values["status"] = PlayerState(state).value
+        values["message"] = message
+    if now_playing is not _UNSET:
+        values["now_playing"] = asdict(now_playing) if now_playing else None
+    if decision is not _UNSET:
+        values["decision"] = decision
+    if emotion is not _UNSET:
+        values["emotion"] = emotion
+    _put(db, "state", values)
+
+
+def heartbeat(db: sqlite_utils.Database) -> None:
+    """Say the daemon is alive without changing anything else."""
+    _put(db, "state", {"heartbeat": time.time()})
+
+
+def read_status(db: sqlite_utils.Database) -> Status:
+    rows = {row[0]: row[1] for row in db.execute("SELECT key, value FROM state").fetchall()}
+
+    def part(key: str) -> Any:
+        try:
+            return json.loads(rows[key]) if key in rows else None
+        except (TypeError, json.JSONDecodeError):
+            return None
+
+    try:
+        state = PlayerState(part("status")) if part("status") is not None else None
+    except ValueError:
+        state = None
+    beat = part("heartbeat")
+    decision, emotion = part("decision"), part("emotion")
+    return Status(
+        state=state,
+        message=str(part("message") or ""),
+        now_playing=NowPlaying.from_json(part("now_playing")),
+        decision=decision if isinstance(decision, dict) else None,
+        emotion=emotion if isinstance(emotion, dict) else None,
+        written_at=float(beat) if isinstance(beat, int | float) else None,
+    )
