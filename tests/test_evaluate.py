@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from device import EMOTION_LABELS
+from device.cli.parser import add_evaluate_arguments
 from device.errors import EmotuneError, ModelError
 from device.listener.evaluate import (
-    add_evaluate_arguments,
     classification_metrics,
     evaluate_command,
     evaluate_model,
