@@ -21,6 +21,14 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # beside the checkout.
 FER2013_ENV = "EMOTUNE_FER2013"
 SHARED_FER2013 = PACKAGE_ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
+# The page's PIN: short enough to type on a phone, long enough that guessing takes a while.
+PIN_MIN_DIGITS = 4
+PIN_MAX_DIGITS = 12
+
+
+def is_valid_pin(text: str) -> bool:
+    """True when `text` is a PIN the page accepts: PIN_MIN_DIGITS to PIN_MAX_DIGITS digits, nothing else."""
+    return text.isdigit() and PIN_MIN_DIGITS <= len(text) <= PIN_MAX_DIGITS
 
 
 def default_fer2013_path() -> Path:
@@ -123,8 +131,8 @@ class WebConfig:
 
     def validate(self) -> None:
         _bounded("web.port", self.port, 1, 65535)
-        if self.pin and not (self.pin.isdigit() and 4 <= len(self.pin) <= 12):
-            raise ConfigError(f"web.pin must be 4 to 12 digits, got {self.pin!r}")
+        if self.pin and not is_valid_pin(self.pin):
+            raise ConfigError(f"web.pin must be {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits, got {self.pin!r}")
 
 
 @dataclass(frozen=True)

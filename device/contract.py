@@ -23,9 +23,10 @@ import logging
 import time
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+if TYPE_CHECKING:  # the CLI's parser imports INTENTS from here: no database library for that
+    import sqlite_utils
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,10 @@
-"""The daemon loop: read the face → decide → play → keep reading while it plays → next.
+"""The daemon loop, wiring only: read the face → decide → play → keep reading while it plays → next.
 
-It gets every part as an argument (tests build it with a replay camera and real everything else), owns
-playback, and writes live state for the phone page. Settings and commands come from the database.
+It receives every part (Mopidy's `Core(config, *, …)` shape): the stages (camera, face detector,
+emotion classifier, mood tracker, recommender, player), the catalog's candidates and the database, and
+runs them in order. What each part does lives with the part; what the daemon does between them lives in
+device.runtime: sensing (one frame → mood), playback control (phone commands, fades), play history,
+live state for the page and systemd. Tests build it with a replay camera and real everything else.
 """
 
 from __future__ import annotations
@@ -11,35 +14,31 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import sqlite_utils
 
-from device import store
+from device import contract
 from device.camera import Camera
 from device.catalog import Track, get_track
 from device.catalog.candidates import CandidateCache
 from device.config import Config
-from device.emotion import EmotionClassifier, open_model, resolve_model_path
+from device.contract import PlayerState
+from device.emotion import Classifier
 from device.errors import EmotuneError, PlayerError
-from device.faces import FaceDetector
+from device.faces import FaceFinder
 from device.mood import Mood, MoodTracker
-from device.player import PlayerEvent, VlcPlayer
+from device.player import Player, PlayerEvent
 from device.recommend import Decision, Recommender
+from device.runtime.history import Outcome, PlayHistory
+from device.runtime.live_state import LiveState
+from device.runtime.playback import PlaybackControl
+from device.runtime.sensing import MoodSensor
 from device.runtime.service import SystemdNotifier
 
 logger = logging.getLogger(__name__)
 
 WINDOW_READINGS = 6  # faces read before the first decision (1.5 s at 4 fps)
-STATE_EVERY_S = 1.0  # how often the live emotion is written for the page
-MODEL_CHECK_S = 5.0  # how often to look for a newly installed emotion model
-
-
-@dataclass
-class PlayOutcome:
-    kind: str  # ended | skipped | error | stopped
-    message: str = ""
+NOTHING_PLAYABLE_WAIT_S = 5.0  # the catalog may be filled meanwhile
 
 
 class Daemon:
@@ -48,39 +47,40 @@ class Daemon:
         config: Config,
         *,
         camera: Camera,
-        detector: FaceDetector,
-        classifier: EmotionClassifier,
+        detector: FaceFinder,
+        classifier: Classifier,
+        mood: MoodTracker,
+        recommender: Recommender,
+        candidates: CandidateCache,
+        player: Player,
         db: sqlite_utils.Database,
-        player: VlcPlayer,
         notifier: SystemdNotifier | None = None,
         on_decision: Callable[[Decision], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
-        self.camera = camera
-        self.detector = detector
-        self.classifier = classifier
         self.db = db
         self.player = player
-        self.notifier = notifier or SystemdNotifier()
+        self.recommender = recommender
+        self.candidates = candidates
         self.on_decision = on_decision
         self.clock = clock
-        self.mood = MoodTracker(config.mood)
-        self.recommender = Recommender(config.recommend)
+        self.sensor = MoodSensor(
+            camera=camera, detector=detector, classifier=classifier, tracker=mood,
+            silent_after_s=config.mood.absent_after_s,
+            camera_name=f"{config.camera.source} {config.camera.device}", clock=clock,
+        )
+        self.live = LiveState(db, notifier or SystemdNotifier(), clock)
+        self.history = PlayHistory(db)
         self.decisions: list[Decision] = []
         self._stop = threading.Event()
         self._tick_s = 1.0 / config.camera.fps
-        self._last_frame_at = clock()
-        self._camera_failed = False
-        self._bad_tracks: set[int] = set()
-        self._candidates = CandidateCache(db)  # the playable tracks, read again only when the catalog changes
-        self._recent: list[int] = []
-        self._last_state_at = 0.0
-        self._status = ""
+        self._bad_tracks: set[int] = set()  # could not play: not again this session
         self._started_at = clock()
-        self.model_check_s = MODEL_CHECK_S
-        self._model_key = _file_key(resolve_model_path(config))
-        self._model_checked_at = clock()
+
+    @property
+    def classifier(self) -> Classifier:
+        return self.sensor.classifier
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -89,9 +89,9 @@ class Daemon:
         self._stop.set()
 
     def run(self, max_decisions: int | None = None) -> None:
-        self._started_at = self._last_frame_at = self.clock()
-        self._set_status("starting")
-        self.notifier.ready("watching for a listener")
+        self._started_at = self.clock()
+        self.sensor.restart_clock()
+        self.live.started()
         try:
             while not self._stop.is_set():
                 mood = self._listen()
@@ -99,197 +99,103 @@ class Daemon:
                     break
                 decision = self._decide(mood)
                 if decision is None:
-                    self._wait(5.0)  # nothing playable yet: the catalog may be filled meanwhile
+                    self._stop.wait(NOTHING_PLAYABLE_WAIT_S)
                     continue
-                outcome = self._play(decision)
-                logger.info("'%s' %s%s", decision.track.title, outcome.kind,
-                            f": {outcome.message}" if outcome.message else "")
+                self._play(decision)
                 if max_decisions is not None and len(self.decisions) >= max_decisions:
                     break
         finally:
             self.player.stop()
-            self._set_status("stopped")
-            store.put_state(self.db, now_playing=None)
-            self.notifier.stopping()
+            self.live.stopped()
 
-    # ---- sensing ---------------------------------------------------------------------------------
-
-    def _camera_enabled(self) -> bool:
-        return bool(store.get_setting(self.db, "camera_enabled", True))
-
-    def _reload_model_if_changed(self, now: float) -> None:
-        """A model installed (or rolled back) while running is used from the next frame on."""
-        if now - self._model_checked_at < self.model_check_s:
-            return
-        self._model_checked_at = now
-        path = resolve_model_path(self.config)
-        key = _file_key(path)
-        if key == self._model_key:
-            return
-        self._model_key = key  # tried once per change: a bad file is not reloaded every few seconds
-        try:
-            self.classifier = open_model(path, threads=self.config.model.threads)
-        except EmotuneError as error:
-            logger.error("new emotion model not loaded, keeping %s: %s", self.classifier.model_path, error)
-        else:
-            logger.info("emotion model reloaded: %s", path)
+    # ---- one tick of sensing ---------------------------------------------------------------------
 
     def _sense(self) -> Mood:
-        """Read one frame (if the camera is on) and return the updated mood."""
-        now = self.clock()
-        self._reload_model_if_changed(now)
-        if not self._camera_enabled():
-            return self.mood.current(now)
-        frame = self.camera.read()
-        if frame is None:
-            silent_for = now - self._last_frame_at
-            if not self._camera_failed and silent_for > self.config.mood.absent_after_s:
-                self._camera_failed = True
-                logger.warning(
-                    "camera (%s %s) gave no frames for %.0f s: playing on without reading faces",
-                    self.config.camera.source, self.config.camera.device, silent_for,
-                )
-            return self.mood.current(now)
-        if self._camera_failed:
-            logger.info("camera is sending frames again")
-        self._camera_failed = False
-        self._last_frame_at = now
-        face = self.detector.largest(frame)
-        reading = self.classifier.classify(face.crop) if face is not None else None
-        mood = self.mood.update(reading, now)
-        if now - self._last_state_at >= STATE_EVERY_S:
-            self._last_state_at = now
-            store.put_state(self.db, emotion=mood.to_json())
+        self.live.tick()
+        mood = self.sensor.sense(contract.read_settings(self.db).camera_enabled)
+        self.live.mood(mood)
         return mood
-
-    def _faces_expected(self) -> bool:
-        """False when the camera is off or broken: then nobody-there cannot be known, so music goes on."""
-        return self._camera_enabled() and not self._camera_failed
 
     def _listen(self) -> Mood | None:
         """Read faces until there is a mood to act on; None when asked to stop."""
         while not self._stop.is_set():
             started = self.clock()
             mood = self._sense()
-            self.notifier.watchdog()
-            self._handle_idle_commands()
-            if not self._faces_expected():
+            contract.take_commands(self.db)  # skip/pause/resume mean nothing before a song: dropped
+            if not self.sensor.faces_expected:
                 return mood
             if mood.present and (mood.readings >= WINDOW_READINGS or self.decisions):
                 return mood
             if not mood.present and self.clock() - self._started_at > self.config.mood.absent_after_s:
-                self._set_status("nobody")
+                self.live.set(PlayerState.NOBODY)
             self._sleep_rest_of_tick(started)
         return None
 
     # ---- deciding --------------------------------------------------------------------------------
 
-    def _seed(self) -> Track | None:
-        seed = store.get_setting(self.db, "seed")
-        if not seed:
+    def _seed(self, settings: contract.Settings) -> Track | None:
+        if settings.seed is None:
             return None
-        track = get_track(self.db, int(seed["track_id"]))
+        track = get_track(self.db, settings.seed.track_id)
         if track is None:
-            logger.warning("the seed song (id %s, %r) is no longer in the catalog", seed["track_id"],
-                           seed.get("title"))
+            logger.warning("the seed song (id %s, %r) is no longer in the catalog", settings.seed.track_id,
+                           settings.seed.title)
         return track
 
     def _decide(self, mood: Mood) -> Decision | None:
-        tracks = self._candidates.get().without(self._bad_tracks)
-        override = store.get_setting(self.db, "intent_override")
+        settings = contract.read_settings(self.db)
+        tracks = self.candidates.get().without(self._bad_tracks)
+        recent = [d.track.id for d in self.decisions]
         try:
-            decision = self.recommender.decide(mood, tracks, self._seed(), self._recent, override)
+            decision = self.recommender.decide(mood, tracks, self._seed(settings), recent,
+                                               settings.intent_override)
         except EmotuneError as error:
             logger.error("%s", error)
-            self._set_status(f"error: {error}")
+            self.live.set(PlayerState.ERROR, str(error))
             return None
         self.decisions.append(decision)
-        self._recent.append(decision.track.id)
         logger.info("%s → %s: %s", decision.intent, decision.track.describe(), decision.reason)
-        store.put_state(self.db, decision={
-            "intent": decision.intent,
-            "target": {"valence": decision.target[0], "arousal": decision.target[1]},
-            "reason": decision.reason,
-        }, emotion=mood.to_json())
+        self.live.decided(decision)
         if self.on_decision:
             self.on_decision(decision)
         return decision
 
     # ---- playing ---------------------------------------------------------------------------------
 
-    def _play(self, decision: Decision) -> PlayOutcome:
+    def _play(self, decision: Decision) -> None:
         track = decision.track
-        history_id = self.db.table("history").insert({
-            "track_id": track.id,
-            "started_at": time.time(),
-            "emotion": decision.mood.label,
-            "valence": decision.mood.valence,
-            "arousal": decision.mood.arousal,
-            "intent": decision.intent,
-            "reason": decision.reason,
-        }).last_rowid or 0
+        play_id = self.history.started(decision)
         self._drain_events()
         try:
             self.player.play(str(track.path))
         except PlayerError as error:
-            outcome = PlayOutcome("error", str(error))
+            outcome, message = Outcome.ERROR, str(error)
         else:
-            store.put_state(self.db, now_playing={
-                "track_id": track.id, "title": track.title, "artist": track.artist,
-                "valence": track.valence, "arousal": track.arousal, "va_source": track.va_source,
-                "started_at": time.time(),
-            })
-            self._set_status("playing")
-            outcome = self._follow_playback(track)
-        if outcome.kind == "error":
-            self._bad_tracks.add(track.id)  # not again this session; the rest of the catalog plays on
-            logger.error("cannot play '%s' (%s): %s", track.title, track.path, outcome.message)
-        self.db.table("history").update(history_id, {"ended_at": time.time(), "outcome": outcome.kind})
-        return outcome
+            self.live.playing(track)
+            outcome, message = self._follow_playback()
+        if outcome is Outcome.ERROR:
+            self._bad_tracks.add(track.id)  # the rest of the catalog plays on
+            logger.error("cannot play '%s' (%s): %s", track.title, track.path, message)
+        self.history.ended(play_id, outcome)
+        logger.info("'%s' %s%s", track.title, outcome.value, f": {message}" if message else "")
 
-    def _drain_events(self) -> None:
-        while True:
-            try:
-                self.player.events.get_nowait()
-            except queue.Empty:
-                return
-
-    def _follow_playback(self, track: Track) -> PlayOutcome:
-        paused_for_nobody = paused_by_listener = False
+    def _follow_playback(self) -> tuple[Outcome, str]:
+        control = PlaybackControl(self.player, self.live, self.config.player.fade_s)
         while not self._stop.is_set():
             started = self.clock()
-            self.notifier.watchdog()
-            for command, _ in store.take_commands(self.db):
-                if command == "skip":
-                    self.player.stop()
-                    return PlayOutcome("skipped")
-                if command == "pause" and not paused_by_listener:
-                    paused_by_listener = True
-                    self.player.pause()
-                    self._set_status("paused")
-                elif command == "resume" and paused_by_listener:
-                    paused_by_listener = False
-                    if not paused_for_nobody:
-                        self.player.resume()
-                        self._set_status("playing")
+            if any(control.command(command) for command in contract.take_commands(self.db)):
+                return Outcome.SKIPPED, ""
             event = self._next_event()
             if event is not None:
-                return PlayOutcome(event.kind, event.message)
-            mood = self._sense()
-            if self._faces_expected() and not mood.present and not paused_for_nobody:
-                paused_for_nobody = True
-                logger.info("nobody in front of the camera: fading out")
-                self.player.fade_out(self.config.player.fade_s)
-                self._set_status("nobody")
-            elif mood.present and paused_for_nobody:
-                paused_for_nobody = False
-                logger.info("listener is back: resuming")
-                if not paused_by_listener:
-                    self.player.fade_in(self.config.player.fade_s)
-                    self._set_status("playing")
+                return Outcome(event.kind), event.message
+            control.presence(self._sense(), self.sensor.faces_expected)
             self._sleep_rest_of_tick(started)
         self.player.stop()
-        return PlayOutcome("stopped")
+        return Outcome.STOPPED, ""
+
+    def _drain_events(self) -> None:
+        while self._next_event() is not None:
+            pass
 
     def _next_event(self) -> PlayerEvent | None:
         try:
@@ -297,29 +203,5 @@ class Daemon:
         except queue.Empty:
             return None
 
-    # ---- helpers ---------------------------------------------------------------------------------
-
-    def _handle_idle_commands(self) -> None:
-        # skip/pause/resume mean nothing before a song plays; drop them so they do not fire later
-        store.take_commands(self.db)
-
-    def _set_status(self, status: str) -> None:
-        if status != self._status:
-            self._status = status
-            store.put_state(self.db, status=status)
-            self.notifier.status(status)
-
     def _sleep_rest_of_tick(self, started: float) -> None:
-        self._wait(max(0.0, self._tick_s - (self.clock() - started)))
-
-    def _wait(self, seconds: float) -> None:
-        self._stop.wait(seconds)
-
-
-def _file_key(path: Path) -> tuple[str, int, int, int]:
-    """What changes when a model file is replaced: its path, inode, size and mtime (0s when missing)."""
-    try:
-        info = path.stat()
-    except OSError:
-        return (str(path), 0, 0, 0)
-    return (str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+        self._stop.wait(max(0.0, self._tick_s - (self.clock() - started)))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -34,6 +34,12 @@ class EmotionReading:
     label: str
     confidence: float
     probabilities: dict[str, float]
+
+
+class Classifier(Protocol):
+    """What the daemon asks of the emotion stage: a reading for a grey face crop (uint8, any size)."""
+
+    def classify(self, grey_face: np.ndarray) -> EmotionReading: ...
 
 
 def personal_model_path(state_dir: Path) -> Path:
@@ -130,22 +136,67 @@ def open_model(path: Path, threads: int = 1) -> EmotionClassifier:
     return classifier
 
 
-def load_classifier(config: Config) -> EmotionClassifier:
-    """The classifier for resolve_model_path(config).
+ModelKind = Literal["configured", "personal", "shipped"]
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model the device runs for a config, and why (see choose_model)."""
+
+    path: Path
+    kind: ModelKind
+    problem: str = ""  # why the personal model in the state dir was passed over; "" when it was not
+    # The personal model, already opened to check it (so loading does not open it twice); None otherwise.
+    classifier: EmotionClassifier | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def warning(self) -> str:
+        """What `model status` says when the personal model is passed over; "" when it is not."""
+        if not self.problem:
+            return ""
+        return f"the personal model is unusable ({self.problem}); the daemon uses the shipped model instead"
+
+
+def choose_model(config: Config) -> ModelChoice:
+    """The one rule for which model runs: configured, else a usable personal one, else shipped.
 
     A personal model in the state dir that cannot be used (corrupt, not a TFLite file, outputs that do
-    not match its labels) falls back to the shipped model with a warning, so a bad fine-tune never takes
-    the device down; a configured model.path that fails stays an error (the config asked for it).
+    not match its labels, labels that are not emotune's) is passed over for the shipped model, with the
+    reason in `problem`, so a bad fine-tune never takes the device down. A configured model.path and the
+    shipped model are chosen without opening them: if they fail, loading them is the error (the config
+    asked for it; there is nothing to fall back to). SHIPPED_MODEL is read at call time (tests move it).
     """
     path = resolve_model_path(config)
-    logger.info("emotion model: %s", path)
+    if config.model.path:
+        return ModelChoice(path, "configured")
+    if path == SHIPPED_MODEL:
+        return ModelChoice(path, "shipped")
     try:
-        return open_model(path, threads=config.model.threads)
+        classifier = open_model(path, threads=config.model.threads)
     except ModelError as error:
-        if config.model.path or path == SHIPPED_MODEL:
-            raise
-        logger.warning("personal model unusable (%s); using the shipped model %s instead", error, SHIPPED_MODEL)
-        return EmotionClassifier(SHIPPED_MODEL, threads=config.model.threads)
+        return ModelChoice(SHIPPED_MODEL, "shipped", problem=str(error))
+    return ModelChoice(path, "personal", classifier=classifier)
 
 
-__all__ = ["EMOTION_LABELS", "EmotionClassifier", "EmotionReading", "load_classifier", "open_model"]
+def load_classifier(config: Config) -> EmotionClassifier:
+    """The classifier choose_model(config) picks; ModelError when a configured or shipped model fails."""
+    choice = choose_model(config)
+    if choice.problem:
+        logger.warning(
+            "personal model unusable (%s); using the shipped model %s instead", choice.problem, choice.path
+        )
+    logger.info("emotion model: %s", choice.path)
+    if choice.classifier is not None:
+        return choice.classifier
+    return open_model(choice.path, threads=config.model.threads)
+
+
+__all__ = [
+    "EMOTION_LABELS",
+    "EmotionClassifier",
+    "EmotionReading",
+    "ModelChoice",
+    "choose_model",
+    "load_classifier",
+    "open_model",
+]

@@ -12,6 +12,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import dlib
@@ -36,6 +37,12 @@ class Face:
     def area(self) -> int:
         left, top, right, bottom = self.box
         return (right - left) * (bottom - top)
+
+
+class FaceFinder(Protocol):
+    """What the daemon asks of a face detector: the listener's face in a BGR frame, or None."""
+
+    def largest(self, frame: np.ndarray) -> Face | None: ...
 
 
 def to_grey(frame: np.ndarray) -> np.ndarray:

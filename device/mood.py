@@ -11,20 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from device import EMOTION_LABELS
+from device.circumplex import CIRCUMPLEX  # re-exported: callers read the face's points from here
 from device.config import MoodConfig
 from device.emotion import EmotionReading
 
-# Positions of the FER2013 classes on Russell's circumplex (valence, arousal), after Russell (1980)
-# and the placements used in affective-computing work that maps categorical to dimensional labels.
-CIRCUMPLEX: dict[str, tuple[float, float]] = {
-    "angry": (-0.60, 0.70),
-    "disgust": (-0.70, 0.25),
-    "fear": (-0.60, 0.75),
-    "happy": (0.80, 0.45),
-    "sad": (-0.70, -0.45),
-    "surprise": (0.35, 0.80),
-    "neutral": (0.00, -0.10),
-}
 NOBODY = "nobody"
 
 

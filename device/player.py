@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from device.config import PlayerConfig
 from device.errors import PlayerError
@@ -47,6 +47,30 @@ class PlayerEvent:
     kind: str  # "ended" | "error"
     path: str
     message: str = ""
+
+
+class Player(Protocol):
+    """What the daemon asks of a player: play one file at a time, report how it ended on `events`.
+
+    `play` returns at once; a file that cannot be played raises PlayerError or arrives as an "error"
+    event. Fades take seconds (None: the configured player.fade_s).
+    """
+
+    events: queue.Queue[PlayerEvent]
+
+    def play(self, path: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def fade_out(self, seconds: float | None = None) -> None: ...
+
+    def fade_in(self, seconds: float | None = None) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass

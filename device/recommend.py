@@ -17,10 +17,10 @@ import numpy as np
 from device.catalog import Track
 from device.catalog.candidates import Candidates
 from device.config import RecommendConfig
+from device.contract import INTENTS
 from device.errors import CatalogError
 from device.mood import Mood
 
-INTENTS = ("modulate", "enhance", "calm")
 ENHANCE_GOAL = (0.75, 0.35)  # pleasant and a little energetic
 CALM_GOAL = (0.55, -0.45)  # pleasant and relaxed
 TASTE_WEIGHT = 0.15  # seed taste only breaks near-ties on the plane

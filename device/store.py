@@ -1,17 +1,15 @@
 """The one SQLite database in the state dir: catalog, play history, settings, commands, live state.
 
-The phone page writes settings and commands; the daemon owns playback and writes state. WAL mode and a
-busy timeout let both processes use the file at once without other IPC.
+This module owns the file and its schema (one migration per version). What the phone page and the
+daemon read and write in it is device.contract's; the catalog's rows are device.catalog's. WAL mode and
+a busy timeout let both processes use the file at once without other IPC.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
@@ -191,44 +189,3 @@ def migrate(db: sqlite_utils.Database, path: Path | str = "database") -> None:
                 MIGRATIONS[version](db)
                 version += 1
                 db.conn.execute(f"PRAGMA user_version = {version}")
-
-
-def get_setting(db: sqlite_utils.Database, key: str, default: Any = None) -> Any:
-    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-    return default if row is None else json.loads(row[0])
-
-
-def set_setting(db: sqlite_utils.Database, key: str, value: Any) -> None:
-    db.table("settings").upsert({"key": key, "value": json.dumps(value), "updated_at": time.time()}, pk="key")
-
-
-def get_state(db: sqlite_utils.Database) -> dict[str, Any]:
-    """The daemon's live state, as the page shows it: {key: value}."""
-    return {row["key"]: json.loads(row["value"]) for row in db.table("state").rows}
-
-
-def put_state(db: sqlite_utils.Database, **values: Any) -> None:
-    now = time.time()
-    with db.conn:
-        db.table("state").upsert_all(
-            [{"key": k, "value": json.dumps(v), "updated_at": now} for k, v in values.items()], pk="key"
-        )
-
-
-def push_command(db: sqlite_utils.Database, command: str, argument: str = "") -> None:
-    db.table("commands").insert({"command": command, "argument": argument, "created_at": time.time()})
-
-
-def take_commands(db: sqlite_utils.Database) -> list[tuple[str, str]]:
-    """Pending commands, oldest first, marked done in the same transaction so none runs twice."""
-    with db.conn:
-        db.conn.execute("BEGIN IMMEDIATE")
-        rows = db.execute(
-            "SELECT id, command, argument FROM commands WHERE done_at IS NULL ORDER BY id"
-        ).fetchall()
-        if rows:
-            db.execute(
-                f"UPDATE commands SET done_at = ? WHERE id IN ({','.join('?' * len(rows))})",
-                [time.time(), *[r[0] for r in rows]],
-            )
-    return [(r[1], r[2] or "") for r in rows]

@@ -1,7 +1,7 @@
 """The phone page: what is playing and why, the seed song, and a few controls, behind a PIN.
 
-It touches only the database and the config: it reads the daemon's live state and writes settings
-and commands, which the daemon picks up (see device/store.py). Every page but the login form needs a
+It touches only the database and the config, through device.contract: it reads the daemon's status
+and writes settings and commands, which the daemon picks up. Every page but the login form needs a
 signed session cookie; every form carries the session's CSRF token.
 """
 
@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -34,24 +35,26 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from device import catalog, store
+from device import catalog, contract, store
 from device.catalog import Track
 from device.config import Config
+from device.contract import INTENTS as DEVICE_INTENTS
+from device.contract import Command, PlayerState, Seed, Settings, Status
 from device.errors import EmotuneError
 from webconfig.pin import device_pin, secret_key
 
 logger = logging.getLogger(__name__)
 
-INTENTS = ("auto", "modulate", "enhance", "calm")
-COMMANDS = {"skip": "Skipping to the next song.", "pause": "Pausing.", "resume": "Resuming."}
+INTENTS = ("auto", *DEVICE_INTENTS)  # "auto": the device chooses
+COMMANDS = {Command.SKIP: "Skipping to the next song.", Command.PAUSE: "Pausing.", Command.RESUME: "Resuming."}
 MAX_CHOICES = 8
 MAX_QUERY = 200
 STATUS_TEXT = {
-    "starting": "Starting…",
-    "playing": "Playing",
-    "paused": "Paused",
-    "nobody": "Nobody in view: music faded out",
-    "stopped": "Stopped",
+    PlayerState.STARTING: "Starting…",
+    PlayerState.PLAYING: "Playing",
+    PlayerState.PAUSED: "Paused",
+    PlayerState.NOBODY: "Nobody in view: music faded out",
+    PlayerState.STOPPED: "Stopped",
 }
 INTENT_TEXT = {"modulate": "matching your mood", "enhance": "lifting your mood", "calm": "calming things down"}
 PUBLIC_ENDPOINTS = {"login", "login_post", "static"}
@@ -194,61 +197,46 @@ def _emotune_error(error: EmotuneError) -> ResponseReturnValue:
 # --- what the page shows -----------------------------------------------------------------------
 
 
-def _settings(database: sqlite_utils.Database) -> dict[str, Any]:
-    return {
-        "seed": store.get_setting(database, "seed"),
-        "intent_override": store.get_setting(database, "intent_override"),
-        "camera_enabled": bool(store.get_setting(database, "camera_enabled", True)),
-    }
-
-
-def _display(state: dict[str, Any], settings: dict[str, Any]) -> dict[str, str]:
+def _display(status: Status, settings: Settings) -> dict[str, str]:
     """Every line of the now-playing panel as text: the template and the refresh script both use it."""
-    status = state.get("status")
-    if status is None:
+    if status.state is None:
         status_text = "Waiting for the player (is emotune running?)"
-    elif str(status).startswith("error"):
-        status_text = "Error: " + str(status).partition(":")[2].strip()
+    elif status.state is PlayerState.ERROR:
+        status_text = f"Error: {status.message}"
     else:
-        status_text = STATUS_TEXT.get(str(status), str(status))
-    playing = state.get("now_playing") or {}
-    emotion = state.get("emotion") or {}
+        status_text = STATUS_TEXT[status.state]
+    playing = status.now_playing
+    emotion = status.emotion or {}
     if not emotion:
         emotion_text = "Not read yet"
     elif not emotion.get("present", True):
         emotion_text = "No face in view"
     else:
         emotion_text = f"{emotion.get('label', '?')} ({round(100 * float(emotion.get('confidence') or 0))} %)"
-    decision = state.get("decision") or {}
-    intent = str(settings.get("intent_override") or decision.get("intent") or "")
+    decision = status.decision or {}
+    intent = str(settings.intent_override or decision.get("intent") or "")
     intent_text = f"{INTENT_TEXT.get(intent, intent)} ({intent})" if intent else "—"
-    if settings.get("intent_override"):
+    if settings.intent_override:
         intent_text += ", your choice"
-    seed = settings.get("seed")
     return {
         "status": status_text,
-        "status_key": "error" if str(status).startswith("error") else str(status or "unknown"),
-        "title": playing.get("title") or "Nothing playing",
-        "artist": playing.get("artist") or "",
+        "status_key": status.state.value if status.state else "unknown",
+        "title": playing.title if playing else "Nothing playing",
+        "artist": playing.artist if playing else "",
         "emotion": emotion_text,
         "intent": intent_text,
-        "reason": decision.get("reason") or "",
-        "seed": _describe(seed["title"], seed.get("artist")) if seed else "No seed song yet",
-        "camera": "on" if settings.get("camera_enabled") else "off",
+        "reason": str(decision.get("reason") or ""),
+        "seed": settings.seed.describe() if settings.seed else "No seed song yet",
+        "camera": "on" if settings.camera_enabled else "off",
     }
-
-
-def _describe(title: str, artist: str | None) -> str:
-    return f"{title} — {artist}" if artist else title
 
 
 def _render_main(status: int = 200, **extra: Any) -> ResponseReturnValue:
     database = _db()
-    state = store.get_state(database)
-    settings = _settings(database)
+    settings = contract.read_settings(database)
     html = render_template(
         "index.html",
-        display=_display(state, settings),
+        display=_display(contract.read_status(database), settings),
         settings=settings,
         nonce=g.nonce,
         **extra,
@@ -276,8 +264,7 @@ def _clear_match(text: str, found: list[Track]) -> Track | None:
 
 
 def _store_seed(track: Track, query: str) -> None:
-    seed = {"track_id": track.id, "title": track.title, "artist": track.artist, "query": query}
-    store.set_setting(_db(), "seed", seed)
+    contract.set_seed(_db(), Seed(track.id, track.title, track.artist, query))
     logger.info("seed song set to %s (track %d)", track.describe(), track.id)
     flash(f"Seed song set: {track.describe()}", "ok")
 
@@ -285,107 +272,126 @@ def _store_seed(track: Track, query: str) -> None:
 # --- routes -------------------------------------------------------------------------------------
 
 
+def login() -> ResponseReturnValue:
+    if _signed_in():
+        return redirect(url_for("index"))
+    return render_template("login.html", message=None)
+
+
+def login_post() -> ResponseReturnValue:
+    throttle: LoginThrottle = _ext()["throttle"]
+    wait = throttle.wait_s()
+    if wait > 0:
+        message = f"Too many wrong PINs. Try again in {math.ceil(wait)} seconds."
+        return render_template("login.html", message=message), 429, {"Retry-After": str(math.ceil(wait))}
+    sent = request.form.get("pin", "").strip()
+    if not hmac.compare_digest(sent.encode(), _ext()["pin"].encode()):
+        left = throttle.failed()
+        logger.warning("wrong PIN from %s", request.remote_addr)
+        message = "Wrong PIN. " + (
+            f"{left} more {'try' if left == 1 else 'tries'} before a pause."
+            if left
+            else f"Too many wrong PINs. Try again in {math.ceil(throttle.wait_s())} seconds."
+        )
+        return render_template("login.html", message=message), 401
+    throttle.succeeded()
+    session.clear()
+    session.permanent = True
+    session["auth"] = _ext()["fingerprint"]
+    return redirect(url_for("index"))
+
+
+def logout() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for("login"))
+
+
+def index() -> ResponseReturnValue:
+    return _render_main()
+
+
+def api_state() -> ResponseReturnValue:
+    database = _db()
+    status = contract.read_status(database)
+    settings = contract.read_settings(database)
+    return jsonify(
+        state={**status.to_json(), "alive": status.alive()},
+        settings={**asdict(settings), "seed": asdict(settings.seed) if settings.seed else None},
+        display=_display(status, settings),
+    )
+
+
+def seed() -> ResponseReturnValue:
+    text = request.form.get("seed", "").strip()[:MAX_QUERY]
+    if not text:
+        flash("Type a song title or an artist first.", "error")
+        return redirect(url_for("index"))
+    found = catalog.search(_db(), text, limit=MAX_CHOICES)
+    if not found:
+        count = _db()["tracks"].count
+        message = f"No song matches “{text}” in the catalog ({count} songs). Try fewer words or check the spelling."
+        return _render_main(message=message, query=text)
+    chosen = _clear_match(text, found)
+    if chosen is None:
+        return _render_main(choices=found, query=text)
+    _store_seed(chosen, text)
+    return redirect(url_for("index"))
+
+
+def seed_pick() -> ResponseReturnValue:
+    try:
+        track = catalog.get_track(_db(), int(request.form.get("track_id", "")))
+    except ValueError:
+        track = None
+    if track is None:
+        flash("That song is not in the catalog any more; search again.", "error")
+    else:
+        _store_seed(track, request.form.get("query", "").strip()[:MAX_QUERY])
+    return redirect(url_for("index"))
+
+
+def command() -> ResponseReturnValue:
+    name = request.form.get("command", "")
+    if name not in COMMANDS:
+        flash(f"Unknown command {name!r}.", "error")
+    else:
+        contract.push_command(_db(), Command(name))
+        flash(COMMANDS[Command(name)], "ok")
+    return redirect(url_for("index"))
+
+
+def intent() -> ResponseReturnValue:
+    value = request.form.get("intent", "")
+    if value not in INTENTS:
+        flash(f"Unknown intent {value!r}.", "error")
+    else:
+        contract.set_intent_override(_db(), None if value == "auto" else value)
+        flash("Intent: chosen by emotune." if value == "auto" else f"Intent: always {value}.", "ok")
+    return redirect(url_for("index"))
+
+
+def camera() -> ResponseReturnValue:
+    value = request.form.get("camera", "")
+    if value not in ("on", "off"):
+        flash(f"Unknown camera setting {value!r}.", "error")
+    else:
+        contract.set_camera_enabled(_db(), value == "on")
+        flash(f"Camera {value}.", "ok")
+    return redirect(url_for("index"))
+
+
 def _routes(app: Flask) -> None:
-    @app.get("/login")
-    def login() -> ResponseReturnValue:
-        if _signed_in():
-            return redirect(url_for("index"))
-        return render_template("login.html", message=None)
-
-    @app.post("/login")
-    def login_post() -> ResponseReturnValue:
-        throttle: LoginThrottle = _ext()["throttle"]
-        wait = throttle.wait_s()
-        if wait > 0:
-            message = f"Too many wrong PINs. Try again in {math.ceil(wait)} seconds."
-            return render_template("login.html", message=message), 429, {"Retry-After": str(math.ceil(wait))}
-        sent = request.form.get("pin", "").strip()
-        if not hmac.compare_digest(sent.encode(), _ext()["pin"].encode()):
-            left = throttle.failed()
-            logger.warning("wrong PIN from %s", request.remote_addr)
-            message = "Wrong PIN. " + (
-                f"{left} more {'try' if left == 1 else 'tries'} before a pause."
-                if left
-                else f"Too many wrong PINs. Try again in {math.ceil(throttle.wait_s())} seconds."
-            )
-            return render_template("login.html", message=message), 401
-        throttle.succeeded()
-        session.clear()
-        session.permanent = True
-        session["auth"] = _ext()["fingerprint"]
-        return redirect(url_for("index"))
-
-    @app.post("/logout")
-    def logout() -> ResponseReturnValue:
-        session.clear()
-        return redirect(url_for("login"))
-
-    @app.get("/")
-    def index() -> ResponseReturnValue:
-        return _render_main()
-
-    @app.get("/api/state")
-    def api_state() -> ResponseReturnValue:
-        database = _db()
-        state = store.get_state(database)
-        settings = _settings(database)
-        return jsonify(state=state, settings=settings, display=_display(state, settings))
-
-    @app.post("/seed")
-    def seed() -> ResponseReturnValue:
-        text = request.form.get("seed", "").strip()[:MAX_QUERY]
-        if not text:
-            flash("Type a song title or an artist first.", "error")
-            return redirect(url_for("index"))
-        found = catalog.search(_db(), text, limit=MAX_CHOICES)
-        if not found:
-            count = _db()["tracks"].count
-            message = f"No song matches “{text}” in the catalog ({count} songs). Try fewer words or check the spelling."
-            return _render_main(message=message, query=text)
-        chosen = _clear_match(text, found)
-        if chosen is None:
-            return _render_main(choices=found, query=text)
-        _store_seed(chosen, text)
-        return redirect(url_for("index"))
-
-    @app.post("/seed/pick")
-    def seed_pick() -> ResponseReturnValue:
-        try:
-            track = catalog.get_track(_db(), int(request.form.get("track_id", "")))
-        except ValueError:
-            track = None
-        if track is None:
-            flash("That song is not in the catalog any more; search again.", "error")
-        else:
-            _store_seed(track, request.form.get("query", "").strip()[:MAX_QUERY])
-        return redirect(url_for("index"))
-
-    @app.post("/command")
-    def command() -> ResponseReturnValue:
-        name = request.form.get("command", "")
-        if name not in COMMANDS:
-            flash(f"Unknown command {name!r}.", "error")
-        else:
-            store.push_command(_db(), name)
-            flash(COMMANDS[name], "ok")
-        return redirect(url_for("index"))
-
-    @app.post("/intent")
-    def intent() -> ResponseReturnValue:
-        value = request.form.get("intent", "")
-        if value not in INTENTS:
-            flash(f"Unknown intent {value!r}.", "error")
-        else:
-            store.set_setting(_db(), "intent_override", None if value == "auto" else value)
-            flash("Intent: chosen by emotune." if value == "auto" else f"Intent: always {value}.", "ok")
-        return redirect(url_for("index"))
-
-    @app.post("/camera")
-    def camera() -> ResponseReturnValue:
-        value = request.form.get("camera", "")
-        if value not in ("on", "off"):
-            flash(f"Unknown camera setting {value!r}.", "error")
-        else:
-            store.set_setting(_db(), "camera_enabled", value == "on")
-            flash(f"Camera {value}.", "ok")
-        return redirect(url_for("index"))
+    """Each view under its URL; the endpoint is the function's name (templates use url_for with it)."""
+    for rule, view, method in (
+        ("/login", login, "GET"),
+        ("/login", login_post, "POST"),
+        ("/logout", logout, "POST"),
+        ("/", index, "GET"),
+        ("/api/state", api_state, "GET"),
+        ("/seed", seed, "POST"),
+        ("/seed/pick", seed_pick, "POST"),
+        ("/command", command, "POST"),
+        ("/intent", intent, "POST"),
+        ("/camera", camera, "POST"),
+    ):
+        app.add_url_rule(rule, view.__name__, view, methods=[method])

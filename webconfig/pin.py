@@ -13,7 +13,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from device.config import Config
+from device.config import PIN_MAX_DIGITS, PIN_MIN_DIGITS, Config, is_valid_pin
 from device.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -33,8 +33,10 @@ def device_pin(config: Config) -> str:
         return config.web.pin
     path = pin_path(config)
     pin = _read_or_create(path, lambda: f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}")
-    if not (pin.isdigit() and 4 <= len(pin) <= 12):
-        raise ConfigError(f"{path} must hold a PIN of 4 to 12 digits; delete it to get a new one")
+    if not is_valid_pin(pin):
+        raise ConfigError(
+            f"{path} must hold a PIN of {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits; delete it to get a new one"
+        )
     return pin
 
 

@@ -28,7 +28,8 @@ WAITRESS_OPTIONS: dict[str, Any] = {
 }
 
 
-def _server(config: Config, host: str, port: int) -> Any:
+def make_server(config: Config, host: str, port: int) -> Any:
+    """A waitress server for the page, bound to host:port (0: a free port), not yet serving."""
     return create_server(create_app(config), host=host, port=port, **WAITRESS_OPTIONS)
 
 
@@ -39,9 +40,8 @@ def _url(server: Any) -> str:
     return f"http://{host}:{server.effective_port}"
 
 
-def serve(config: Config, host: str, port: int) -> None:
-    """Serve the page until interrupted (Ctrl-C, or SIGTERM from systemd)."""
-    server = _server(config, host, port)
+def serve(config: Config, server: Any) -> None:
+    """Serve the page with `server` (make_server) until interrupted (Ctrl-C, or SIGTERM from systemd)."""
     where = "the config (web.pin)" if config.web.pin else str(pin_path(config))
     logger.info("phone page on %s (PIN from %s)", _url(server), where)
 
@@ -86,7 +86,7 @@ class BackgroundServer:
 
 def start_background(config: Config, host: str = "127.0.0.1", port: int = 0) -> BackgroundServer:
     """Start serving in a daemon thread (port 0: a free port) and return at once."""
-    server = _server(config, host, port)
+    server = make_server(config, host, port)
     closing = threading.Event()
 
     def run() -> None:

@@ -13,7 +13,7 @@ Where a track's point on the valence–arousal plane comes from (`va_source`):
   arousal proxy). Deezer's mood set gives valence and arousal directly as standardised scores (mean ≈ 0,
   sd ≈ 1, observed −2.3..2.8): they map to the plane as x / 2.5, clamped to −1..1 (so ±2.5 sd reach the
   edge; 99 % of its rows are unclamped). A table with an `arousal` column is read this way.
-- "tags": from an emotion tag through TAG_POINTS below, only for rows that have no point yet.
+- "tags": from an emotion tag through TAG_POINTS (device.circumplex), only for rows that have no point yet.
 - "audio" (analysis of the file) and "composed" (the demo pieces) are never overwritten by an import;
   an import still fills those rows' features and tags.
 """
@@ -29,28 +29,17 @@ import math
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from device.catalog import match_key
+from device.circumplex import TAG_POINTS  # re-exported: where a mood tag sits on the plane
 from device.errors import CatalogError
-
-# Emotion tags → points on Russell's circumplex (valence, arousal), one per quadrant's typical mood:
-# Q1 (+,+) happy/energetic, Q2 (−,+) angry, Q3 (−,−) sad, Q4 (+,−) relaxed/calm (Russell 1980, "A
-# circumplex model of affect"; the quadrants MoodyLyrics and the 4Q music emotion set are built on).
-# happy/angry/sad match device.mood.CIRCUMPLEX so a tagged song and a face agree on the plane.
-TAG_POINTS: dict[str, tuple[float, float]] = {
-    "happy": (0.80, 0.45),  # MoodyLyrics, data_moods "Happy"
-    "energetic": (0.45, 0.80),  # data_moods "Energetic"
-    "angry": (-0.60, 0.70),  # MoodyLyrics
-    "sad": (-0.70, -0.45),  # MoodyLyrics, data_moods "Sad"
-    "relaxed": (0.60, -0.55),  # MoodyLyrics
-    "calm": (0.45, -0.65),  # data_moods "Calm"
-}
 
 BATCH_ROWS = 2000
 DEEZER_SCALE = 2.5
@@ -288,10 +277,12 @@ def _progress(total: int, path: Path) -> Any:
 
 
 KEEP_POINT = {"audio", "composed"}
+# (the track as stored, or None for a new one; the parsed row) → the columns to write
+Merge = Callable[[dict[str, Any] | None, dict[str, Any]], dict[str, Any]]
 
 
 def _apply_batch(db: sqlite_utils.Database, batch: list[dict[str, Any]], summary: ImportSummary,
-                 merge: Any) -> None:
+                 merge: Merge) -> None:
     """Upsert one batch in one transaction: all its rows are written, or none."""
     if not batch:
         return
@@ -352,6 +343,50 @@ def _clamp(value: float) -> float:
     return max(-1.0, min(1.0, value))
 
 
+# ---- reading rows -------------------------------------------------------------------------------------
+
+def _import_rows(db: sqlite_utils.Database, path: Path, rows: Iterator[tuple[int, list[str]]],
+                 summary: ImportSummary, parse: Callable[[list[str]], dict[str, Any]], merge: Merge,
+                 total: int = 0) -> None:
+    """Parse each row (a _RowError skips it), skip repeats of an artist and title, upsert in batches."""
+    seen: dict[str, int] = {}
+    batch: list[dict[str, Any]] = []
+    with _progress(total, path) as bar:
+        for line, cells in rows:
+            bar.update(1)
+            summary.rows += 1
+            try:
+                row = parse(cells)
+            except _RowError as error:
+                summary.skipped.append((line, str(error)))
+                continue
+            key = row["match_key"]
+            if key in seen:
+                summary.skipped.append((line, f"duplicate of line {seen[key]} (same artist and title)"))
+                continue
+            seen[key] = line
+            batch.append(row)
+            if len(batch) >= BATCH_ROWS:
+                _apply_batch(db, batch, summary, merge)
+                batch = []
+        _apply_batch(db, batch, summary, merge)
+
+
+def _row_values(cells: list[str], columns: dict[str, int]) -> dict[str, str]:
+    """The row's cells by target name; _RowError when it is shorter than the header's mapped columns."""
+    values = {target: cells[i] for target, i in columns.items() if i < len(cells)}
+    if len(values) < len(columns):
+        raise _RowError(f"only {len(cells)} fields, the header has more (missing columns)")
+    return values
+
+
+def _row_title(values: dict[str, str]) -> str:
+    title = (values.get("title") or "").strip()
+    if not title:
+        raise _RowError("missing title")
+    return title
+
+
 # ---- import-features ----------------------------------------------------------------------------------
 
 
@@ -364,6 +399,17 @@ def import_features(db: sqlite_utils.Database, path: Path | str) -> ImportSummar
     joined = _joined_by_song_id(path, header, columns)
     available = set(columns) | {k for values in list(joined.values())[:1] for k in values}
     deezer = "arousal" in available
+    summary = ImportSummary(path=str(path), kind="features", layout=_features_layout(path, header, available, joined))
+    _import_rows(db, path, rows, summary,
+                 parse=lambda cells: _feature_row(cells, columns, joined, deezer),
+                 merge=partial(_merge_feature_row, path.name), total=len(joined))
+    _record_import(db, summary, started)
+    return summary
+
+
+def _features_layout(path: Path, header: list[str], available: set[str], joined: dict[str, dict[str, str]]) -> str:
+    """What kind of features table this is, for the summary; CatalogError when it is none."""
+    deezer = "arousal" in available
     if "title" not in available:
         raise CatalogError(
             f"{path}: no title column (expected one of {', '.join(ALIASES['title'])}); found: {', '.join(header)}"
@@ -374,87 +420,71 @@ def import_features(db: sqlite_utils.Database, path: Path | str) -> ImportSummar
             f"found: {', '.join(header)}; for mood tags use import-tags"
         )
     if deezer:
-        layout = "valence/arousal scores (Deezer mood)"
-    elif joined:
-        layout = "MusicOSet (joined by song_id)"
-    else:
-        layout = "Spotify features"
-    summary = ImportSummary(path=str(path), kind="features", layout=layout)
-    provenance = path.name
-    seen: dict[str, int] = {}
-    total = len(joined) or 0
+        return "valence/arousal scores (Deezer mood)"
+    if joined:
+        return "MusicOSet (joined by song_id)"
+    return "Spotify features"
 
-    def merge(old: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, Any]:
-        record = {k: v for k, v in row.items() if k not in ("tags_list", "point")}
-        record["provenance"] = provenance
-        if row["tags_list"]:
-            record["tags"] = _merge_tags(old.get("tags") if old else None, row["tags_list"])
-        if row["point"] and not (old and old.get("va_source") in KEEP_POINT):
-            record["valence"], record["arousal"] = row["point"]
-            record["va_source"] = "features"
-        return {k: v for k, v in record.items() if v is not None}
 
-    batch: list[dict[str, Any]] = []
-    with _progress(total, path) as bar:
-        for line, cells in rows:
-            bar.update(1)
-            summary.rows += 1
-            try:
-                batch.append(_feature_row(cells, columns, joined, deezer))
-            except _RowError as error:
-                summary.skipped.append((line, str(error)))
-                continue
-            key = batch[-1]["match_key"]
-            if key in seen:
-                batch.pop()
-                summary.skipped.append((line, f"duplicate of line {seen[key]} (same artist and title)"))
-                continue
-            seen[key] = line
-            if len(batch) >= BATCH_ROWS:
-                _apply_batch(db, batch, summary, merge)
-                batch = []
-        _apply_batch(db, batch, summary, merge)
-    _record_import(db, summary, started)
-    return summary
+def _merge_feature_row(provenance: str, old: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, Any]:
+    """The record a features row writes: its values, its tags added to the old ones, and its point
+    unless the track's point came from its audio or its composition."""
+    record = {k: v for k, v in row.items() if k not in ("tags_list", "point")}
+    record["provenance"] = provenance
+    if row["tags_list"]:
+        record["tags"] = _merge_tags(old.get("tags") if old else None, row["tags_list"])
+    if row["point"] and not (old and old.get("va_source") in KEEP_POINT):
+        record["valence"], record["arousal"] = row["point"]
+        record["va_source"] = "features"
+    return {k: v for k, v in record.items() if v is not None}
 
 
 def _feature_row(cells: list[str], columns: dict[str, int], joined: dict[str, dict[str, str]],
                  deezer: bool) -> dict[str, Any]:
-    values = {target: cells[i] for target, i in columns.items() if i < len(cells)}
-    if len(values) < len(columns):
-        raise _RowError(f"only {len(cells)} fields, the header has more (missing columns)")
+    values = _row_values(cells, columns)
     if joined:
         other = joined.get(values.get("song_id", "").strip())
         if other is None:
             raise _RowError(f"song_id {values.get('song_id', '')!r} not in the companion table")
         values = {**other, **values}
-    title = (values.get("title") or "").strip()
-    if not title:
-        raise _RowError("missing title")
+    title = _row_title(values)
     artist = _artist_names(values.get("artist") or "")
     row: dict[str, Any] = {"title": title, "artist": artist, "match_key": match_key(artist, title)}
-    if values.get("album", "").strip():
-        row["album"] = values["album"].strip()
-    if values.get("genre", "").strip():
-        row["genre"] = values["genre"].strip()
+    for name in ("album", "genre"):
+        if values.get(name, "").strip():
+            row[name] = values[name].strip()
     for name in FEATURES:
         if name in values and not (deezer and name == "feature_valence"):
             row[name] = _number(name, values[name])
+    if "duration_ms" in values or "duration_s" in values:
+        row["duration_s"] = _duration_s(values)
+    row["tags_list"] = _split_tags(values.get("tags", ""))
+    row["point"] = _deezer_point(values) if deezer else _spotify_point(row)
+    return row
+
+
+def _duration_s(values: dict[str, str]) -> float | None:
+    """Seconds, from duration_ms when the table has it, else from duration_s."""
     if "duration_ms" in values:
         ms = _number("duration_ms", values["duration_ms"])
-        row["duration_s"] = None if ms is None else round(ms / 1000.0, 3)
-    elif "duration_s" in values:
-        row["duration_s"] = _number("duration_s", values["duration_s"])
-    row["tags_list"] = _split_tags(values.get("tags", ""))
-    row["point"] = None
-    if deezer:
-        valence = _number("deezer_valence", values.get("feature_valence", ""))
-        arousal = _number("arousal", values.get("arousal", ""))
-        if valence is not None and arousal is not None:
-            row["point"] = (round(_clamp(valence / DEEZER_SCALE), 4), round(_clamp(arousal / DEEZER_SCALE), 4))
-    elif row.get("feature_valence") is not None and row.get("energy") is not None:
-        row["point"] = (round(2 * row["feature_valence"] - 1, 4), round(2 * row["energy"] - 1, 4))
-    return row
+        return None if ms is None else round(ms / 1000.0, 3)
+    return _number("duration_s", values["duration_s"])
+
+
+def _deezer_point(values: dict[str, str]) -> tuple[float, float] | None:
+    """Deezer's standardised valence and arousal scores, scaled onto the plane (None if either is missing)."""
+    valence = _number("deezer_valence", values.get("feature_valence", ""))
+    arousal = _number("arousal", values.get("arousal", ""))
+    if valence is None or arousal is None:
+        return None
+    return round(_clamp(valence / DEEZER_SCALE), 4), round(_clamp(arousal / DEEZER_SCALE), 4)
+
+
+def _spotify_point(row: dict[str, Any]) -> tuple[float, float] | None:
+    """Spotify's 0..1 valence and energy, stretched onto the plane's −1..1 (None if either is missing)."""
+    if row.get("feature_valence") is None or row.get("energy") is None:
+        return None
+    return round(2 * row["feature_valence"] - 1, 4), round(2 * row["energy"] - 1, 4)
 
 
 # ---- import-tags --------------------------------------------------------------------------------------
@@ -481,56 +511,41 @@ def import_tags(db: sqlite_utils.Database, path: Path | str) -> ImportSummary:
                 f"{', '.join(ALIASES[needed])}); found: {', '.join(header)}"
             )
     summary = ImportSummary(path=str(path), kind="tags", layout="artist, title, tag")
-    provenance = path.name
-    seen: dict[str, int] = {}
-
-    def merge(old: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, Any]:
-        record: dict[str, Any] = {"title": row["title"], "artist": row["artist"], "match_key": row["match_key"]}
-        if old is not None:  # keep the names as first written; only tags and maybe the point change
-            record = {"match_key": row["match_key"]}
-        record["tags"] = _merge_tags(old.get("tags") if old else None, row["tags_list"])
-        record["provenance"] = provenance
-        has_point = old is not None and old.get("valence") is not None and old.get("va_source") != "tags"
-        if not has_point:
-            point = tag_point(json.loads(record["tags"]))
-            if point:
-                record["valence"], record["arousal"] = point
-                record["va_source"] = "tags"
-        return record
-
-    batch: list[dict[str, Any]] = []
-    with _progress(0, path) as bar:
-        for line, cells in rows:
-            bar.update(1)
-            summary.rows += 1
-            values = {target: cells[i] for target, i in columns.items() if i < len(cells)}
-            if len(values) < len(columns):
-                summary.skipped.append((line, f"only {len(cells)} fields, the header has more (missing columns)"))
-                continue
-            title = (values.get("title") or "").strip()
-            if not title:
-                summary.skipped.append((line, "missing title"))
-                continue
-            tags = _split_tags(values.get("tags", ""))
-            if not tags:
-                summary.skipped.append((line, "missing tag"))
-                continue
-            unknown = [t for t in tags if t not in TAG_POINTS]
-            summary.unknown_tags.update(unknown)
-            known = [t for t in tags if t in TAG_POINTS]
-            if not known:
-                summary.skipped.append((line, f"unknown tag {', '.join(unknown)!r} (known: {', '.join(TAG_POINTS)})"))
-                continue
-            artist = _artist_names(values.get("artist") or "")
-            key = match_key(artist, title)
-            if key in seen:
-                summary.skipped.append((line, f"duplicate of line {seen[key]} (same artist and title)"))
-                continue
-            seen[key] = line
-            batch.append({"title": title, "artist": artist, "match_key": key, "tags_list": known})
-            if len(batch) >= BATCH_ROWS:
-                _apply_batch(db, batch, summary, merge)
-                batch = []
-        _apply_batch(db, batch, summary, merge)
+    _import_rows(db, path, rows, summary,
+                 parse=lambda cells: _tag_row(cells, columns, summary.unknown_tags),
+                 merge=partial(_merge_tag_row, path.name))
     _record_import(db, summary, started)
     return summary
+
+
+def _tag_row(cells: list[str], columns: dict[str, int], unknown_tags: Counter[str]) -> dict[str, Any]:
+    """One tags row; counts its unknown tags into `unknown_tags` (even when the row is then skipped)."""
+    values = _row_values(cells, columns)
+    title = _row_title(values)
+    tags = _split_tags(values.get("tags", ""))
+    if not tags:
+        raise _RowError("missing tag")
+    unknown = [t for t in tags if t not in TAG_POINTS]
+    unknown_tags.update(unknown)
+    known = [t for t in tags if t in TAG_POINTS]
+    if not known:
+        raise _RowError(f"unknown tag {', '.join(unknown)!r} (known: {', '.join(TAG_POINTS)})")
+    artist = _artist_names(values.get("artist") or "")
+    return {"title": title, "artist": artist, "match_key": match_key(artist, title), "tags_list": known}
+
+
+def _merge_tag_row(provenance: str, old: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, Any]:
+    """The record a tags row writes: its tags added to the old ones, and the tags' point unless the
+    track has a point from somewhere better (features, audio, composition)."""
+    record: dict[str, Any] = {"title": row["title"], "artist": row["artist"], "match_key": row["match_key"]}
+    if old is not None:  # keep the names as first written; only tags and maybe the point change
+        record = {"match_key": row["match_key"]}
+    record["tags"] = _merge_tags(old.get("tags") if old else None, row["tags_list"])
+    record["provenance"] = provenance
+    has_point = old is not None and old.get("valence") is not None and old.get("va_source") != "tags"
+    if not has_point:
+        point = tag_point(json.loads(record["tags"]))
+        if point:
+            record["valence"], record["arousal"] = point
+            record["va_source"] = "tags"
+    return record

@@ -35,7 +35,7 @@ import sqlite_utils
 from device.catalog import upsert_track
 from device.errors import CatalogError
 from device.music.features import AudioError, analyse_file
-from device.music.mer import DEFAULT_MODEL, load_model
+from device.music.mer import DEFAULT_MODEL, MerModel, load_model
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +141,58 @@ def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str
     return gone
 
 
+def _scan_file(db: sqlite_utils.Database, path: Path, root: Path, model: MerModel, state_dir: Path | None,
+               summary: ScanSummary) -> None:
+    """Analyse one file unless it is unchanged since the last scan; its outcome is counted in `summary`."""
+    key = str(path.resolve())
+    try:
+        stat = path.stat()
+    except OSError as error:
+        summary.failed.append((str(path), error.strerror or str(error)))
+        return
+    seen = db.execute("SELECT size, mtime, error FROM files WHERE path = ?", [key]).fetchone()
+    if seen is not None and seen[0] == stat.st_size and seen[1] == stat.st_mtime:
+        if seen[2]:  # unreadable last time and unchanged since: reported again, not retried
+            summary.failed.append((str(path), seen[2]))
+        else:
+            summary.unchanged += 1
+        return
+    record: dict[str, Any] = {"path": key, "size": stat.st_size, "mtime": stat.st_mtime,
+                              "scanned_at": time.time(), "track_id": None, "error": None}
+    try:
+        features, duration = analyse_file(path, state_dir)
+    except AudioError as error:
+        why = str(error).removeprefix(f"{path}: ")
+        summary.failed.append((str(path), why))
+        record["error"] = why
+        with db.conn:
+            db.table("files").upsert(record, pk="path")
+        return
+    valence, arousal, _ = model.predict(features)
+    point = (round(valence, 4), round(arousal, 4))
+    fields = _analysed_fields(db, read_tags(path), features, duration, point, f"scan {root}")
+    _store_analysed(db, fields, record, summary)
+
+
+def _store_analysed(db: sqlite_utils.Database, fields: dict[str, Any], record: dict[str, Any],
+                    summary: ScanSummary) -> None:
+    """Upsert the analysed file's track and its `files` row (`record`, whose "path" is the resolved path)
+    in one transaction; counts the track as added or updated."""
+    key = record["path"]
+    with db.conn:
+        old = db.execute("SELECT track_id FROM files WHERE path = ?", [key]).fetchone()
+        before = db.table("tracks").count
+        track_id = upsert_track(db, **fields, path=key, updated_at=time.time())
+        if db.table("tracks").count > before:
+            summary.added += 1
+        else:
+            summary.updated += 1
+        if old and old[0] and old[0] != track_id:  # the file's tags changed: the old row loses this path
+            db.execute("UPDATE tracks SET path = NULL WHERE id = ? AND path = ?", [old[0], key])
+        record["track_id"] = track_id
+        db.table("files").upsert(record, pk="path")
+
+
 def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, model_path: Path | None = None,
          progress: Callable[[Path], None] | None = None,
          start: Callable[[int], None] | None = None) -> ScanSummary:
@@ -160,46 +212,7 @@ def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, m
         summary.files += 1
         if progress:
             progress(path)
-        key = str(path.resolve())
-        try:
-            stat = path.stat()
-        except OSError as error:
-            summary.failed.append((str(path), error.strerror or str(error)))
-            continue
-        seen = db.execute("SELECT size, mtime, error FROM files WHERE path = ?", [key]).fetchone()
-        if seen is not None and seen[0] == stat.st_size and seen[1] == stat.st_mtime:
-            if seen[2]:  # unreadable last time and unchanged since: reported again, not retried
-                summary.failed.append((str(path), seen[2]))
-            else:
-                summary.unchanged += 1
-            continue
-        record: dict[str, Any] = {"path": key, "size": stat.st_size, "mtime": stat.st_mtime,
-                                  "scanned_at": time.time(), "track_id": None, "error": None}
-        try:
-            features, duration = analyse_file(path, state_dir)
-        except AudioError as error:
-            why = str(error).removeprefix(f"{path}: ")
-            summary.failed.append((str(path), why))
-            record["error"] = why
-            with db.conn:
-                db.table("files").upsert(record, pk="path")
-            continue
-        valence, arousal, _ = model.predict(features)
-        tags = read_tags(path)
-        with db.conn:
-            point = (round(valence, 4), round(arousal, 4))
-            fields = _analysed_fields(db, tags, features, duration, point, f"scan {root}")
-            old = db.execute("SELECT track_id FROM files WHERE path = ?", [key]).fetchone()
-            before = db.table("tracks").count
-            track_id = upsert_track(db, **fields, path=key, updated_at=time.time())
-            if db.table("tracks").count > before:
-                summary.added += 1
-            else:
-                summary.updated += 1
-            if old and old[0] and old[0] != track_id:  # the file's tags changed: the old row loses this path
-                db.execute("UPDATE tracks SET path = NULL WHERE id = ? AND path = ?", [old[0], key])
-            record["track_id"] = track_id
-            db.table("files").upsert(record, pk="path")
+        _scan_file(db, path, root, model, state_dir, summary)
     summary.seconds = time.perf_counter() - started
     db.table("imports").insert({
         "kind": "scan", "path": str(root), "started_at": started_at, "finished_at": time.time(),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
+from typing import Any
 
 from device.config import Config
 
@@ -16,43 +18,35 @@ logger = logging.getLogger("emotune")
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from device.camera import open_camera
-    from device.daemon import Daemon
-    from device.emotion import load_classifier
-    from device.faces import FaceDetector
-    from device.player import VlcPlayer
-    from device.store import open_database
+    from device.assembly import assembled_daemon
 
-    # Parts start in order and stop in reverse; a part that cannot start is one clear line.
-    db = open_database(config.database_path)
-    classifier = load_classifier(config)
-    detector = FaceDetector(config.faces)
-    camera = open_camera(config.camera)
-    try:
-        player = VlcPlayer(config.player)
-        try:
-            daemon = Daemon(config, camera=camera, detector=detector, classifier=classifier, db=db,
-                            player=player)
-            signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
-            signal.signal(signal.SIGINT, lambda *_: daemon.stop())
-            logger.info("emotune daemon started (state dir %s, config %s)", config.state_dir, config.source)
-            daemon.run()
-        finally:
-            player.close()
-    finally:
-        camera.close()
+    with assembled_daemon(config) as daemon:
+        signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
+        signal.signal(signal.SIGINT, lambda *_: daemon.stop())
+        logger.info("emotune daemon started (state dir %s, config %s)", config.state_dir, config.source)
+        daemon.run()
     return 0
 
 
 def cmd_web(args: argparse.Namespace, config: Config) -> int:
-    from webconfig.pin import device_pin
+    server = web_server(args, config)
     from webconfig.server import serve
 
-    host = args.host or config.web.host
-    port = args.port or config.web.port
-    device_pin(config)  # make sure a PIN exists before the first phone arrives
-    serve(config, host, port)
+    serve(config, server)
     return 0
+
+
+def web_server(args: argparse.Namespace, config: Config) -> Any:
+    """The page's waitress server for `emotune web`, bound but not yet serving."""
+    # sqlite_utils imports numpy and pandas only to map their column types, which the page never writes;
+    # kept out of this process they save about 13 MB of a Pi's memory (bench/process_memory.py).
+    for unused in ("numpy", "pandas"):
+        sys.modules.setdefault(unused, None)  # type: ignore[arg-type]
+    from webconfig.pin import device_pin
+    from webconfig.server import make_server
+
+    device_pin(config)  # make sure a PIN exists before the first phone arrives
+    return make_server(config, args.host or config.web.host, args.port or config.web.port)
 
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:

@@ -83,16 +83,17 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
 def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
     from device.catalog import find_seed
     from device.catalog.candidates import Candidates
+    from device.contract import read_settings
     from device.mood import CIRCUMPLEX, Mood
     from device.recommend import Recommender
-    from device.store import get_setting, open_database
+    from device.store import open_database
 
     db = open_database(config.database_path)
     seed = find_seed(db, args.seed) if args.seed else None
     valence, arousal = CIRCUMPLEX[args.emotion]
     mood = Mood(label=args.emotion, confidence=1.0, valence=valence, arousal=arousal, present=True,
                 readings=1)
-    override = args.intent or get_setting(db, "intent_override")
+    override = args.intent or read_settings(db).intent_override
     decision = Recommender(config.recommend).decide(mood, Candidates.from_db(db), seed, [], override)
     if args.json:
         print_json(decision.to_json())

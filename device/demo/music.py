@@ -224,10 +224,18 @@ def _melody_degrees(rng: np.random.Generator, chords: list[int], per_bar: int) -
     return bars
 
 
-def _drums(track: np.ndarray, rng: np.random.Generator, beat_s: float, bars: int, level: float,
-           hat_level: float, double_kick: bool) -> None:
-    """Kick, snare on 2 and 4, sixteenth hi-hats, a crash every 4 bars, played by hand (timing and velocity
-    vary); `double_kick` adds restless off-beat kicks."""
+@dataclass(frozen=True)
+class _Kit:
+    """One drum kit's samples (mono float arrays at SAMPLE_RATE)."""
+
+    kick: np.ndarray
+    snare: np.ndarray
+    hat: np.ndarray
+    crash: np.ndarray
+
+
+def _drum_kit(rng: np.random.Generator) -> _Kit:
+    """A kick (a falling sine), a snare (noise and a tone), a hi-hat and a crash (high-passed noise)."""
     sr = SAMPLE_RATE
     t = np.arange(int(0.25 * sr)) / sr
     kick = np.sin(2 * np.pi * (45 * t + 90 * (1 - np.exp(-t * 25)) / 25)) * np.exp(-t * 12)
@@ -239,25 +247,38 @@ def _drums(track: np.ndarray, rng: np.random.Generator, beat_s: float, bars: int
         -np.arange(hat_n) / sr * 60)
     crash = lfilter(*butter(2, 3000 / (sr / 2), "high"), rng.standard_normal(crash_n)) * np.exp(
         -np.arange(crash_n) / sr * 2.5)
+    return _Kit(kick, snare, hat, crash)
+
+
+def _drums(track: np.ndarray, rng: np.random.Generator, beat_s: float, bars: int, level: float,
+           hat_level: float, double_kick: bool) -> None:
+    """Kick, snare on 2 and 4, sixteenth hi-hats, a crash every 4 bars, played by hand (timing and velocity
+    vary); `double_kick` adds restless off-beat kicks."""
+    kit = _drum_kit(rng)
     for bar in range(bars):
         if bar % 4 == 0:
-            _add(track, bar * 4 * beat_s, crash, 0.3 * level)
+            _add(track, bar * 4 * beat_s, kit.crash, 0.3 * level)
         for beat in range(4):
-            at = (bar * 4 + beat) * beat_s
-            if beat in (1, 3):
-                _add(track, at + rng.normal(0, 0.008), snare, 0.8 * level * rng.uniform(0.85, 1.0))
-            pattern = KICK_PATTERNS[(bar * 7 + beat * 3 + int(rng.integers(0, 3))) % len(KICK_PATTERNS)]
-            for step, hit in enumerate(pattern):
-                if hit:
-                    _add(track, at + step * beat_s / 4 + rng.normal(0, 0.008), kick,
-                         (1.0 if step == 0 else 0.75) * level)
-            if double_kick:
-                for step in range(1, 4):
-                    if rng.random() < 0.5:
-                        _add(track, at + step * beat_s / 4 + rng.normal(0, 0.008), kick, 0.7 * level)
-            for step in range(4):
-                _add(track, at + step * beat_s / 4 + rng.normal(0, 0.008), hat,
-                     (0.25 if step == 0 else 0.15) * level * hat_level * rng.uniform(0.6, 1.0))
+            _drum_beat(track, rng, kit, beat_s, bar, beat, level, hat_level, double_kick)
+
+
+def _drum_beat(track: np.ndarray, rng: np.random.Generator, kit: _Kit, beat_s: float, bar: int, beat: int,
+               level: float, hat_level: float, double_kick: bool) -> None:
+    """One beat of _drums: its snare, kicks and four hi-hats (the random draws in the order they were made)."""
+    at = (bar * 4 + beat) * beat_s
+    if beat in (1, 3):
+        _add(track, at + rng.normal(0, 0.008), kit.snare, 0.8 * level * rng.uniform(0.85, 1.0))
+    pattern = KICK_PATTERNS[(bar * 7 + beat * 3 + int(rng.integers(0, 3))) % len(KICK_PATTERNS)]
+    for step, hit in enumerate(pattern):
+        if hit:
+            _add(track, at + step * beat_s / 4 + rng.normal(0, 0.008), kit.kick, (1.0 if step == 0 else 0.75) * level)
+    if double_kick:
+        for step in range(1, 4):
+            if rng.random() < 0.5:
+                _add(track, at + step * beat_s / 4 + rng.normal(0, 0.008), kit.kick, 0.7 * level)
+    for step in range(4):
+        _add(track, at + step * beat_s / 4 + rng.normal(0, 0.008), kit.hat,
+             (0.25 if step == 0 else 0.15) * level * hat_level * rng.uniform(0.6, 1.0))
 
 
 def _reverb(x: np.ndarray, rng: np.random.Generator, seconds: float, wet: float) -> np.ndarray:
@@ -292,6 +313,42 @@ def is_energetic(piece: DemoPiece) -> bool:
     return piece.percussion >= 0.5 or piece.loudness >= 0.7
 
 
+@dataclass(frozen=True)
+class _Score:
+    """What render_piece derives from a piece before it plays a note."""
+
+    scale: tuple[int, ...]
+    beat_s: float
+    bar_s: float
+    chords: list[int]  # scale degree of each bar's chord root
+    base: int  # MIDI pitch of the melody's tonic
+    energetic: bool
+    tension: float
+    per_bar: int  # melody notes per bar
+    slot: float  # seconds per melody note
+    length: float  # fraction of its slot a melody note sounds for
+
+
+def _score(piece: DemoPiece, seconds: float) -> _Score:
+    beat_s = 60.0 / piece.tempo_bpm
+    bar_s = 4 * beat_s
+    bars = math.ceil(seconds / bar_s)
+    progression = piece.progression or PROGRESSIONS[piece.mode]
+    per_bar = max(1, round(4 * piece.density))
+    return _Score(
+        scale=SCALES[piece.mode],
+        beat_s=beat_s,
+        bar_s=bar_s,
+        chords=[progression[i % len(progression)] for i in range(bars)],
+        base=piece.tonic + 12 * round((piece.register - 4 - piece.tonic) / 12),
+        energetic=is_energetic(piece),
+        tension=piece.tension,
+        per_bar=per_bar,
+        slot=bar_s / per_bar,
+        length=ARTICULATION_LENGTH[piece.articulation],
+    )
+
+
 def render_piece(piece: DemoPiece, seconds: float) -> np.ndarray:
     """The piece as mono float32 samples at SAMPLE_RATE in [-1, 1], exactly `seconds` long, faded in and out."""
     rng = np.random.default_rng(piece.seed)
@@ -299,79 +356,102 @@ def render_piece(piece: DemoPiece, seconds: float) -> np.ndarray:
     n = max(1, round(seconds * sr))
     mix = np.zeros(n + sr, dtype=np.float32)  # a second of room for the last notes' tails
     guitars = np.zeros_like(mix)
-    scale = SCALES[piece.mode]
-    beat_s = 60.0 / piece.tempo_bpm
-    bar_s = 4 * beat_s
-    bars = math.ceil(seconds / bar_s)
-    progression = piece.progression or PROGRESSIONS[piece.mode]
-    chords = [progression[i % len(progression)] for i in range(bars)]
-    base = piece.tonic + 12 * round((piece.register - 4 - piece.tonic) / 12)  # melody's tonic
-    energetic = is_energetic(piece)
-    tension = piece.tension
-    per_bar = max(1, round(4 * piece.density))
-    slot = bar_s / per_bar
-    length = ARTICULATION_LENGTH[piece.articulation]
-
-    for bar, notes in enumerate(_melody_degrees(rng, chords, per_bar)):
-        start = bar * bar_s
-        root = chords[bar]
-        for i, degree in enumerate(notes):
-            midi = _pitch(degree, base, scale)
-            samples = int(slot * length * sr) + 1
-            if i > 0 and rng.random() < 0.4 * tension:  # a semitone off the scale, or a tritone
-                midi += int(rng.choice([-1, 1, 6]))
-            if energetic:
-                note = _saw(_midi_hz(midi), samples, rng, brightness=0.8) * _envelope(samples, 0.005, 0.03)
-            else:
-                note = _pluck(_midi_hz(midi), samples + sr // 2, rng, decay=2.0)
-            rubato = 0.0 if energetic else abs(rng.normal(0, 0.06 * tension))  # tense and calm: hesitant
-            _add(mix, start + i * slot + rubato, note, 0.3 * (1.0 if i == 0 else 0.8))
-        chord_root = _pitch(root, base - 12, scale)
-        if energetic:
-            for eighth in range(8):  # power chords (root, fifth, octave) in the guitar's low register
-                samples = int(beat_s / 2 * 0.9 * sr)
-                low = 40 + (chord_root - 40) % 12
-                if rng.random() < 0.5 * tension:
-                    low += int(rng.choice([1, 6, 3]))
-                chug = sum(_saw(_midi_hz(low + k), samples, rng, voices=2) for k in (0, 7, 12))
-                _add(guitars, start + eighth * beat_s / 2, chug * _envelope(samples, 0.003, 0.02), 0.3)
-            for eighth in range(8):  # strummed chords in the middle register (keys, rhythm guitar)
-                samples = int(beat_s / 2 * 0.95 * sr)
-                for j, k in enumerate((0, 2, 4, 7, 9)):
-                    midi = _pitch(root + k, base - 12, scale)
-                    midi = 55 + (midi - 55) % 12 + (12 if k >= 7 else 0)
-                    strum = _saw(_midi_hz(midi), samples, rng, brightness=0.7) * _envelope(samples, 0.004, 0.08)
-                    _add(mix, start + eighth * beat_s / 2 + j * 0.006, strum, 0.15)
+    score = _score(piece, seconds)
+    # One bar at a time, each part in turn: the random draws come in this order, so a seed gives one sound.
+    for bar, notes in enumerate(_melody_degrees(rng, score.chords, score.per_bar)):
+        start = bar * score.bar_s
+        root = score.chords[bar]
+        _play_melody(mix, rng, score, start, notes)
+        if score.energetic:
+            _play_band_chords(mix, guitars, rng, score, start, root)
         else:
-            samples = int(bar_s * sr)
-            pad_env = _envelope(samples, min(0.3, bar_s / 4), 0.4)
-            for k in (0, 2, 4):
-                _add(mix, start, _saw(_midi_hz(_pitch(root + k, base - 12, scale)), samples, rng, 0.3) * pad_env, 0.08)
-            if tension >= 0.5:
-                for k in (1, 6):  # a semitone and a tritone against the root: a pad that does not resolve
-                    _add(mix, start, _saw(_midi_hz(chord_root + k), samples, rng, 0.3) * pad_env, 0.08 * tension)
-            else:
-                for eighth, k in enumerate((0, 2, 4, 7, 4, 2, 0, 2)):  # a gentle arpeggio
-                    samples = int(beat_s * 1.5 * sr)
-                    arp = _pluck(_midi_hz(_pitch(root + k, base - 12, scale)), samples, rng, decay=3.0)
-                    _add(mix, start + eighth * beat_s / 2 + rng.normal(0, 0.01), arp * _envelope(samples, 0.002, 0.2),
-                         0.12 * rng.uniform(0.7, 1.0))
-        bass_per_bar = 4 if energetic else 2
-        for i in range(bass_per_bar):
-            samples = int(bar_s / bass_per_bar * 0.9 * sr)
-            bass = _saw(_midi_hz(_pitch(root, base - 24, scale)), samples, rng, 0.4, voices=1)
-            _add(mix, start + i * bar_s / bass_per_bar, bass * _envelope(samples, 0.005, 0.05), 0.3)
-    if energetic:
+            _play_pad(mix, rng, score, start, root)
+        _play_bass(mix, rng, score, start, root)
+    if score.energetic:
         # Distortion: tense pieces sit behind a louder wall of guitars.
         distorted = np.tanh(9.0 * 0.3 * guitars / (np.std(guitars) + 1e-9))
         distorted = lfilter(*butter(2, 5000 / (sr / 2)), distorted).astype(np.float32)
-        mix += distorted * np.std(mix) * (1.2 + 2.0 * tension)
+        mix += distorted * np.std(mix) * (1.2 + 2.0 * score.tension)
     if piece.percussion > 0:
-        _drums(mix, rng, beat_s, bars, piece.percussion * float(np.std(mix)) * 14, 2.0 * (1 - 0.9 * tension),
-               double_kick=tension >= 0.5)
-    mix = _reverb(mix, rng, 0.8 if energetic else 2.2, 0.2 if energetic else 0.35)[:n]
+        _drums(mix, rng, score.beat_s, len(score.chords), piece.percussion * float(np.std(mix)) * 14,
+               2.0 * (1 - 0.9 * score.tension), double_kick=score.tension >= 0.5)
+    mix = _reverb(mix, rng, 0.8 if score.energetic else 2.2, 0.2 if score.energetic else 0.35)[:n]
     mix += _pink_noise(n, rng) * (10 ** (-50 / 20)) * float(np.std(mix)) / 0.1
-    audio = _master(mix, piece.loudness)
+    return _faded(_master(mix, piece.loudness), seconds)
+
+
+def _play_melody(mix: np.ndarray, rng: np.random.Generator, score: _Score, start: float, notes: list[int]) -> None:
+    """One bar's melody from `start` (s): sawtooth leads for the band, plucked notes otherwise."""
+    sr = SAMPLE_RATE
+    for i, degree in enumerate(notes):
+        midi = _pitch(degree, score.base, score.scale)
+        samples = int(score.slot * score.length * sr) + 1
+        if i > 0 and rng.random() < 0.4 * score.tension:  # a semitone off the scale, or a tritone
+            midi += int(rng.choice([-1, 1, 6]))
+        if score.energetic:
+            note = _saw(_midi_hz(midi), samples, rng, brightness=0.8) * _envelope(samples, 0.005, 0.03)
+        else:
+            note = _pluck(_midi_hz(midi), samples + sr // 2, rng, decay=2.0)
+        rubato = 0.0 if score.energetic else abs(rng.normal(0, 0.06 * score.tension))  # tense and calm: hesitant
+        _add(mix, start + i * score.slot + rubato, note, 0.3 * (1.0 if i == 0 else 0.8))
+
+
+def _play_band_chords(mix: np.ndarray, guitars: np.ndarray, rng: np.random.Generator, score: _Score,
+                      start: float, root: int) -> None:
+    """One bar of the band's chords: eighth-note power chords into `guitars` (distorted later), then
+    strummed chords into `mix`."""
+    sr, beat_s = SAMPLE_RATE, score.beat_s
+    chord_root = _pitch(root, score.base - 12, score.scale)
+    for eighth in range(8):  # power chords (root, fifth, octave) in the guitar's low register
+        samples = int(beat_s / 2 * 0.9 * sr)
+        low = 40 + (chord_root - 40) % 12
+        if rng.random() < 0.5 * score.tension:
+            low += int(rng.choice([1, 6, 3]))
+        chug = sum(_saw(_midi_hz(low + k), samples, rng, voices=2) for k in (0, 7, 12))
+        _add(guitars, start + eighth * beat_s / 2, chug * _envelope(samples, 0.003, 0.02), 0.3)
+    for eighth in range(8):  # strummed chords in the middle register (keys, rhythm guitar)
+        samples = int(beat_s / 2 * 0.95 * sr)
+        for j, k in enumerate((0, 2, 4, 7, 9)):
+            midi = _pitch(root + k, score.base - 12, score.scale)
+            midi = 55 + (midi - 55) % 12 + (12 if k >= 7 else 0)
+            strum = _saw(_midi_hz(midi), samples, rng, brightness=0.7) * _envelope(samples, 0.004, 0.08)
+            _add(mix, start + eighth * beat_s / 2 + j * 0.006, strum, 0.15)
+
+
+def _play_pad(mix: np.ndarray, rng: np.random.Generator, score: _Score, start: float, root: int) -> None:
+    """One bar of a calm piece's accompaniment: a pad, then a dissonance (tense) or a gentle arpeggio."""
+    sr, bar_s, beat_s, tension = SAMPLE_RATE, score.bar_s, score.beat_s, score.tension
+    chord_base = score.base - 12  # an octave below the melody
+    chord_root = _pitch(root, chord_base, score.scale)
+    samples = int(bar_s * sr)
+    pad_env = _envelope(samples, min(0.3, bar_s / 4), 0.4)
+    for k in (0, 2, 4):
+        _add(mix, start, _saw(_midi_hz(_pitch(root + k, chord_base, score.scale)), samples, rng, 0.3) * pad_env, 0.08)
+    if tension >= 0.5:
+        for k in (1, 6):  # a semitone and a tritone against the root: a pad that does not resolve
+            _add(mix, start, _saw(_midi_hz(chord_root + k), samples, rng, 0.3) * pad_env, 0.08 * tension)
+        return
+    for eighth, k in enumerate((0, 2, 4, 7, 4, 2, 0, 2)):  # a gentle arpeggio
+        samples = int(beat_s * 1.5 * sr)
+        arp = _pluck(_midi_hz(_pitch(root + k, chord_base, score.scale)), samples, rng, decay=3.0)
+        _add(mix, start + eighth * beat_s / 2 + rng.normal(0, 0.01), arp * _envelope(samples, 0.002, 0.2),
+             0.12 * rng.uniform(0.7, 1.0))
+
+
+def _play_bass(mix: np.ndarray, rng: np.random.Generator, score: _Score, start: float, root: int) -> None:
+    """One bar of bass on the chord root: quarter notes for the band, half notes otherwise."""
+    sr, bar_s = SAMPLE_RATE, score.bar_s
+    bass_per_bar = 4 if score.energetic else 2
+    for i in range(bass_per_bar):
+        samples = int(bar_s / bass_per_bar * 0.9 * sr)
+        bass = _saw(_midi_hz(_pitch(root, score.base - 24, score.scale)), samples, rng, 0.4, voices=1)
+        _add(mix, start + i * bar_s / bass_per_bar, bass * _envelope(samples, 0.005, 0.05), 0.3)
+
+
+def _faded(audio: np.ndarray, seconds: float) -> np.ndarray:
+    """`audio` (`seconds` long) with a 20 ms fade in and a fade out of up to 1 s, clipped to [-1, 1]."""
+    sr = SAMPLE_RATE
+    n = max(1, round(seconds * sr))
     fade_in = min(n, int(0.02 * sr))
     fade_out = min(n, int(min(1.0, seconds / 4) * sr))
     audio[:fade_in] *= np.linspace(0.0, 1.0, fade_in, dtype=np.float32)

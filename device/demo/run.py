@@ -7,23 +7,21 @@ silent output, and prints each decision next to the expression that was being sh
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-from device import store
+from device import contract, store
+from device.assembly import assembled_daemon
 from device.camera import ReplayCamera
 from device.catalog import find_seed
-from device.cli.output import print_json
 from device.config import Config
-from device.daemon import Daemon
+from device.contract import Seed
 from device.demo.faces import write_scenes
 from device.demo.music import build_demo_catalog
-from device.emotion import load_classifier
-from device.faces import FaceDetector
-from device.player import VlcPlayer
 from device.recommend import Decision
 
 logger = logging.getLogger(__name__)
@@ -75,10 +73,9 @@ def run_demo(config: Config, *, songs: int, fast: bool, as_json: bool, web: bool
     print(f"emotune demo — state in {config.state_dir}", file=out)
     track_ids = build_demo_catalog(db, config.state_dir / "music")
     seed = find_seed(db, SEED_TITLE)
-    store.set_setting(db, "seed", {"track_id": seed.id, "title": seed.title, "artist": seed.artist,
-                                   "query": SEED_TITLE})
-    store.set_setting(db, "intent_override", None)
-    store.set_setting(db, "camera_enabled", True)
+    contract.set_seed(db, Seed(seed.id, seed.title, seed.artist, SEED_TITLE))
+    contract.set_intent_override(db, None)
+    contract.set_camera_enabled(db, True)
     # Each expression lasts about two songs at the camera's frame rate.
     frames_per_scene = int(2 * config.player.max_track_s * config.camera.fps)
     shown = write_scenes(Path(config.camera.device), [(label, frames_per_scene) for label in STORY])
@@ -100,7 +97,6 @@ def run_demo(config: Config, *, songs: int, fast: bool, as_json: bool, web: bool
         print(f"phone page: {server.url} (PIN {device_pin(config)})", file=out)
 
     camera = ShownLabelCamera(Path(config.camera.device), shown)
-    player = VlcPlayer(config.player)
     count = 0
 
     def report(decision: Decision) -> None:
@@ -108,8 +104,8 @@ def run_demo(config: Config, *, songs: int, fast: bool, as_json: bool, web: bool
         count += 1
         showing = camera.take_recent()
         if as_json:
-
-            print_json({**decision.to_json(), "shown": showing, "n": count})
+            # one JSON document per line, as the CLI's --json output everywhere (device.cli.output)
+            print(json.dumps({**decision.to_json(), "shown": showing, "n": count}, ensure_ascii=False), flush=True)
             return
         mood, track = decision.mood, decision.track
         print(f"\n#{count}  face shown: {showing:8s} read: {mood.label} ({mood.confidence:.0%}, "
@@ -119,12 +115,9 @@ def run_demo(config: Config, *, songs: int, fast: bool, as_json: bool, web: bool
         print(f"    why: {decision.reason}", file=out, flush=True)
 
     try:
-        daemon = Daemon(config, camera=camera, detector=FaceDetector(config.faces),
-                        classifier=load_classifier(config), db=db, player=player, on_decision=report)
-        daemon.run(max_decisions=songs)
+        with assembled_daemon(config, camera=camera, on_decision=report) as daemon:
+            daemon.run(max_decisions=songs)
     finally:
-        player.close()
-        camera.close()
         if server is not None:
             server.close()
     intents = Counter(d.intent for d in daemon.decisions)

@@ -118,17 +118,9 @@ class ModelInUse:
 
 
 def model_in_use(config: Config) -> ModelInUse:
-    """The model the daemon runs, as load_classifier picks it (an unusable personal one → shipped)."""
-    path = emotion.resolve_model_path(config)
-    if config.model.path:
-        return ModelInUse(_info("configured", path))
-    if path == emotion.SHIPPED_MODEL:
-        return ModelInUse(_info("shipped", path))
-    problem = usable(path)
-    if problem:
-        warning = f"the personal model is unusable ({problem}); the daemon uses the shipped model instead"
-        return ModelInUse(_info("shipped", emotion.SHIPPED_MODEL), warning)
-    return ModelInUse(_info("personal", path))
+    """The model the daemon runs, as device.emotion.choose_model picks it (an unusable personal one → shipped)."""
+    choice = emotion.choose_model(config)
+    return ModelInUse(_info(choice.kind, choice.path), choice.warning)
 
 
 def previous_model(state_dir: Path) -> ModelInfo | None:

@@ -1,0 +1,56 @@
+"""The running daemon's parts, started in order and stopped in reverse (Mopidy's commands.py shape).
+
+`emotune run` and `emotune demo` both assemble the daemon here; a part that cannot start (no camera, no
+model, no VLC) is one EmotuneError naming it, and whatever had started is closed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+from device.camera import Camera, open_camera
+from device.catalog.candidates import CandidateCache
+from device.config import Config
+from device.daemon import Daemon
+from device.emotion import load_classifier
+from device.faces import FaceDetector
+from device.mood import MoodTracker
+from device.player import VlcPlayer
+from device.recommend import Decision, Recommender
+from device.runtime.camera_watch import WatchedCamera
+from device.runtime.model_reload import ReloadingClassifier
+from device.store import open_database
+
+
+@contextlib.contextmanager
+def assembled_daemon(
+    config: Config,
+    *,
+    camera: Camera | None = None,
+    on_decision: Callable[[Decision], None] | None = None,
+) -> Iterator[Daemon]:
+    """A Daemon with every part open; all closed on exit.
+
+    Args:
+        camera: a camera to use as it is (the demo's replay); default: the configured one, reopened
+            when it falls silent (device.runtime.camera_watch).
+        on_decision: called with each Decision as it is made (the demo prints them).
+    """
+    db = open_database(config.database_path)
+    try:
+        classifier = ReloadingClassifier(config, load_classifier(config))
+        detector = FaceDetector(config.faces)
+        with contextlib.ExitStack() as stack:
+            if camera is None:
+                camera = WatchedCamera(lambda: open_camera(config.camera))
+            stack.callback(camera.close)
+            player = VlcPlayer(config.player)
+            stack.callback(player.close)
+            yield Daemon(
+                config, camera=camera, detector=detector, classifier=classifier,
+                mood=MoodTracker(config.mood), recommender=Recommender(config.recommend),
+                candidates=CandidateCache(db), player=player, db=db, on_decision=on_decision,
+            )
+    finally:
+        db.conn.close()

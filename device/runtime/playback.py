@@ -1,0 +1,54 @@
+"""One song while it plays: the listener's Skip, Pause and Resume from the phone, and the fade when
+nobody is in front of the camera. Both pauses are tracked apart, so a song the listener paused stays
+paused when they walk away and come back, and music that faded for nobody resumes only if they had
+not paused it themselves."""
+
+from __future__ import annotations
+
+import logging
+
+from device.contract import Command, PlayerState
+from device.mood import Mood
+from device.player import Player
+from device.runtime.live_state import LiveState
+
+logger = logging.getLogger(__name__)
+
+
+class PlaybackControl:
+    def __init__(self, player: Player, live: LiveState, fade_s: float) -> None:
+        self.player = player
+        self.live = live
+        self.fade_s = fade_s
+        self.paused_by_listener = False
+        self.faded_for_nobody = False
+
+    def command(self, command: Command) -> bool:
+        """Apply one phone command; True when it ends the song (Skip)."""
+        if command is Command.SKIP:
+            self.player.stop()
+            return True
+        if command is Command.PAUSE and not self.paused_by_listener:
+            self.paused_by_listener = True
+            self.player.pause()
+            self.live.set(PlayerState.PAUSED)
+        elif command is Command.RESUME and self.paused_by_listener:
+            self.paused_by_listener = False
+            if not self.faded_for_nobody:
+                self.player.resume()
+                self.live.set(PlayerState.PLAYING)
+        return False
+
+    def presence(self, mood: Mood, faces_expected: bool) -> None:
+        """Fade out when the listener left (only where faces can be seen), back in when they return."""
+        if faces_expected and not mood.present and not self.faded_for_nobody:
+            self.faded_for_nobody = True
+            logger.info("nobody in front of the camera: fading out")
+            self.player.fade_out(self.fade_s)
+            self.live.set(PlayerState.NOBODY)
+        elif mood.present and self.faded_for_nobody:
+            self.faded_for_nobody = False
+            logger.info("listener is back: resuming")
+            if not self.paused_by_listener:
+                self.player.fade_in(self.fade_s)
+                self.live.set(PlayerState.PLAYING)

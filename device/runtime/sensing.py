@@ -1,0 +1,85 @@
+"""The sensing half of the loop, one frame per call: camera → face → emotion → mood.
+
+It also knows whether faces can be expected at all: not with the camera switched off on the phone, and
+not while the camera sends nothing (then nobody-there cannot be told from a dead camera, so the music
+goes on and the device follows the seed song).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from device.camera import Camera
+from device.emotion import Classifier
+from device.faces import FaceFinder
+from device.mood import Mood, MoodTracker
+
+logger = logging.getLogger(__name__)
+
+
+class MoodSensor:
+    """Reads one frame per `sense()` and returns the smoothed mood.
+
+    Args:
+        camera, detector, classifier, tracker: the stages, in flow order.
+        silent_after_s: seconds without a frame after which the camera counts as silent.
+        camera_name: how log lines name the camera ("opencv 0").
+    """
+
+    def __init__(
+        self,
+        *,
+        camera: Camera,
+        detector: FaceFinder,
+        classifier: Classifier,
+        tracker: MoodTracker,
+        silent_after_s: float,
+        camera_name: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.camera = camera
+        self.detector = detector
+        self.classifier = classifier
+        self.tracker = tracker
+        self.silent_after_s = silent_after_s
+        self.camera_name = camera_name
+        self._clock = clock
+        self._last_frame_at = clock()
+        self.silent = False
+        self.enabled = True
+
+    def restart_clock(self) -> None:
+        """The loop starts now: silence is counted from here."""
+        self._last_frame_at = self._clock()
+
+    @property
+    def faces_expected(self) -> bool:
+        """False when the camera is off or silent: then nobody-there cannot be known."""
+        return self.enabled and not self.silent
+
+    def sense(self, enabled: bool = True) -> Mood:
+        """One frame read (if the camera is on), the mood after it."""
+        now = self._clock()
+        self.enabled = enabled
+        if not enabled:
+            return self.tracker.current(now)
+        frame = self.camera.read()
+        if frame is None:
+            self._note_silence(now)
+            return self.tracker.current(now)
+        if self.silent:
+            logger.info("camera is sending frames again")
+        self.silent = False
+        self._last_frame_at = now
+        face = self.detector.largest(frame)
+        reading = self.classifier.classify(face.crop) if face is not None else None
+        return self.tracker.update(reading, now)
+
+    def _note_silence(self, now: float) -> None:
+        silent_for = now - self._last_frame_at
+        if not self.silent and silent_for > self.silent_after_s:
+            self.silent = True
+            logger.warning("camera (%s) gave no frames for %.0f s: playing on without reading faces",
+                           self.camera_name, silent_for)

@@ -1,0 +1,90 @@
+"""`emotune catalog scan` (device.catalog.scan): incremental, corrupt files reported, imported rows kept."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from device import cli
+from device.music.features import FEATURE_NAMES
+
+
+def test_scan_is_incremental_and_skips_corrupt_files(
+    demo_clips: dict[str, Path], config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from device.catalog import catalog_stats, search
+    from device.store import open_database
+
+    music = tmp_path / "music"
+    (music / "album").mkdir(parents=True)
+    first = music / "album" / "Sunlit_Market.wav"
+    first.write_bytes(demo_clips["Sunlit Market"].read_bytes())
+    (music / "Empty_Station.wav").write_bytes(demo_clips["Empty Station"].read_bytes())
+    (music / "corrupt.flac").write_bytes(b"fLaC" + os.urandom(2000))
+    (music / "notes.txt").write_text("not music")
+    args = ["catalog", "scan", str(music), "--json", "--state-dir", str(config.state_dir)]
+
+    assert cli.main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["files"], summary["added"], summary["unchanged"]) == (3, 2, 0)
+    assert [f["file"] for f in summary["failed"]] == [str(music / "corrupt.flac")]
+    db = open_database(config.database_path)
+    [track] = search(db, "sunlit market")
+    assert track.va_source == "audio" and track.playable and track.artist == ""
+    assert -1 <= (track.valence or 0) <= 1 and track.tempo and track.mode == 1
+    assert set(json.loads(db.execute("SELECT audio_features FROM tracks WHERE id = ?", [track.id]).fetchone()[0])
+               ) == set(FEATURE_NAMES)
+
+    stats = catalog_stats(db)
+    assert stats["analysed"] == 2 and stats["last_scan"]["rows"] == 3 and stats["last_scan"]["skipped"] == 1
+
+    assert cli.main(args) == 0  # nothing changed: nothing analysed again, the corrupt file still reported
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["added"], summary["updated"], summary["unchanged"], len(summary["failed"])) == (0, 0, 2, 1)
+
+    os.utime(first, (first.stat().st_atime, first.stat().st_mtime + 10))
+    assert cli.main(args) == 0  # a touched file is analysed again, into the same row
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["added"], summary["updated"], summary["unchanged"]) == (0, 1, 1)
+    assert db.table("tracks").count == 2
+
+    # a file from another folder is not touched by scans of this one
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "Last_Letter.wav").write_bytes(demo_clips["Last Letter"].read_bytes())
+    assert cli.main(["catalog", "scan", str(other), "--json", "--state-dir", str(config.state_dir)]) == 0
+    capsys.readouterr()
+    gone = music / "Empty_Station.wav"
+    gone.unlink()
+    assert cli.main(args) == 0  # a deleted file is reported; its row stays (a seed) but is no longer playable
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["removed"] == [str(gone.resolve())] and summary["unchanged"] == 1
+    [station] = search(db, "empty station")
+    assert not station.playable and station.valence is not None
+    [letter] = search(db, "last letter")
+    assert letter.playable
+    assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 3  # sunlit, corrupt, last letter
+
+
+def test_scan_onto_an_imported_row_keeps_its_features(demo_clips: dict[str, Path], config, tmp_path: Path) -> None:
+    from device.catalog import search, upsert_track
+    from device.catalog.scan import scan
+    from device.store import open_database
+
+    db = open_database(config.database_path)
+    upsert_track(db, title="Storm Warning", artist="", valence=0.7, arousal=0.2, va_source="features",
+                 energy=0.6, tempo=99.0, provenance="top_hits.csv")
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "Storm Warning.wav").write_bytes(demo_clips["Storm Warning"].read_bytes())
+    summary = scan(db, music, config.state_dir)
+    assert (summary.added, summary.updated) == (0, 1)
+    [track] = search(db, "storm warning")
+    assert track.playable
+    assert (track.valence, track.va_source, track.tempo, track.energy) == (0.7, "features", 99.0, 0.6)
+    row = db.execute("SELECT audio_valence, loudness FROM tracks WHERE id = ?", [track.id]).fetchone()
+    assert row[0] is not None and row[1] is not None  # the device's own estimate, and loudness it lacked
+    assert track.provenance == "top_hits.csv"  # where its features came from

@@ -1,0 +1,100 @@
+"""The one-shot questions (device.cli.questions) as a user asks them: `classify`, `analyze`, `recommend`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+
+from device import cli, store
+from device.config import Config
+from device.demo.faces import load_fixture, write_scenes
+from device.demo.music import build_demo_catalog
+from device.music.features import FEATURE_NAMES
+from device.music.mer import quadrant
+from tests.helpers import Emotune, Pipeline
+
+
+@pytest.mark.slow
+def test_recommend_json_and_unknown_seed(config: Config, emotune: Emotune) -> None:
+    db = store.open_database(config.database_path)
+    build_demo_catalog(db, config.state_dir / "music", seconds=2.0)
+    result = emotune("recommend", "--seed", "morning parade", "--emotion", "sad", "--json",
+                     state_dir=config.state_dir)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["intent"] == "enhance" and doc["emotion"]["label"] == "sad"
+    assert {"title", "artist", "valence", "arousal"} <= set(doc["track"])
+    bad = emotune("recommend", "--seed", "no such song at all", "--emotion", "sad", state_dir=config.state_dir)
+    assert bad.returncode == 1
+    assert "no song in the catalog matches 'no such song at all'" in bad.stderr
+
+
+def test_classify_finds_the_face_and_its_emotion(tmp_path: Path, emotune: Emotune) -> None:
+    frames = tmp_path / "frames"
+    write_scenes(frames, [("happy", 3)])
+    face_only = tmp_path / "face.png"
+    cv2.imwrite(str(face_only), load_fixture().of("happy")[0])
+    images = sorted(str(p) for p in frames.glob("*.png"))
+    result = emotune("classify", *images, "--json", state_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [entry["image"] for entry in doc] == images
+    faces = [face for entry in doc for face in entry["faces"]]
+    assert faces and all(len(face["box"]) == 4 for face in faces)
+    assert sum(face["label"] == "happy" for face in faces) >= len(faces) / 2
+    whole = json.loads(emotune("classify", str(face_only), "--no-detect", "--json", state_dir=tmp_path).stdout)
+    assert whole[0]["faces"][0]["box"] == [0, 0, 48, 48]
+    assert abs(sum(whole[0]["faces"][0]["probabilities"].values()) - 1) < 0.01
+    unreadable = tmp_path / "notes.png"
+    unreadable.write_text("not an image")
+    bad = emotune("classify", str(unreadable), state_dir=tmp_path)
+    assert bad.returncode == 1 and "notes.png: not a readable image" in bad.stderr
+
+
+def test_emotune_classify_gives_the_in_process_label(
+    camera_pipeline: Pipeline, tmp_path: Path, emotune: Emotune
+) -> None:
+    _, classifier, found, _ = camera_pipeline
+    picked = found[:: max(1, len(found) // 12)]
+    paths = []
+    for i, (_, frame, _) in enumerate(picked):
+        path = tmp_path / f"frame{i:02d}.png"  # lossless: the command reads the same pixels
+        assert cv2.imwrite(str(path), frame)
+        paths.append(str(path))
+    result = emotune("classify", *paths, "--json", state_dir=tmp_path / "state")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [entry["image"] for entry in doc] == paths
+    for entry, (_, _, face) in zip(doc, picked, strict=True):
+        assert entry["faces"], f"{entry['image']}: the command found no face"
+        largest = entry["faces"][0]
+        assert tuple(largest["box"]) == face.box
+        assert largest["label"] == classifier.classify(face.crop).label
+
+
+def test_analyze_json(demo_clips: dict[str, Path], config, capsys: pytest.CaptureFixture[str]) -> None:
+    path = demo_clips["Storm Warning"]
+    assert cli.main(["analyze", str(path), "--json", "--state-dir", str(config.state_dir)]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    assert result["file"] == str(path)
+    assert -1 <= result["valence"] <= 1 and -1 <= result["arousal"] <= 1
+    assert result["quadrant"] == quadrant(result["valence"], result["arousal"])
+    assert set(result["features"]) == set(FEATURE_NAMES)
+
+
+def test_analyze_reports_an_unreadable_file_and_goes_on(
+    demo_clips: dict[str, Path], config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "broken.mp3"
+    bad.write_bytes(b"this is not audio" * 100)
+    good = demo_clips["Last Letter"]
+    code = cli.main(["analyze", str(bad), str(good), "--json", "--state-dir", str(config.state_dir)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert [r["file"] for r in json.loads(captured.out)] == [str(good)]
+    assert "broken.mp3" in captured.err and "1 of 2" in captured.err
+    assert cli.main(["analyze", str(tmp_path / "nope.wav"), "--state-dir", str(config.state_dir)]) == 1
+    assert "nope.wav: no such file" in capsys.readouterr().err

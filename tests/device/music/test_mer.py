@@ -1,0 +1,36 @@
+"""The music emotion model (device.music.mer): the shipped model, quadrants, malformed model files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from device.errors import ModelError
+from device.music.features import FEATURE_NAMES
+from device.music.mer import DEFAULT_MODEL, QUADRANT_SIGNS, MerModel, quadrant
+
+
+def test_shipped_model_loads_and_maps_to_the_plane(features: dict[str, dict[str, float]]) -> None:
+    model = MerModel.load(DEFAULT_MODEL)
+    # The features it reads, in the order audio_features computes them; the top band's contrast (a trace of
+    # how the file was made) and the key index are computed but not modelled.
+    assert model.feature_names == tuple(n for n in FEATURE_NAMES if n in model.feature_names)
+    assert set(FEATURE_NAMES) - set(model.feature_names) == {"contrast6_mean", "contrast6_std", "key"}
+    assert model.provenance["cv"]["grouped_by"] == "artist"
+    for values in features.values():
+        v, a, q = model.predict(values)
+        assert -1 <= v <= 1 and -1 <= a <= 1 and q == quadrant(v, a)
+    extreme = {name: 1e6 for name in FEATURE_NAMES}
+    assert all(-1 <= x <= 1 for x in model.predict(extreme)[:2])
+
+
+def test_quadrants_and_malformed_models(tmp_path: Path) -> None:
+    for name, (v, a) in QUADRANT_SIGNS.items():
+        assert quadrant(0.5 * v, 0.5 * a) == name
+    with pytest.raises(ModelError, match="malformed"):
+        MerModel.from_json({"feature_names": ["tempo"], "valence": {"mean": [0, 1]}})
+    with pytest.raises(ModelError, match="rebuild"):
+        MerModel.from_json({"features_version": 0})
+    with pytest.raises(ModelError, match="no music emotion model"):
+        MerModel.load(tmp_path / "missing.json")

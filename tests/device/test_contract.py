@@ -1,0 +1,86 @@
+"""The page↔daemon contract: what one side writes is what the other reads, typed, and each command once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlite_utils
+
+from device import contract, store
+from device.config import Config
+from device.contract import STALE_AFTER_S, Command, NowPlaying, PlayerState, Seed, Settings
+
+
+@pytest.fixture
+def db(config: Config) -> sqlite_utils.Database:
+    return store.open_database(config.database_path)
+
+
+def test_settings_round_trip_and_defaults(db: sqlite_utils.Database) -> None:
+    assert contract.read_settings(db) == Settings(seed=None, intent_override=None, camera_enabled=True)
+    contract.set_seed(db, Seed(3, "Moon River", "Henry Mancini", "moon"))
+    contract.set_intent_override(db, "calm")
+    contract.set_camera_enabled(db, False)
+    settings = contract.read_settings(db)
+    assert settings.seed == Seed(3, "Moon River", "Henry Mancini", "moon")
+    assert settings.seed.describe() == "Moon River — Henry Mancini"
+    assert settings.intent_override == "calm"
+    assert settings.camera_enabled is False
+    contract.set_intent_override(db, None)
+    contract.set_seed(db, None)
+    assert contract.read_settings(db).intent_override is None
+    assert contract.read_settings(db).seed is None
+
+
+def test_unknown_intent_is_refused(db: sqlite_utils.Database) -> None:
+    with pytest.raises(ValueError, match="unknown intent 'party'"):
+        contract.set_intent_override(db, "party")
+
+
+def test_damaged_settings_read_as_unset(db: sqlite_utils.Database) -> None:
+    for key, value in (("seed", '{"title": "no id"}'), ("intent_override", '"party"'), ("camera_enabled", "{oops")):
+        db.table("settings").upsert({"key": key, "value": value, "updated_at": time.time()}, pk="key")
+    assert contract.read_settings(db) == Settings()
+
+
+def test_each_command_is_taken_once_in_order(db: sqlite_utils.Database) -> None:
+    contract.push_command(db, Command.SKIP)
+    contract.push_command(db, Command.PAUSE)
+    db.table("commands").insert({"command": "dance", "argument": "", "created_at": time.time()})
+    assert contract.take_commands(db) == [Command.SKIP, Command.PAUSE]  # the unknown one is dropped
+    assert contract.take_commands(db) == []
+
+
+def test_status_says_when_the_daemon_last_wrote(db: sqlite_utils.Database) -> None:
+    assert contract.read_status(db).state is None
+    assert contract.read_status(db).alive() is False  # never written: no player
+    before = time.time()
+    playing = NowPlaying(1, "Clair de Lune", "Debussy", 0.3, -0.5, "features", before)
+    contract.write_status(db, state=PlayerState.PLAYING, now_playing=playing, emotion={"label": "sad"})
+    status = contract.read_status(db)
+    assert status.state is PlayerState.PLAYING
+    assert status.now_playing == playing
+    assert status.emotion == {"label": "sad"}
+    assert status.written_at is not None and status.written_at >= before
+    assert status.alive()
+    assert not status.alive(now=status.written_at + STALE_AFTER_S + 1)  # a daemon that stopped writing
+
+    contract.write_status(db, state=PlayerState.ERROR, message="camera unplugged")
+    status = contract.read_status(db)
+    assert (status.state, status.message) == (PlayerState.ERROR, "camera unplugged")
+    assert status.now_playing == playing  # parts not written keep their value
+    contract.write_status(db, state=PlayerState.STOPPED, now_playing=None)
+    status = contract.read_status(db)
+    assert status.now_playing is None and status.message == ""
+    assert not status.alive()  # a daemon that said it stopped is not running
+
+
+def test_heartbeat_keeps_a_quiet_daemon_alive(db: sqlite_utils.Database) -> None:
+    contract.write_status(db, state=PlayerState.PLAYING)
+    first = contract.read_status(db).written_at
+    time.sleep(0.01)
+    contract.heartbeat(db)
+    status = contract.read_status(db)
+    assert status.state is PlayerState.PLAYING
+    assert status.written_at is not None and first is not None and status.written_at > first

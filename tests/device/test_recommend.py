@@ -1,0 +1,106 @@
+import pytest
+
+from device.catalog import Track
+from device.config import RecommendConfig
+from device.errors import CatalogError
+from device.mood import CIRCUMPLEX, Mood
+from device.recommend import Recommender
+
+
+def track(i: int, valence: float, arousal: float, **extra: float) -> Track:
+    return Track(id=i, title=f"t{i}", artist="a", valence=valence, arousal=arousal, va_source="composed",
+                 path=f"/m/{i}.ogg", **extra)
+
+
+GRID = [track(i * 10 + j, -0.9 + 0.2 * i, -0.9 + 0.2 * j) for i in range(10) for j in range(10)]
+
+
+def mood(label: str, confidence: float = 0.8) -> Mood:
+    v, a = CIRCUMPLEX[label]
+    return Mood(label=label, confidence=confidence, valence=v, arousal=a, present=True, readings=5)
+
+
+def test_sad_and_happy_faces_get_different_music() -> None:
+    seed = track(999, 0.7, 0.4)
+    sad = Recommender(RecommendConfig()).decide(mood("sad"), GRID, seed)
+    happy = Recommender(RecommendConfig()).decide(mood("happy"), GRID, seed)
+    assert sad.intent == "enhance" and happy.intent == "modulate"
+    assert happy.track.valence > 0.5
+    # enhance starts near the listener (iso principle): not straight to the happiest song
+    assert sad.track.valence < happy.track.valence
+    assert sad.reason and "sad" in sad.reason
+
+
+def test_anger_is_calmed_never_energised() -> None:
+    decision = Recommender(RecommendConfig()).decide(mood("angry"), GRID)
+    assert decision.intent == "calm"
+    assert decision.target[1] <= CIRCUMPLEX["angry"][1]
+    assert decision.target[0] > CIRCUMPLEX["angry"][0]
+    assert decision.track.arousal <= CIRCUMPLEX["angry"][1]
+
+
+def test_picks_never_go_the_wrong_way_in_a_sparse_catalog() -> None:
+    # only two songs: one near the target but more energetic than the angry listener, one calmer
+    sparse = [track(1, 0.0, 0.8), track(2, 0.9, -0.9)]
+    assert Recommender(RecommendConfig()).decide(mood("angry"), sparse).track.id == 2
+    sad_sparse = [track(1, -0.9, -0.5), track(2, 0.9, 0.9)]
+    seed = track(9, 0.8, 0.5)
+    assert Recommender(RecommendConfig()).decide(mood("sad"), sad_sparse, seed).track.id == 2
+
+
+def test_enhance_steps_on_only_when_the_face_follows() -> None:
+    recommender = Recommender(RecommendConfig(enhance_step=0.3))
+    seed = track(999, 0.7, 0.4)
+    first = recommender.decide(mood("sad"), GRID, seed)
+    same = recommender.decide(mood("sad"), GRID, seed, [first.track.id])
+    assert same.target == first.target  # face did not follow: hold the step
+    better = Mood(label="sad", confidence=0.6, valence=-0.4, arousal=-0.3, present=True, readings=9)
+    on = recommender.decide(better, GRID, seed, [first.track.id, same.track.id])
+    assert "step 2" in on.reason
+
+
+def test_override_from_the_phone_wins() -> None:
+    decision = Recommender(RecommendConfig()).decide(mood("happy"), GRID, override="calm")
+    assert decision.intent == "calm" and "phone" in decision.reason
+
+
+def test_no_immediate_repeats_and_taste_breaks_ties() -> None:
+    recommender = Recommender(RecommendConfig(no_repeat=3))
+    twins = [track(1, 0.5, 0.5, tempo=90, energy=0.5), track(2, 0.5, 0.5, tempo=160, energy=0.9)]
+    seed = track(9, 0.5, 0.5, tempo=158, energy=0.85)
+    first = recommender.decide(mood("happy"), twins, seed)
+    assert first.track.id == 2  # same place on the plane; the seed's taste decides
+    second = recommender.decide(mood("happy"), twins, seed, [2])
+    assert second.track.id == 1
+
+
+def test_empty_catalog_is_a_clear_error() -> None:
+    with pytest.raises(CatalogError, match="no playable track"):
+        Recommender(RecommendConfig()).decide(mood("happy"), [])
+
+
+def test_decision_json_has_the_design_keys() -> None:
+    doc = Recommender(RecommendConfig()).decide(mood("happy"), GRID).to_json()
+    assert set(doc) >= {"emotion", "intent", "target", "track", "reason"}
+    assert set(doc["emotion"]) >= {"label", "confidence", "valence", "arousal"}
+    assert set(doc["track"]) >= {"title", "artist", "valence", "arousal"}
+
+
+def test_the_catalog_read_as_arrays_chooses_what_track_objects_choose(tmp_path, random_catalog) -> None:
+    from device.catalog import get_track, playable_tracks
+    from device.catalog.candidates import Candidates
+    from device.store import open_database
+
+    db = open_database(tmp_path / "emotune.db")
+    random_catalog(db, 300, seed=1)
+    as_objects, as_arrays = Recommender(RecommendConfig()), Recommender(RecommendConfig())
+    seed_song = get_track(db, 5)
+    recent: list[int] = []
+    for i, label in enumerate(["sad", "sad", "angry", "happy", "fear", "neutral", "surprise", "sad"] * 3):
+        with_seed = seed_song if i % 2 else None
+        a = as_objects.decide(mood(label), playable_tracks(db), with_seed, recent)
+        b = as_arrays.decide(mood(label), Candidates.from_db(db), with_seed, recent)
+        assert (a.intent, a.target, a.track) == (b.intent, b.target, b.track)
+        assert b.track.playable
+        recent.append(b.track.id)
+    assert len(set(recent[-8:])) == 8  # no repeats among the last songs

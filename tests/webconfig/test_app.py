@@ -1,0 +1,296 @@
+"""The phone page through Flask's test client, against a real database in a temporary state dir."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlite_utils
+from flask import Flask
+from flask.testing import FlaskClient
+
+from device import contract
+from device.catalog import upsert_track
+from device.config import Config
+from device.contract import Command, NowPlaying, PlayerState
+from webconfig import create_app
+from webconfig.app import LoginThrottle
+
+NOW_PLAYING = {
+    "track_id": 1,
+    "title": "Clair de Lune",
+    "artist": "Debussy",
+    "valence": 0.3,
+    "arousal": -0.5,
+    "va_source": "features",
+    "started_at": 1700000000.0,
+}
+DAEMON_STATE = {  # as the daemon writes it (device.contract.write_status) and /api/state returns it
+    "status": "playing",
+    "now_playing": NOW_PLAYING,
+    "emotion": {"label": "sad", "confidence": 0.71, "valence": -0.6, "arousal": -0.3, "present": True},
+    "decision": {
+        "intent": "enhance",
+        "target": {"valence": -0.2, "arousal": -0.1},
+        "reason": "your face has looked sad for three songs, so the music lifts a step",
+    },
+}
+
+
+def seed_setting(db: sqlite_utils.Database) -> dict | None:
+    seed = contract.read_settings(db).seed
+    return None if seed is None else {"track_id": seed.track_id, "title": seed.title, "artist": seed.artist,
+                                      "query": seed.query}
+
+
+def write_daemon_state(db: sqlite_utils.Database, status: str | None = None, message: str = "",
+                       now_playing: dict | None = None, **parts: dict) -> None:
+    """What the daemon writes, through the contract both sides use."""
+    contract.write_status(db, state=PlayerState(status) if status else None, message=message,
+                          now_playing=NowPlaying(**now_playing) if now_playing else None, **parts)
+
+
+@pytest.fixture
+def tracks(db: sqlite_utils.Database) -> dict[str, int]:
+    def add(title: str, artist: str, path: str | None = "/music/x.ogg") -> int:
+        return upsert_track(db, title=title, artist=artist, path=path, valence=0.1, arousal=0.2, va_source="tags")
+
+    return {
+        "clair": add("Clair de Lune", "Debussy"),
+        "yesterday": add("Yesterday", "The Beatles", path=None),  # metadata only: still a valid seed
+        "yesterday_once": add("Yesterday Once More", "Carpenters"),
+        "river": add("Moon River", "Henry Mancini"),
+        "moonlight": add("Moonlight Sonata", "Beethoven"),
+    }
+
+
+@pytest.fixture
+def app(config: Config) -> Flask:
+    app = create_app(config)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_of(client: FlaskClient, path: str = "/") -> str:
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient) -> FlaskClient:
+    response = client.post("/login", data={"pin": "4321", "csrf": csrf_of(client, "/login")})
+    assert response.status_code == 302
+    return client
+
+
+def post(client: FlaskClient, path: str, **data: str):
+    return client.post(path, data={"csrf": csrf_of(client), **data})
+
+
+# --- the PIN --------------------------------------------------------------------------------------
+
+
+def test_pages_need_the_pin(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login")
+    assert client.get("/api/state").status_code == 401
+
+
+def test_wrong_pin_is_refused_with_a_message(client: FlaskClient) -> None:
+    response = client.post("/login", data={"pin": "0000", "csrf": csrf_of(client, "/login")})
+    assert response.status_code == 401
+    assert "Wrong PIN" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_right_pin_shows_the_page(signed_in: FlaskClient) -> None:
+    response = signed_in.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'name="viewport"' in page
+    assert "Your song" in page
+    assert "http://" not in page and "https://" not in page  # no external assets
+
+
+def test_repeated_wrong_pins_lock_the_form(config: Config) -> None:
+    now = [1000.0]
+    app = create_app(config, throttle=LoginThrottle(max_failures=5, lock_s=30, clock=lambda: now[0]))
+    client = app.test_client()
+    token = csrf_of(client, "/login")
+    for _ in range(5):
+        assert client.post("/login", data={"pin": "1111", "csrf": token}).status_code == 401
+    locked = client.post("/login", data={"pin": "4321", "csrf": token})  # even the right PIN waits
+    assert locked.status_code == 429
+    assert "Try again in 30 seconds" in locked.get_data(as_text=True)
+    now[0] += 31
+    assert client.post("/login", data={"pin": "4321", "csrf": token}).status_code == 302
+
+
+def test_a_new_pin_signs_every_phone_out(config: Config, signed_in: FlaskClient) -> None:
+    cookie = signed_in.get_cookie("emotune_session")
+    assert cookie is not None
+    other = create_app(config.replace_section("web", pin="9876")).test_client()
+    other.set_cookie("emotune_session", cookie.value)
+    assert other.get("/").status_code == 302
+
+
+# --- CSRF -------------------------------------------------------------------------------------------
+
+
+def test_forms_without_the_csrf_token_are_refused(signed_in: FlaskClient, db: sqlite_utils.Database) -> None:
+    assert signed_in.post("/command", data={"command": "skip"}).status_code == 400
+    response = signed_in.post("/command", data={"command": "skip", "csrf": "forged"})
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
+    assert db["commands"].count == 0
+
+
+def test_login_needs_the_csrf_token(client: FlaskClient) -> None:
+    assert client.post("/login", data={"pin": "4321"}).status_code == 400
+    assert client.get("/").status_code == 302
+
+
+# --- the seed song ----------------------------------------------------------------------------------
+
+
+def test_a_clear_match_becomes_the_seed(
+    signed_in: FlaskClient, db: sqlite_utils.Database, tracks: dict[str, int]
+) -> None:
+    response = post(signed_in, "/seed", seed="clair de lune")
+    assert response.status_code == 302
+    seed = seed_setting(db)
+    assert seed == {
+        "track_id": tracks["clair"],
+        "title": "Clair de Lune",
+        "artist": "Debussy",
+        "query": "clair de lune",
+    }
+    page = signed_in.get("/").get_data(as_text=True)
+    assert "Seed song set: Clair de Lune — Debussy" in page
+    assert 'data-field="seed">Clair de Lune — Debussy<' in page
+
+
+def test_an_exact_title_wins_over_longer_ones(
+    signed_in: FlaskClient, db: sqlite_utils.Database, tracks: dict[str, int]
+) -> None:
+    post(signed_in, "/seed", seed="Yesterday")  # also matches "Yesterday Once More"
+    assert seed_setting(db)["track_id"] == tracks["yesterday"]  # metadata-only is fine
+
+
+def test_an_unknown_song_keeps_the_old_seed(
+    signed_in: FlaskClient, db: sqlite_utils.Database, tracks: dict[str, int]
+) -> None:
+    post(signed_in, "/seed", seed="moon river")
+    response = post(signed_in, "/seed", seed="Bohemian Rhapsody")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "no song matches “bohemian rhapsody”" in page.lower()
+    assert seed_setting(db)["track_id"] == tracks["river"]
+
+
+def test_several_matches_offer_choices(
+    signed_in: FlaskClient, db: sqlite_utils.Database, tracks: dict[str, int]
+) -> None:
+    response = post(signed_in, "/seed", seed="moon")
+    page = response.get_data(as_text=True)
+    assert "Several songs match" in page
+    assert "Moon River — Henry Mancini" in page
+    assert "Moonlight Sonata — Beethoven" in page
+    assert "Clair de Lune" not in page
+    assert seed_setting(db) is None
+    chosen = post(signed_in, "/seed/pick", track_id=str(tracks["moonlight"]), query="moon")
+    assert chosen.status_code == 302
+    assert seed_setting(db) == {
+        "track_id": tracks["moonlight"],
+        "title": "Moonlight Sonata",
+        "artist": "Beethoven",
+        "query": "moon",
+    }
+
+
+def test_picking_a_song_that_is_gone(signed_in: FlaskClient, db: sqlite_utils.Database) -> None:
+    post(signed_in, "/seed/pick", track_id="999", query="x")
+    assert seed_setting(db) is None
+    assert "not in the catalog" in signed_in.get("/").get_data(as_text=True)
+
+
+# --- controls and settings --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["skip", "pause", "resume"])
+def test_buttons_push_commands(signed_in: FlaskClient, db: sqlite_utils.Database, command: str) -> None:
+    assert post(signed_in, "/command", command=command).status_code == 302
+    assert contract.take_commands(db) == [Command(command)]
+
+
+def test_unknown_commands_are_not_pushed(signed_in: FlaskClient, db: sqlite_utils.Database) -> None:
+    post(signed_in, "/command", command="reboot")
+    assert db["commands"].count == 0
+
+
+def test_intent_override_is_stored(signed_in: FlaskClient, db: sqlite_utils.Database) -> None:
+    post(signed_in, "/intent", intent="calm")
+    assert contract.read_settings(db).intent_override == "calm"
+    assert '<option value="calm" selected>' in signed_in.get("/").get_data(as_text=True)
+    post(signed_in, "/intent", intent="auto")
+    assert contract.read_settings(db).intent_override is None
+    post(signed_in, "/intent", intent="party")
+    assert contract.read_settings(db).intent_override is None
+
+
+def test_camera_switch_is_stored(signed_in: FlaskClient, db: sqlite_utils.Database) -> None:
+    post(signed_in, "/camera", camera="off")
+    assert contract.read_settings(db).camera_enabled is False
+    post(signed_in, "/camera", camera="on")
+    assert contract.read_settings(db).camera_enabled is True
+
+
+# --- what the daemon wrote ----------------------------------------------------------------------------
+
+
+def test_api_state_returns_the_daemon_state(signed_in: FlaskClient, db: sqlite_utils.Database) -> None:
+    write_daemon_state(db, **DAEMON_STATE)
+    data = signed_in.get("/api/state").get_json()
+    assert {key: data["state"][key] for key in DAEMON_STATE} == DAEMON_STATE
+    assert data["state"]["alive"] is True  # it just wrote: a running daemon
+    assert data["settings"] == {"seed": None, "intent_override": None, "camera_enabled": True}
+    assert data["display"]["title"] == "Clair de Lune"
+    assert data["display"]["emotion"] == "sad (71 %)"
+
+
+def test_main_page_shows_playing_emotion_and_reason(signed_in: FlaskClient, db: sqlite_utils.Database) -> None:
+    write_daemon_state(db, **DAEMON_STATE)
+    page = signed_in.get("/").get_data(as_text=True)
+    for text in ("Playing", "Clair de Lune", "Debussy", "sad (71 %)", "enhance", "lifts a step"):
+        assert text in page
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [
+        ({}, "Waiting for the player"),
+        ({"status": "nobody", "emotion": {"label": "neutral", "confidence": 0.2, "present": False}}, "No face in view"),
+        ({"status": "error", "message": "camera unplugged"}, "Error: camera unplugged"),
+    ],
+)
+def test_main_page_explains_odd_states(
+    signed_in: FlaskClient, db: sqlite_utils.Database, state: dict, shown: str
+) -> None:
+    write_daemon_state(db, **state)
+    assert shown in signed_in.get("/").get_data(as_text=True)
+
+
+def test_pages_forbid_outside_scripts(signed_in: FlaskClient) -> None:
+    response = signed_in.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "connect-src 'self'" in policy
+    nonce = re.search(r"'nonce-([^']+)'", policy)
+    assert nonce and f'<script nonce="{nonce.group(1)}">' in response.get_data(as_text=True)
