@@ -136,6 +136,18 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class CatalogConfig:
+    # Folders `emotune catalog scan` (and emotune-scan.timer) adds music from: `~` is expanded, a relative
+    # path is inside the state dir. A folder that is not there (a USB stick not plugged in) is skipped.
+    music_dirs: tuple[str, ...] = ("music",)
+
+    def validate(self) -> None:
+        for index, folder in enumerate(self.music_dirs):
+            if not folder.strip():
+                raise ConfigError(f"catalog.music_dirs[{index}] must be a folder, got an empty string")
+
+
+@dataclass(frozen=True)
 class Config:
     state_dir: Path = field(default_factory=default_state_dir)
     camera: CameraConfig = field(default_factory=CameraConfig)
@@ -145,11 +157,23 @@ class Config:
     player: PlayerConfig = field(default_factory=PlayerConfig)
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    catalog: CatalogConfig = field(default_factory=CatalogConfig)
     source: str = "defaults"  # where this config came from, for messages
 
     @property
     def database_path(self) -> Path:
         return self.state_dir / "emotune.db"
+
+    @property
+    def music_dirs(self) -> list[Path]:
+        """[catalog] music_dirs as folders: `~` expanded, relative ones inside the state dir, each once."""
+        folders: list[Path] = []
+        for name in self.catalog.music_dirs:
+            folder = Path(name).expanduser()
+            folder = folder if folder.is_absolute() else self.state_dir / folder
+            if folder not in folders:
+                folders.append(folder)
+        return folders
 
     def with_state_dir(self, state_dir: Path) -> Config:
         return dataclasses.replace(self, state_dir=Path(state_dir))
@@ -168,6 +192,15 @@ def _bounded(key: str, value: float, low: float, high: float) -> None:
         raise ConfigError(f"{key} must be between {low} and {high}; got {value!r}")
 
 
+def _strings(key: str, value: Any, source: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{source}: {key} must be a list of strings, got {type(value).__name__} {value!r}")
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise ConfigError(f"{source}: {key}[{index}] must be a string, got {type(item).__name__} {item!r}")
+    return tuple(value)
+
+
 def _section(cls: type, key: str, raw: Any, source: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: [{key}] must be a table")
@@ -178,6 +211,9 @@ def _section(cls: type, key: str, raw: Any, source: str) -> Any:
         if name not in known:
             raise ConfigError(f"{source}: unknown key {key}.{name} (known: {', '.join(sorted(known))})")
         expected = hints[name]
+        if expected == tuple[str, ...]:  # a TOML array of strings
+            values[name] = _strings(f"{key}.{name}", value, source)
+            continue
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
@@ -201,6 +237,7 @@ SECTIONS = {
     "player": PlayerConfig,
     "recommend": RecommendConfig,
     "web": WebConfig,
+    "catalog": CatalogConfig,
 }
 
 

@@ -3,8 +3,9 @@
 They share only the SQLite database (device.store), so this is the whole interface between them:
 
 - **settings** — the page writes, the daemon reads before each decision: the seed song, an intent
-  override, whether the camera is on (`Settings`, `read_settings`, `set_seed`, `set_intent_override`,
-  `set_camera_enabled`);
+  override, whether the camera is on, whether emotune's built-in pieces are hidden once the listener has
+  music of their own (`Settings`, `read_settings`, `set_seed`, `set_intent_override`, `set_camera_enabled`,
+  `set_starter_hidden`);
 - **commands** — the page queues, the daemon takes each exactly once (`Command`, `push_command`,
   `take_commands`);
 - **status** — the daemon writes, the page reads: what the player is doing, the song, the decision
@@ -86,6 +87,9 @@ class Settings:
     seed: Seed | None = None
     intent_override: str | None = None  # one of INTENTS, None: the device chooses
     camera_enabled: bool = True
+    # Leave the built-in (starter) pieces out of what plays. Honoured only while the catalog has music of
+    # the listener's own (device.catalog.candidates); a seed may still be one of them.
+    starter_hidden: bool = False
 
 
 def _get(db: sqlite_utils.Database, table: str, key: str) -> tuple[Any, float | None]:
@@ -114,7 +118,13 @@ def read_settings(db: sqlite_utils.Database) -> Settings:
         seed=Seed.from_json(_get(db, "settings", "seed")[0]),
         intent_override=override if override in INTENTS else None,
         camera_enabled=camera is not False,
+        starter_hidden=starter_hidden(db),
     )
+
+
+def starter_hidden(db: sqlite_utils.Database) -> bool:
+    """The one setting the candidates need, read alone (before every decision)."""
+    return _get(db, "settings", "starter_hidden")[0] is True
 
 
 def set_seed(db: sqlite_utils.Database, seed: Seed | None) -> None:
@@ -130,6 +140,10 @@ def set_intent_override(db: sqlite_utils.Database, intent: str | None) -> None:
 
 def set_camera_enabled(db: sqlite_utils.Database, enabled: bool) -> None:
     _put(db, "settings", {"camera_enabled": bool(enabled)})
+
+
+def set_starter_hidden(db: sqlite_utils.Database, hidden: bool) -> None:
+    _put(db, "settings", {"starter_hidden": bool(hidden)})
 
 
 # ---- commands --------------------------------------------------------------------------------------
@@ -173,15 +187,17 @@ class NowPlaying:
     arousal: float | None
     va_source: str | None
     started_at: float  # wall clock (time.time())
+    collection: str | None = None  # the track's (device.catalog.STARTER: a built-in piece)
 
     @classmethod
     def from_json(cls, value: Any) -> NowPlaying | None:
         if not isinstance(value, dict):
             return None
+        collection = value.get("collection")
         try:
             return cls(int(value["track_id"]), str(value.get("title") or ""), str(value.get("artist") or ""),
                        value.get("valence"), value.get("arousal"), value.get("va_source"),
-                       float(value.get("started_at") or 0.0))
+                       float(value.get("started_at") or 0.0), collection if isinstance(collection, str) else None)
         except (KeyError, TypeError, ValueError):
             return None
 

@@ -146,9 +146,20 @@ def _v4(db: sqlite_utils.Database) -> None:
         )
 
 
+def _v5(db: sqlite_utils.Database) -> None:
+    """Which collection a track belongs to: NULL for the listener's music, "starter" for emotune's
+    built-in pieces (device.demo.starter). Rows made before keep NULL: they are the listener's.
+
+    A starter row's `match_key` carries the collection ("starter:artist|title", see
+    device.catalog.match_key), so an import or scan of a song with the same artist and title never
+    merges with it, nor it with theirs.
+    """
+    db.table("tracks").add_column("collection", str)
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
 # Never edit a published entry: append a new one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 def catalog_version(db: sqlite_utils.Database) -> int:

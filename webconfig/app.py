@@ -57,6 +57,8 @@ STATUS_TEXT = {
     PlayerState.STOPPED: "Stopped",
 }
 INTENT_TEXT = {"modulate": "matching your mood", "enhance": "lifting your mood", "calm": "calming things down"}
+STARTER_CHOICES = {"hide": "Built-in pieces hidden: only your own music plays.",
+                   "show": "The built-in pieces play again, along with your music."}
 PUBLIC_ENDPOINTS = {"login", "login_post", "static"}
 
 
@@ -223,11 +225,27 @@ def _display(status: Status, settings: Settings) -> dict[str, str]:
         "status_key": status.state.value if status.state else "unknown",
         "title": playing.title if playing else "Nothing playing",
         "artist": playing.artist if playing else "",
+        "kind": "built-in piece" if playing and playing.collection == catalog.STARTER else "",
         "emotion": emotion_text,
         "intent": intent_text,
         "reason": str(decision.get("reason") or ""),
         "seed": settings.seed.describe() if settings.seed else "No seed song yet",
         "camera": "on" if settings.camera_enabled else "off",
+    }
+
+
+def _starter(database: sqlite_utils.Database, settings: Settings) -> dict[str, Any] | None:
+    """What the built-in pieces card says (None: the catalog has none): how many, whether the listener
+    has music of their own (only then can they be hidden), whether they are hidden, where music goes."""
+    pieces = catalog.count_starter(database)
+    if not pieces:
+        return None
+    config: Config = _ext()["config"]
+    return {
+        "pieces": pieces,
+        "own_music": catalog.has_listener_music(database),
+        "hidden": settings.starter_hidden,
+        "folders": " or ".join(str(folder) for folder in config.music_dirs),
     }
 
 
@@ -238,6 +256,7 @@ def _render_main(status: int = 200, **extra: Any) -> ResponseReturnValue:
         "index.html",
         display=_display(contract.read_status(database), settings),
         settings=settings,
+        starter=_starter(database, settings),
         nonce=g.nonce,
         **extra,
     )
@@ -380,6 +399,18 @@ def camera() -> ResponseReturnValue:
     return redirect(url_for("index"))
 
 
+def starter() -> ResponseReturnValue:
+    value = request.form.get("starter", "")
+    if value not in STARTER_CHOICES:
+        flash(f"Unknown choice {value!r}.", "error")
+    elif value == "hide" and not catalog.has_listener_music(_db()):
+        flash("There is no music of your own to play yet, so the built-in pieces stay.", "error")
+    else:
+        contract.set_starter_hidden(_db(), value == "hide")
+        flash(STARTER_CHOICES[value], "ok")
+    return redirect(url_for("index"))
+
+
 def _routes(app: Flask) -> None:
     """Each view under its URL; the endpoint is the function's name (templates use url_for with it)."""
     for rule, view, method in (
@@ -393,5 +424,6 @@ def _routes(app: Flask) -> None:
         ("/command", command, "POST"),
         ("/intent", intent, "POST"),
         ("/camera", camera, "POST"),
+        ("/starter", starter, "POST"),
     ):
         app.add_url_rule(rule, view.__name__, view, methods=[method])

@@ -41,10 +41,15 @@ class Track:
     tags: str | None = None
     genre: str | None = None
     provenance: str | None = None
+    collection: str | None = None  # None: the listener's music; STARTER: emotune's built-in pieces
 
     @property
     def playable(self) -> bool:
         return bool(self.path)
+
+    @property
+    def starter(self) -> bool:
+        return self.collection == STARTER
 
     def describe(self) -> str:
         return f"{self.title} — {self.artist}" if self.artist else self.title
@@ -61,18 +66,29 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9]+", " ", text.lower())).strip()
 
 
-def match_key(artist: str, title: str) -> str:
-    return f"{normalise(artist)}|{normalise(title)}"
+# The collection of emotune's built-in pieces (device.demo.starter); the listener's music has none (NULL).
+STARTER = "starter"
+NOT_STARTER = "(collection IS NULL OR collection != 'starter')"
+
+
+def match_key(artist: str, title: str, collection: str | None = None) -> str:
+    """The row identity: normalised "artist|title", prefixed "collection:" for a collection's rows.
+
+    normalise() never yields ":", so a starter piece and a listener's song of the same artist and title
+    have different keys: an import or scan never turns one into the other.
+    """
+    key = f"{normalise(artist)}|{normalise(title)}"
+    return f"{collection}:{key}" if collection else key
 
 
 def upsert_track(db: sqlite_utils.Database, **fields: Any) -> int:
-    """Insert or update a track identified by artist + title; returns its id."""
+    """Insert or update a track identified by artist + title (+ its collection, if any); returns its id."""
     title = (fields.get("title") or "").strip()
     if not title:
         raise CatalogError("a track needs a title")
     fields["title"] = title
     fields["artist"] = (fields.get("artist") or "").strip()
-    key = match_key(fields["artist"], title)
+    key = match_key(fields["artist"], title, fields.get("collection"))
     existing = db.execute("SELECT id FROM tracks WHERE match_key = ?", [key]).fetchone()
     if existing:
         db.table("tracks").update(existing[0], fields)
@@ -93,6 +109,18 @@ PLAYABLE_WITH_POINT = "path IS NOT NULL AND path != '' AND valence IS NOT NULL A
 def playable_tracks(db: sqlite_utils.Database) -> list[Track]:
     """The playable tracks as Track objects (slow for large catalogs: see device.catalog.candidates)."""
     return [Track.from_row(r) for r in db.table("tracks").rows_where(PLAYABLE_WITH_POINT, order_by="id")]
+
+
+def has_listener_music(db: sqlite_utils.Database) -> bool:
+    """Whether the catalog holds at least one playable track of the listener's own (not a starter piece)."""
+    sql = f"SELECT 1 FROM tracks WHERE {PLAYABLE_WITH_POINT} AND {NOT_STARTER} LIMIT 1"
+    return db.execute(sql).fetchone() is not None
+
+
+def count_starter(db: sqlite_utils.Database) -> int:
+    """How many of emotune's built-in pieces are playable."""
+    sql = f"SELECT count(*) FROM tracks WHERE {PLAYABLE_WITH_POINT} AND collection = ?"
+    return int(db.execute(sql, [STARTER]).fetchone()[0])
 
 
 FUZZY_BELOW = 3  # exact matches enough to trust what was typed
@@ -274,6 +302,7 @@ def catalog_stats(db: sqlite_utils.Database) -> dict[str, Any]:
         "SELECT count(*) FROM tracks WHERE valence IS NOT NULL AND arousal IS NOT NULL"
     ).fetchone()[0]
     counts["analysed"] = db.execute("SELECT count(*) FROM tracks WHERE analysed_at IS NOT NULL").fetchone()[0]
+    counts["starter"] = db.execute("SELECT count(*) FROM tracks WHERE collection = ?", [STARTER]).fetchone()[0]
     last = list(db.table("imports").rows_where("kind != 'scan'", order_by="id DESC", limit=1))
     counts["last_import"] = last[0] if last else None
     scans = list(db.table("imports").rows_where("kind = 'scan'", order_by="id DESC", limit=1))

@@ -3,8 +3,12 @@
 A recommendation needs, per playable track, only its point on the plane and a few taste features. Read
 as Track objects, a 100,000-track catalog took seconds per song; as one narrow query into numpy arrays
 it takes tens of milliseconds, and the daemon's `CandidateCache` reads it again only when the catalog
-changed (the `catalog_version` counter that triggers bump, see device.store), so a decision between
-songs costs a few milliseconds. `bench/recommend_bench.py` measures it.
+changed (the `catalog_version` counter that triggers bump, see device.store) or the listener hid or
+showed the built-in pieces (the `starter_hidden` setting), so a decision between songs costs a few
+milliseconds. `bench/recommend_bench.py` measures it.
+
+Hidden built-in pieces are left out only while the catalog has playable music of the listener's own:
+a device with nothing else still plays them rather than fall silent.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import sqlite_utils
 
-from device.catalog import PLAYABLE_WITH_POINT, Track, get_track
+from device import contract
+from device.catalog import NOT_STARTER, PLAYABLE_WITH_POINT, Track, get_track, has_listener_music
 from device.store import catalog_version
 
 # Taste features compared with the seed song's, in this column order (see Candidates.taste_distance).
@@ -48,11 +53,15 @@ class Candidates:
         )
 
     @classmethod
-    def from_db(cls, db: sqlite_utils.Database) -> Candidates:
-        """Playable tracks with a point, straight from the catalog in one query."""
+    def from_db(cls, db: sqlite_utils.Database, hide_starter: bool | None = None) -> Candidates:
+        """Playable tracks with a point, straight from the catalog in one query; without the built-in
+        pieces when `hide_starter` (None: the listener's setting) and the listener has music to play."""
+        hide = contract.starter_hidden(db) if hide_starter is None else hide_starter
+        where = PLAYABLE_WITH_POINT
+        if hide and has_listener_music(db):
+            where += f" AND {NOT_STARTER}"
         rows = db.execute(
-            f"SELECT id, valence, arousal, {', '.join(TASTE_COLUMNS)} FROM tracks "
-            f"WHERE {PLAYABLE_WITH_POINT} ORDER BY id"
+            f"SELECT id, valence, arousal, {', '.join(TASTE_COLUMNS)} FROM tracks WHERE {where} ORDER BY id"
         ).fetchall()
         table = np.array(rows, dtype=np.float64).reshape(-1, 3 + len(TASTE_COLUMNS))  # None → NaN
         return cls(
@@ -84,16 +93,17 @@ class Candidates:
 
 
 class CandidateCache:
-    """Candidates.from_db, read again only when the catalog changed since the last read."""
+    """Candidates.from_db, read again only when the catalog or the starter_hidden setting changed since
+    the last read (whether the listener has music of their own changes only with the catalog)."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
-        self._version: int | None = None
+        self._stamp: tuple[int, bool] | None = None
         self._candidates: Candidates | None = None
 
     def get(self) -> Candidates:
-        version = catalog_version(self.db)
-        if self._candidates is None or version != self._version:
-            self._candidates = Candidates.from_db(self.db)
-            self._version = version
+        stamp = (catalog_version(self.db), contract.starter_hidden(self.db))
+        if self._candidates is None or stamp != self._stamp:
+            self._candidates = Candidates.from_db(self.db, hide_starter=stamp[1])
+            self._stamp = stamp
         return self._candidates

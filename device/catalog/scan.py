@@ -10,6 +10,12 @@ rescan tries it again only if it changes) and skipped. A file scanned before und
 is reported as removed: its row loses the path (so the daemon stops offering it) but stays in the
 catalog, because it may be someone's seed song and its point is still true of the song.
 
+`emotune catalog scan` with no DIR scans every folder of `[catalog] music_dirs` (`scan_music_dirs`; the
+emotune-scan timer runs it): the state dir's own `music` folder is created (group-writable, so the user
+who copies files in needs no root), and a folder that is not there, cannot be read, or is an empty
+folder that is not a mount point (where a USB stick is mounted when it is in) is reported and skipped:
+its songs stay as they are, and removals are only ever looked for under the folder being scanned.
+
 A file whose artist + title match a row already in the catalog (an imported metadata row) becomes that
 row: it gains a path, so it turns playable, and keeps its imported Spotify features. Its point: a point
 from imported Spotify features (va_source "features") is kept, because Spotify's valence/energy were
@@ -40,6 +46,8 @@ from device.music.mer import DEFAULT_MODEL, MerModel, load_model
 logger = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = frozenset({".mp3", ".flac", ".ogg", ".opus", ".m4a", ".wav"})
+# The state dir's music folder: the group (the user who copies files in) may add files, which keep the group.
+MUSIC_DIR_MODE = 0o2775
 
 
 @dataclass
@@ -68,6 +76,88 @@ class ScanSummary:
         lines += [f"  skipped {f}: {e}" for f, e in self.failed]
         lines += [f"  removed {f}: no longer on disk, no longer playable" for f in self.removed]
         return "\n".join(lines)
+
+
+@dataclass
+class WatchedScan:
+    """A scan of the configured music folders: one summary per folder scanned, and those skipped."""
+
+    scanned: list[ScanSummary] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (folder, why)
+    created: list[str] = field(default_factory=list)  # the state dir's music folder, the first time
+
+    def total(self) -> ScanSummary:
+        total = ScanSummary(f"in all, {len(self.scanned)} folders")
+        for one in self.scanned:
+            total.files += one.files
+            total.added += one.added
+            total.updated += one.updated
+            total.unchanged += one.unchanged
+            total.removed += one.removed
+            total.failed += one.failed
+            total.seconds += one.seconds
+        return total
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scanned": [one.to_json() for one in self.scanned],
+                "skipped": [{"path": f, "why": why} for f, why in self.skipped], "created": self.created,
+                "total": {k: v for k, v in self.total().to_json().items() if k != "path"}}
+
+    def describe(self) -> str:
+        lines = [f"created {folder}: copy your audio files into it" for folder in self.created]
+        lines += [one.describe() for one in self.scanned]
+        lines += [f"{folder}: skipped, {why}" for folder, why in self.skipped]
+        if len(self.scanned) > 1:
+            lines.append(self.total().describe().splitlines()[0])
+        if not self.scanned:
+            lines.append("no music folder to scan (see [catalog] music_dirs in the config)")
+        return "\n".join(lines)
+
+
+def _remembered(db: sqlite_utils.Database, root: Path) -> int:
+    """How many files the catalog remembers under root (resolved)."""
+    prefix = str(root.resolve()).rstrip(os.sep) + os.sep
+    return int(db.execute("SELECT count(*) FROM files WHERE substr(path, 1, ?) = ?", [len(prefix), prefix]
+                          ).fetchone()[0])
+
+
+def _why_not_scannable(db: sqlite_utils.Database, folder: Path, state_dir: Path) -> str | None:
+    """Why a configured folder is skipped this time (None: scan it). Its songs are left as they are."""
+    try:
+        if not folder.exists():
+            return "not there (a USB stick that is not plugged in?)"
+        if not folder.is_dir():
+            return "not a folder"
+        if not os.access(folder, os.R_OK | os.X_OK):
+            return "cannot be read by this user (its permissions)"
+        # Where a stick is mounted when it is in, an empty folder when it is out: not "every file deleted".
+        if (not folder.is_relative_to(state_dir) and not any(folder.iterdir()) and not os.path.ismount(folder)
+                and (remembered := _remembered(db, folder))):
+            return f"empty and nothing mounted there (a USB stick that is out?); its {remembered} files are kept"
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
+
+
+def scan_music_dirs(db: sqlite_utils.Database, folders: list[Path], state_dir: Path,
+                    model_path: Path | None = None, progress: Callable[[Path], None] | None = None,
+                    start: Callable[[int], None] | None = None) -> WatchedScan:
+    """Scan each of the configured music folders (Config.music_dirs) that is there; see the module doc."""
+    result = WatchedScan()
+    for folder in folders:
+        if folder.is_relative_to(state_dir) and not folder.exists():
+            folder.mkdir(parents=True)
+            try:
+                folder.chmod(MUSIC_DIR_MODE)  # mkdir's mode passes through the umask (0077 under systemd)
+            except PermissionError:  # RestrictSUIDSGID= (emotune-scan.service) refuses the setgid bit
+                folder.chmod(MUSIC_DIR_MODE & 0o777)
+            result.created.append(str(folder))
+        why = _why_not_scannable(db, folder, state_dir)
+        if why:
+            result.skipped.append((str(folder), why))
+        else:
+            result.scanned.append(scan(db, folder, state_dir, model_path, progress=progress, start=start))
+    return result
 
 
 def audio_files(root: Path) -> Iterator[Path]:
@@ -136,6 +226,7 @@ def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str
                                            [len(prefix), prefix]).fetchall() if path not in present]
     for path in gone:
         with db.conn:
+            db.conn.execute("BEGIN IMMEDIATE")  # the write lock first: a read-then-write would fail in WAL
             db.execute("UPDATE tracks SET path = NULL, updated_at = ? WHERE path = ?", [time.time(), path])
             db.execute("DELETE FROM files WHERE path = ?", [path])
     return gone
@@ -180,6 +271,10 @@ def _store_analysed(db: sqlite_utils.Database, fields: dict[str, Any], record: d
     in one transaction; counts the track as added or updated."""
     key = record["path"]
     with db.conn:
+        # Taken before the first read: a deferred transaction that reads, then writes, gets SQLITE_BUSY at
+        # once (no busy_timeout wait) when the daemon wrote in between. Held for milliseconds; the
+        # analysis runs outside it (bench/scan_during_play.py).
+        db.conn.execute("BEGIN IMMEDIATE")
         old = db.execute("SELECT track_id FROM files WHERE path = ?", [key]).fetchone()
         before = db.table("tracks").count
         track_id = upsert_track(db, **fields, path=key, updated_at=time.time())

@@ -15,9 +15,11 @@ from device.config import Config
 if TYPE_CHECKING:  # the CLI imports sqlite_utils only for the commands that open the database
     import sqlite_utils
 
+    from device.catalog.scan import ScanSummary, WatchedScan
+
 
 def cmd_catalog(args: argparse.Namespace, config: Config) -> int:
-    """`emotune catalog import-features|import-tags|scan|stats|search`; 0, or CatalogError (exit 1)."""
+    """`emotune catalog import-features|import-tags|scan|starter|stats|search`; 0, or CatalogError (exit 1)."""
     from device.store import open_database
 
     db = open_database(config.database_path)
@@ -25,6 +27,8 @@ def cmd_catalog(args: argparse.Namespace, config: Config) -> int:
         _import_table(db, args)
     elif args.catalog_command == "scan":
         _scan_folder(db, args, config)
+    elif args.catalog_command == "starter":
+        _build_starter(db, args, config)
     elif args.catalog_command == "stats":
         _print_stats(db, args)
     else:
@@ -47,7 +51,7 @@ def _import_table(db: sqlite_utils.Database, args: argparse.Namespace) -> None:
 def _scan_folder(db: sqlite_utils.Database, args: argparse.Namespace, config: Config) -> None:
     from tqdm import tqdm
 
-    from device.catalog.scan import scan
+    from device.catalog.scan import scan, scan_music_dirs
 
     # a bar on a terminal (files started, the one in hand, time left); nothing when stderr is not a terminal
     with tqdm(unit=" files", disable=not sys.stderr.isatty(), leave=False) as bar:
@@ -56,12 +60,38 @@ def _scan_folder(db: sqlite_utils.Database, args: argparse.Namespace, config: Co
             bar.set_postfix_str(path.name[-40:], refresh=False)
             bar.update(1)
 
-        scanned = scan(db, args.folder, config.state_dir, args.model, progress=advance, start=bar.reset)
+        scanned: ScanSummary | WatchedScan
+        if args.folder is None:  # the watched folders (what emotune-scan.timer runs)
+            scanned = scan_music_dirs(db, config.music_dirs, config.state_dir, args.model, progress=advance,
+                                      start=bar.reset)
+        else:
+            scanned = scan(db, args.folder, config.state_dir, args.model, progress=advance, start=bar.reset)
     # unreadable files are reported and skipped, not a failure
     if args.json:
         print_json(scanned.to_json())
     else:
         print(scanned.describe())
+
+
+def _build_starter(db: sqlite_utils.Database, args: argparse.Namespace, config: Config) -> None:
+    from tqdm import tqdm
+
+    from device.demo.music import DEMO_PIECES, DemoPiece
+    from device.demo.starter import STARTER_SECONDS, build_starter_catalog, starter_dir
+
+    # as scan's: a bar on a terminal, nothing when stderr is not a terminal (the installer's log)
+    with tqdm(total=len(DEMO_PIECES), unit=" pieces", disable=not sys.stderr.isatty(), leave=False) as bar:
+
+        def advance(piece: DemoPiece) -> None:
+            bar.set_postfix_str(piece.title, refresh=False)
+            bar.update(1)
+
+        built = build_starter_catalog(db, starter_dir(config.state_dir), seconds=args.seconds or STARTER_SECONDS,
+                                      state_dir=config.state_dir, progress=advance)
+    if args.json:
+        print_json(built.to_json())
+    else:
+        print(built.describe())
 
 
 def _print_stats(db: sqlite_utils.Database, args: argparse.Namespace) -> None:
@@ -79,6 +109,8 @@ def _print_stats(db: sqlite_utils.Database, args: argparse.Namespace) -> None:
         print(f"  last import: {last['path']} ({last['kind']}) at {_when(last)}: {last['added']} added, "
               f"{last['updated']} updated, {last['skipped']} skipped")
     print(f"  analysed from audio: {counts['analysed']}")
+    if counts["starter"]:
+        print(f"  emotune's built-in pieces: {counts['starter']} (emotune catalog starter)")
     scanned = counts["last_scan"]
     if scanned:
         print(f"  last scan: {scanned['path']} at {_when(scanned)}: {scanned['rows']} files, {scanned['added']} added, "

@@ -85,9 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     tags.add_argument("--json", action="store_true")
     scan = catalog_sub.add_parser("scan", parents=[common], help="add your audio files (mp3, flac, ogg, opus, "
                                   "m4a, wav): tags, then what the device hears in them; unchanged files skipped")
-    scan.add_argument("folder", type=Path, metavar="DIR")
+    scan.add_argument("folder", type=Path, metavar="DIR", nargs="?",
+                      help="default: every folder in the config's [catalog] music_dirs (a missing one is skipped)")
     scan.add_argument("--model", type=Path, help="music emotion model (default: models/mer.json)")
     scan.add_argument("--json", action="store_true")
+    starter = catalog_sub.add_parser("starter", parents=[common], help="emotune's built-in pieces, so a new "
+                                     "device plays something: rendered once into <state dir>/starter (the installer "
+                                     "runs it; again: nothing to do)")
+    starter.add_argument("--seconds", type=float, help="length of each piece (default 20)")
+    starter.add_argument("--json", action="store_true")
 
     bench = add("bench", "cli.questions:cmd_bench", "per-stage latency, CPU and memory figures")
     bench.add_argument("--frames", type=int, default=200, help="frames to time (default 200)")

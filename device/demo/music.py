@@ -35,7 +35,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -500,10 +500,11 @@ def _remove_stale(piece: DemoPiece, music_dir: Path, keep: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def _known_features(db: sqlite_utils.Database, title: str, path: Path) -> dict[str, float] | None:
+def _known_features(db: sqlite_utils.Database, title: str, path: Path, collection: str | None
+                    ) -> dict[str, float] | None:
     """The audio features stored for this piece's current file, if it was analysed before."""
     row = db.execute("SELECT path, audio_features FROM tracks WHERE match_key = ?",
-                     [match_key(ARTIST, title)]).fetchone()
+                     [match_key(ARTIST, title, collection)]).fetchone()
     if row is None or row[0] != str(path) or not row[1]:
         return None
     try:
@@ -521,12 +522,16 @@ def build_demo_catalog(
     pieces: Sequence[DemoPiece] = DEMO_PIECES,
     state_dir: Path | None = None,
     model_path: Path | None = None,
+    collection: str | None = None,
+    progress: Callable[[DemoPiece], None] | None = None,
 ) -> list[int]:
     """Render the demo pieces that are missing into `music_dir`, analyse them like any listener's file
     (audio features, then the music emotion model), add them all to the catalog, return their ids.
 
     A piece's file is analysed once; later builds read its stored features and only ask the model again,
-    so a retrained model moves the pieces without a new analysis.
+    so a retrained model moves the pieces without a new analysis. `collection` tags the rows (the
+    starter catalog's device.catalog.STARTER keeps them apart from the listener's music); `progress` is
+    told each piece before it is handled.
     """
     music_dir = Path(music_dir).resolve()
     music_dir.mkdir(parents=True, exist_ok=True)
@@ -534,12 +539,14 @@ def build_demo_catalog(
     ids = []
     rendered = analysed = 0
     for piece in pieces:
+        if progress:
+            progress(piece)
         path = piece_path(piece, music_dir, seconds)
         if not path.is_file():
             write_piece(piece, path, seconds)
             rendered += 1
             _remove_stale(piece, music_dir, keep=path)
-        features = _known_features(db, piece.title, path)
+        features = _known_features(db, piece.title, path, collection)
         try:
             point = model.predict(features) if features is not None else None
         except ModelError:  # stored by an older feature set: analyse again
@@ -561,6 +568,7 @@ def build_demo_catalog(
                 title=piece.title,
                 artist=ARTIST,
                 album=ALBUM,
+                collection=collection,
                 duration_s=round(max(1, round(seconds * SAMPLE_RATE)) / SAMPLE_RATE, 3),
                 path=str(path),
                 valence=round(valence, 4),

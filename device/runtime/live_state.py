@@ -71,7 +71,7 @@ class LiveState:
     def playing(self, track: Track) -> None:
         contract.write_status(self.db, now_playing=NowPlaying(
             track_id=track.id, title=track.title, artist=track.artist, valence=track.valence,
-            arousal=track.arousal, va_source=track.va_source, started_at=time.time(),
+            arousal=track.arousal, va_source=track.va_source, started_at=time.time(), collection=track.collection,
         ))
         self.set(PlayerState.PLAYING)
 

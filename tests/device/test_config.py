@@ -35,6 +35,10 @@ def test_file_values_are_typed_and_state_dir_flag_wins(tmp_path: Path) -> None:
         ("[web]\npin = 'abcd'\n", "web.pin must be 4 to 12 digits"),
         ("[camera\n", "line 1"),
         ("colour = 'blue'\n", "unknown key 'colour'"),
+        ("[catalog]\nmusic_dirs = '/media/usb'\n", "catalog.music_dirs must be a list of strings, got str"),
+        ("[catalog]\nmusic_dirs = ['music', 3]\n", "catalog.music_dirs[1] must be a string, got int 3"),
+        ("[catalog]\nmusic_dirs = ['']\n", "catalog.music_dirs[0] must be a folder"),
+        ("[catalog]\nmusic_folders = ['music']\n", "unknown key catalog.music_folders"),
     ],
 )
 def test_bad_config_names_the_key(text: str, message: str) -> None:
@@ -46,3 +50,12 @@ def test_bad_config_names_the_key(text: str, message: str) -> None:
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_music_dirs_are_inside_the_state_dir_unless_absolute(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert Config(state_dir=tmp_path).music_dirs == [tmp_path / "music"]  # the default
+    text = '[catalog]\nmusic_dirs = ["music", "/media/usb", "~/Music", "music", "shared/songs"]\n'
+    config = parse_config(text, "cfg.toml").with_state_dir(tmp_path / "state")
+    assert config.music_dirs == [tmp_path / "state" / "music", Path("/media/usb"), tmp_path / "home" / "Music",
+                                 tmp_path / "state" / "shared" / "songs"]

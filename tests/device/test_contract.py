@@ -84,3 +84,18 @@ def test_heartbeat_keeps_a_quiet_daemon_alive(db: sqlite_utils.Database) -> None
     status = contract.read_status(db)
     assert status.state is PlayerState.PLAYING
     assert status.written_at is not None and first is not None and status.written_at > first
+
+
+def test_built_in_pieces_are_shown_until_hidden_and_a_now_playing_one_says_so(db: sqlite_utils.Database) -> None:
+    assert contract.read_settings(db).starter_hidden is False
+    contract.set_starter_hidden(db, True)
+    assert contract.read_settings(db).starter_hidden is contract.starter_hidden(db) is True
+    contract.set_starter_hidden(db, False)
+    assert contract.read_settings(db) == Settings()
+    db.table("settings").upsert({"key": "starter_hidden", "value": '"yes"', "updated_at": time.time()}, pk="key")
+    assert contract.starter_hidden(db) is False  # anything but true leaves them in
+    piece = NowPlaying(2, "Morning Parade", "emotune demo ensemble", 0.5, 0.4, "audio", time.time(), "starter")
+    contract.write_status(db, now_playing=piece)
+    assert contract.read_status(db).now_playing == piece
+    older = {"track_id": 1, "title": "Clair de Lune", "artist": "Debussy", "started_at": 1.0}  # no collection
+    assert NowPlaying.from_json(older) == NowPlaying(1, "Clair de Lune", "Debussy", None, None, None, 1.0)

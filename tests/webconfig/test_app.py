@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from device import contract
-from device.catalog import upsert_track
+from device.catalog import STARTER, upsert_track
 from device.config import Config
 from device.contract import Command, NowPlaying, PlayerState
 from webconfig import create_app
@@ -24,6 +24,7 @@ NOW_PLAYING = {
     "arousal": -0.5,
     "va_source": "features",
     "started_at": 1700000000.0,
+    "collection": None,  # the listener's music (device.catalog.STARTER: a built-in piece)
 }
 DAEMON_STATE = {  # as the daemon writes it (device.contract.write_status) and /api/state returns it
     "status": "playing",
@@ -253,6 +254,77 @@ def test_camera_switch_is_stored(signed_in: FlaskClient, db: sqlite_utils.Databa
     assert contract.read_settings(db).camera_enabled is True
 
 
+# --- emotune's built-in pieces ---------------------------------------------------------------------
+
+
+def add_starter(db: sqlite_utils.Database) -> int:
+    """A piece as `emotune catalog starter` adds it."""
+    return upsert_track(db, title="Morning Parade", artist="emotune demo ensemble", path="/s/parade.ogg",
+                        valence=0.5, arousal=0.4, va_source="audio", collection=STARTER)
+
+
+def starter_card(page: str) -> str:
+    found = re.search(r'<section class="card" id="starter-card">(.*?)</section>', page, re.S)
+    return found.group(1) if found else ""
+
+
+def test_no_built_in_card_without_built_in_pieces(signed_in: FlaskClient, tracks: dict[str, int]) -> None:
+    assert 'id="starter-card"' not in signed_in.get("/").get_data(as_text=True)
+
+
+def test_built_in_pieces_alone_are_explained_with_the_music_folder_and_cannot_be_hidden(
+    signed_in: FlaskClient, db: sqlite_utils.Database, config: Config
+) -> None:
+    add_starter(db)
+    upsert_track(db, title="Yesterday", artist="The Beatles", valence=0.1, arousal=0.1)  # no file: not music to play
+    card = starter_card(signed_in.get("/").get_data(as_text=True))
+    assert "You are hearing emotune's built-in pieces." in card
+    assert f"<code>{config.state_dir / 'music'}</code> on the device" in card
+    assert "new files play within the hour" in card
+    assert "<form" not in card  # nothing of their own yet: nothing to hide them for
+    response = post(signed_in, "/starter", starter="hide")
+    assert response.status_code == 302
+    assert contract.read_settings(db).starter_hidden is False
+    assert "no music of your own" in signed_in.get("/").get_data(as_text=True)
+    contract.set_starter_hidden(db, True)  # hidden earlier, when there was music; now there is none
+    card = starter_card(signed_in.get("/").get_data(as_text=True))
+    assert "You are hearing emotune's built-in pieces." in card and "keep playing until there is" in card
+
+
+def test_once_real_music_exists_the_built_in_pieces_can_be_hidden_and_shown_again(
+    signed_in: FlaskClient, db: sqlite_utils.Database, tracks: dict[str, int]
+) -> None:
+    add_starter(db)
+    card = starter_card(signed_in.get("/").get_data(as_text=True))
+    assert "your own music and emotune's 1 built-in piece. " in card
+    assert 'value="hide" id="starter-toggle">Hide the built-in pieces</button>' in card
+    assert signed_in.post("/starter", data={"starter": "hide"}).status_code == 400  # CSRF like every form
+    assert contract.read_settings(db).starter_hidden is False
+    assert post(signed_in, "/starter", starter="hide").status_code == 302
+    assert contract.read_settings(db).starter_hidden is True
+    page = signed_in.get("/").get_data(as_text=True)
+    assert "Built-in pieces hidden: only your own music plays." in page
+    card = starter_card(page)
+    assert "only your own music plays" in card
+    assert 'value="show" id="starter-toggle">Play the built-in pieces again</button>' in card
+    assert signed_in.get("/api/state").get_json()["settings"]["starter_hidden"] is True
+    post(signed_in, "/starter", starter="show")
+    assert contract.read_settings(db).starter_hidden is False
+    post(signed_in, "/starter", starter="delete")
+    assert contract.read_settings(db).starter_hidden is False
+
+
+def test_a_playing_built_in_piece_is_labelled(signed_in: FlaskClient, db: sqlite_utils.Database) -> None:
+    piece = add_starter(db)
+    write_daemon_state(db, **DAEMON_STATE)
+    assert 'data-field="kind"></p>' in signed_in.get("/").get_data(as_text=True)  # the listener's song: no label
+    playing = {**NOW_PLAYING, "track_id": piece, "title": "Morning Parade", "artist": "emotune demo ensemble",
+               "collection": STARTER}
+    write_daemon_state(db, now_playing=playing)
+    assert 'data-field="kind">built-in piece</p>' in signed_in.get("/").get_data(as_text=True)
+    assert signed_in.get("/api/state").get_json()["display"]["kind"] == "built-in piece"
+
+
 # --- what the daemon wrote ----------------------------------------------------------------------------
 
 
@@ -261,7 +333,8 @@ def test_api_state_returns_the_daemon_state(signed_in: FlaskClient, db: sqlite_u
     data = signed_in.get("/api/state").get_json()
     assert {key: data["state"][key] for key in DAEMON_STATE} == DAEMON_STATE
     assert data["state"]["alive"] is True  # it just wrote: a running daemon
-    assert data["settings"] == {"seed": None, "intent_override": None, "camera_enabled": True}
+    assert data["settings"] == {"seed": None, "intent_override": None, "camera_enabled": True,
+                                "starter_hidden": False}
     assert data["display"]["title"] == "Clair de Lune"
     assert data["display"]["emotion"] == "sad (71 %)"
 

@@ -11,7 +11,7 @@ import pytest
 import sqlite_utils
 
 from device import contract
-from device.catalog import get_track, upsert_track
+from device.catalog import STARTER, get_track, upsert_track
 from device.catalog.candidates import TASTE_COLUMNS, TEMPO_SPAN, CandidateCache, Candidates
 from device.store import open_database
 
@@ -114,3 +114,38 @@ def test_the_daemons_own_writes_do_not_make_it_read_the_catalog_again(
     assert cache.get() is first
     db.execute("DELETE FROM tracks WHERE id = ?", [int(first.ids[0])])
     assert cache.get().ids.tolist() == first.ids.tolist()[1:]
+
+
+def add_starter(db: sqlite_utils.Database, count: int) -> list[int]:
+    """Rows as `emotune catalog starter` makes them: the collection STARTER, a file, a point."""
+    return [upsert_track(db, title=f"Piece {i}", artist="emotune demo ensemble", path=f"/s/{i}.ogg", valence=0.1 * i,
+                         arousal=-0.1 * i, va_source="audio", collection=STARTER) for i in range(count)]
+
+
+def test_hidden_built_in_pieces_leave_the_candidates_only_once_the_listener_has_music(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "emotune.db"
+    db = open_database(path)
+    starter = add_starter(db, 4)
+    upsert_track(db, title="Seed only", artist="x", valence=0.2, arousal=0.2)  # no file: cannot play
+    cache = CandidateCache(db)
+    assert cache.get().ids.tolist() == starter
+    page = open_database(path)  # the phone page's connection
+    contract.set_starter_hidden(page, True)
+    assert contract.read_settings(db).starter_hidden is True
+    assert cache.get().ids.tolist() == starter  # nothing else to play: the device never falls silent
+    assert Candidates.from_db(db).ids.tolist() == starter
+    own = upsert_track(page, title="My Song", artist="Me", path="/m/mine.ogg", valence=0.3, arousal=0.3,
+                       va_source="audio")
+    assert cache.get().ids.tolist() == [own]  # the catalog changed: read again, starter pieces out
+    assert Candidates.from_db(db).ids.tolist() == [own]
+    assert Candidates.from_db(db, hide_starter=False).ids.tolist() == [*starter, own]
+    first = cache.get()
+    contract.set_starter_hidden(page, False)  # only the setting changed, not the catalog
+    assert cache.get().ids.tolist() == [*starter, own]
+    contract.set_starter_hidden(page, True)
+    assert cache.get().ids.tolist() == [own] and cache.get() is cache.get()
+    assert first.ids.tolist() == [own]
+    page.execute("UPDATE tracks SET path = NULL WHERE id = ?", [own])  # the listener's file went away
+    assert cache.get().ids.tolist() == starter

@@ -88,3 +88,47 @@ def test_scan_onto_an_imported_row_keeps_its_features(demo_clips: dict[str, Path
     row = db.execute("SELECT audio_valence, loudness FROM tracks WHERE id = ?", [track.id]).fetchone()
     assert row[0] is not None and row[1] is not None  # the device's own estimate, and loudness it lacked
     assert track.provenance == "top_hits.csv"  # where its features came from
+
+
+def test_scan_without_a_folder_adds_what_was_dropped_into_the_music_folders(
+    demo_clips: dict[str, Path], config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from device.catalog import search
+    from device.catalog.candidates import Candidates
+    from device.catalog.scan import MUSIC_DIR_MODE
+    from device.store import open_database
+
+    stick, missing = tmp_path / "stick", tmp_path / "usb"  # a stick that is in, and one that is not
+    stick.mkdir()
+    (stick / "Last_Letter.wav").write_bytes(demo_clips["Last Letter"].read_bytes())
+    settings = tmp_path / "config.toml"
+    settings.write_text(f'[catalog]\nmusic_dirs = ["music", "{missing}", "{stick}"]\n')
+    args = ["catalog", "scan", "--config", str(settings), "--state-dir", str(config.state_dir)]
+    music = config.state_dir / "music"
+
+    assert cli.main(args) == 0  # first run: the music folder is made, the missing stick is one line
+    out = capsys.readouterr().out
+    assert f"created {music}" in out
+    assert [line for line in out.splitlines() if str(missing) in line] == [
+        f"{missing}: skipped, not there (a USB stick that is not plugged in?)"]
+    assert music.stat().st_mode & 0o7777 == MUSIC_DIR_MODE  # the user's group may copy files in
+    db = open_database(config.database_path)
+    [letter] = search(db, "last letter")
+    assert letter.playable
+
+    (music / "Sunlit_Market.wav").write_bytes(demo_clips["Sunlit Market"].read_bytes())  # dropped in by the user
+    assert cli.main([*args, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["total"]["added"] == 1 and summary["total"]["unchanged"] == 1
+    [sunlit] = search(db, "sunlit market")
+    assert sunlit.playable and sunlit.path == str((music / "Sunlit_Market.wav").resolve())
+    assert sunlit.id in Candidates.from_db(db).ids  # what the daemon chooses from
+
+    (music / "Sunlit_Market.wav").unlink()  # deleted from the music folder: not offered any more
+    (stick / "Last_Letter.wav").unlink()  # the stick is pulled out, its (empty) mount point stays
+    assert cli.main([*args, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert [s["removed"] for s in summary["scanned"]] == [[str((music / "Sunlit_Market.wav").resolve())]]
+    assert [s["path"] for s in summary["skipped"]] == [str(missing), str(stick)]
+    assert not search(db, "sunlit market")[0].playable
+    assert search(db, "last letter")[0].playable  # kept for when the stick is back: not analysed again
