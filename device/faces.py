@@ -8,6 +8,7 @@ listener who tilts their head still gets an upright face in front of the model
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass
@@ -24,6 +25,12 @@ logger = logging.getLogger(__name__)
 
 # A tilt beyond this is more likely a landmark slip than a head (and the HOG detector misses such faces).
 MAX_ROLL_DEG = 45.0
+# Still photos are read once, not four times a second, so `emotune classify` detects on up to this
+# width (the live camera scales to faces.detect_width) and with one upsampling step. dlib's HOG window
+# is 80 px: at 480 px wide a 1920×1080 photo's 150 px faces fell under it; at full width with one
+# upsample they are found, a tilted one too (measured on ../shared/cases/img: 3 of 3 faces, 1.1 s here,
+# against 2 of 3 in 0.3 s without the upsample). A larger photo is scaled to this width first.
+STILL_DETECT_WIDTH = 1920
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,12 @@ class FaceFinder(Protocol):
     """What the daemon asks of a face detector: the listener's face in a BGR frame, or None."""
 
     def largest(self, frame: np.ndarray) -> Face | None: ...
+
+
+def for_still_photos(config: FacesConfig) -> FacesConfig:
+    """The faces settings for photos (`emotune classify`): near full size (STILL_DETECT_WIDTH), one upsample."""
+    width = config.detect_width and max(config.detect_width, STILL_DETECT_WIDTH)  # 0 stays "full size"
+    return dataclasses.replace(config, detect_width=width, upsample=max(config.upsample, 1))
 
 
 def to_grey(frame: np.ndarray) -> np.ndarray:
