@@ -53,9 +53,19 @@ class FaceFinder(Protocol):
 
 
 def for_still_photos(config: FacesConfig) -> FacesConfig:
-    """The faces settings for photos (`emotune classify`): near full size (STILL_DETECT_WIDTH), one upsample."""
+    """The faces settings for photos: near full size (STILL_DETECT_WIDTH), one upsample."""
     width = config.detect_width and max(config.detect_width, STILL_DETECT_WIDTH)  # 0 stays "full size"
     return dataclasses.replace(config, detect_width=width, upsample=max(config.upsample, 1))
+
+
+def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (left, top, right, bottom) boxes, 0..1."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def to_grey(frame: np.ndarray) -> np.ndarray:
@@ -178,5 +188,26 @@ class FaceDetector:
 
     def largest(self, frame: np.ndarray) -> Face | None:
         """The listener: the largest face above the score threshold, or None."""
+        faces = self.detect_all(frame)
+        return faces[0] if faces else None
+
+
+class StillPhotoDetector:
+    """Faces in a still photo (`emotune classify`): the camera's detection and the near-full-size one
+    (for_still_photos), merged. HOG scores shift with scale, so each setting finds faces the other
+    misses; a photo is read once, so it can afford both."""
+
+    def __init__(self, config: FacesConfig) -> None:
+        self._detectors = (FaceDetector(config), FaceDetector(for_still_photos(config)))
+
+    def detect_all(self, frame: np.ndarray) -> list[Face]:
+        """Every face once (the camera setting's box where both found it), largest first."""
+        faces: list[Face] = []
+        for detector in self._detectors:
+            faces += [face for face in detector.detect_all(frame)
+                      if all(overlap(face.box, kept.box) < 0.3 for kept in faces)]
+        return sorted(faces, key=lambda f: f.area, reverse=True)
+
+    def largest(self, frame: np.ndarray) -> Face | None:
         faces = self.detect_all(frame)
         return faces[0] if faces else None

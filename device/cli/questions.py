@@ -15,10 +15,10 @@ def cmd_classify(args: argparse.Namespace, config: Config) -> int:
     import cv2
 
     from device.emotion import load_classifier
-    from device.faces import FaceDetector, for_still_photos, to_grey
+    from device.faces import StillPhotoDetector, to_grey
 
     classifier = load_classifier(config)
-    detector = FaceDetector(for_still_photos(config.faces))
+    detector = StillPhotoDetector(config.faces)
     results: list[dict[str, Any]] = []
     failed = 0
     for path in args.images:

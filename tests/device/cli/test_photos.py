@@ -13,7 +13,7 @@ import pytest
 
 from device.config import Config
 from device.demo.faces import BACKGROUND, face_frame, load_fixture
-from device.faces import FaceDetector, for_still_photos
+from device.faces import FaceDetector, StillPhotoDetector
 from tests.helpers import Emotune
 
 CASES = Path(__file__).resolve().parents[3].parent / "shared" / "cases" / "img"
@@ -44,7 +44,9 @@ def photo(size: tuple[int, int], faces: list[np.ndarray], placed: list[tuple[int
     return cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR)
 
 
-def centres_found(detector: FaceDetector, image: np.ndarray, placed: list[tuple[int, int, int, float]]) -> int:
+def centres_found(
+    detector: FaceDetector | StillPhotoDetector, image: np.ndarray, placed: list[tuple[int, int, int, float]]
+) -> int:
     boxes = [face.box for face in detector.detect_all(image)]
     return sum(
         any(left <= x + side / 2 <= right and top <= y + side / 2 <= bottom for left, top, right, bottom in boxes)
@@ -79,6 +81,6 @@ def test_still_photos_find_faces_the_live_setting_misses(
     config: Config, size: tuple[int, int], placed: list[tuple[int, int, int, float]]
 ) -> None:
     image = photo(size, clear_faces(config, len(placed)), placed)
-    assert centres_found(FaceDetector(for_still_photos(config.faces)), image, placed) == len(placed)
+    assert centres_found(StillPhotoDetector(config.faces), image, placed) == len(placed)
     # the live camera's setting (faces.detect_width = 480) trades these faces for speed
     assert centres_found(FaceDetector(config.faces), image, placed) < len(placed)

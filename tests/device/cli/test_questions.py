@@ -12,6 +12,7 @@ from device import cli, store
 from device.config import Config
 from device.demo.faces import load_fixture, write_scenes
 from device.demo.music import build_demo_catalog
+from device.faces import StillPhotoDetector
 from device.music.features import FEATURE_NAMES
 from device.music.mer import quadrant
 from tests.helpers import Emotune, Pipeline
@@ -57,8 +58,10 @@ def test_classify_finds_the_face_and_its_emotion(tmp_path: Path, emotune: Emotun
 def test_emotune_classify_gives_the_in_process_label(
     camera_pipeline: Pipeline, tmp_path: Path, emotune: Emotune
 ) -> None:
-    _, classifier, found, _ = camera_pipeline
+    config, classifier, found, _ = camera_pipeline
     picked = found[:: max(1, len(found) // 12)]
+    # photos are read with the still-photo detection (the camera's and a near-full-size one, merged)
+    stills = StillPhotoDetector(config.faces)
     paths = []
     for i, (_, frame, _) in enumerate(picked):
         path = tmp_path / f"frame{i:02d}.png"  # lossless: the command reads the same pixels
@@ -68,9 +71,10 @@ def test_emotune_classify_gives_the_in_process_label(
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert [entry["image"] for entry in doc] == paths
-    for entry, (_, _, face) in zip(doc, picked, strict=True):
+    for entry, (_, frame, _) in zip(doc, picked, strict=True):
         assert entry["faces"], f"{entry['image']}: the command found no face"
-        largest = entry["faces"][0]
+        largest, face = entry["faces"][0], stills.largest(frame)
+        assert face is not None
         assert tuple(largest["box"]) == face.box
         assert largest["label"] == classifier.classify(face.crop).label
 
