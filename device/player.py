@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from device.config import PlayerConfig
 from device.errors import PlayerError
+from device.filenames import is_utf8, local_path, media_mrl, shown
 
 try:
     import vlc
@@ -125,11 +126,13 @@ class VlcPlayer:
     # --- control -----------------------------------------------------------------------------------
 
     def play(self, path: str) -> None:
-        """Start playing `path` (stopping whatever plays) and return at once."""
-        file = Path(path)
+        """Start playing `path` (stopping whatever plays) and return at once. `path` is a path or a
+        catalog path (device.filenames: a file:// URI where the name is not UTF-8); VLC is given the
+        real bytes of the name either way."""
+        file = Path(local_path(path))
         if not file.is_file():
             what = "not a file" if file.exists() else "no such file"
-            raise PlayerError(f"cannot play {path}: {what}")
+            raise PlayerError(f"cannot play {shown(path)}: {what}")
         with self._lock:
             self._check_open()
             self._stop_vlc()  # joins VLC's input thread: no event of the old track arrives after this
@@ -137,7 +140,9 @@ class VlcPlayer:
                 self._track.finished = True
                 self._track.media.release()
             self._generation += 1
-            media = self._instance.media_new_path(str(file))
+            # media_new_path would encode the name as UTF-8, which a name in Latin-1 is not: an MRL of its bytes
+            media = self._instance.media_new_path(str(file)) if is_utf8(file) else self._instance.media_new(
+                media_mrl(file))
             self._player.set_media(media)
             self._level = self._target
             self._player.audio_set_volume(self._level)

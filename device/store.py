@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from device.errors import CatalogError
+from device.names import match_key, search_text
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -157,9 +158,96 @@ def _v5(db: sqlite_utils.Database) -> None:
     db.table("tracks").add_column("collection", str)
 
 
+# The word index from schema 6 on: SQLite's unicode61 with accents removed from Latin letters (also when
+# written as separate marks) and marks as parts of words, so हिन्दी or a Thai word is one word, not cut at
+# each vowel sign. `search_text` holds what this tokenizer cannot fold (device.names).
+FTS_COLUMNS = ("title", "artist", "album", "search_text")
+FTS_TOKENIZE = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
+
+
+def _v6(db: sqlite_utils.Database) -> None:
+    """Names in every script: the match key keeps letters of every script and sets aside version and
+    featured-artist parts (device.names), and the word index folds and splits them.
+
+    Every row's key is made again. Keys of schema 5 kept only ASCII letters, so songs in Cyrillic, Greek,
+    Japanese, … shared one row; that row keeps the names it has and gets their key, and the songs it
+    swallowed come back as rows of their own at the next import, or at the next scan: files that shared
+    a row are read again. Rows that were two only because
+    of a version suffix ("Morning Train" and "Morning Train - Remastered 2009") now have one key: the row
+    with a file (else the older one) takes it, the other keeps "key#id", out of the way of later writes.
+    The word index is made again with `search_text` and its triggers re-index only when a name changes.
+    """
+    db.execute("ALTER TABLE tracks ADD COLUMN search_text TEXT")
+    for trigger in ("tracks_ai", "tracks_ad", "tracks_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS tracks_fts")
+    db.execute("DROP INDEX IF EXISTS idx_tracks_match_key")
+    rows = db.execute(
+        "SELECT id, match_key, artist, title, album, collection FROM tracks "
+        "ORDER BY (path IS NULL OR path = ''), id"
+    ).fetchall()
+    taken: set[str] = set()
+    updates = []
+    for track_id, old_key, artist, title, album, collection in rows:
+        key = match_key(artist or "", title or "", collection)
+        if key in taken:
+            key = f"{key}#{track_id}"
+        taken.add(key)
+        words = search_text(title, artist, album)
+        if key != old_key or words:  # a plain-ASCII row whose key stays is left as it is
+            updates.append((key, words, track_id))
+    db.conn.executemany("UPDATE tracks SET match_key = ?, search_text = ? WHERE id = ?", updates)
+    db.execute('CREATE UNIQUE INDEX "idx_tracks_match_key" ON "tracks" ("match_key")')
+    # Files that a scan pointed at one merged row are read again at the next scan (their size is
+    # forgotten), so each gets the row its own names key.
+    db.execute("UPDATE files SET size = NULL WHERE track_id IN "
+               "(SELECT track_id FROM files WHERE track_id IS NOT NULL GROUP BY track_id HAVING count(*) > 1)")
+    create_word_index(db)
+
+
+def create_word_index(db: sqlite_utils.Database) -> None:
+    """The FTS5 index of tracks' names (external content) and the triggers that keep it current."""
+    columns = ", ".join(f'"{c}"' for c in FTS_COLUMNS)
+    new = ", ".join(f'new."{c}"' for c in FTS_COLUMNS)
+    old = ", ".join(f'old."{c}"' for c in FTS_COLUMNS)
+    db.execute(f'CREATE VIRTUAL TABLE "tracks_fts" USING FTS5 ({columns}, tokenize="{FTS_TOKENIZE}", '
+               'content="tracks")')
+    db.execute('INSERT INTO "tracks_fts" ("tracks_fts") VALUES (\'rebuild\')')
+    # The names sqlite-utils gives them (its detect_fts and friends keep working).
+    db.execute(f'CREATE TRIGGER "tracks_ai" AFTER INSERT ON "tracks" BEGIN '
+               f'INSERT INTO "tracks_fts" (rowid, {columns}) VALUES (new.rowid, {new}); END')
+    db.execute(f'CREATE TRIGGER "tracks_ad" AFTER DELETE ON "tracks" BEGIN '
+               f'INSERT INTO "tracks_fts" ("tracks_fts", rowid, {columns}) VALUES (\'delete\', old.rowid, {old}); END')
+    db.execute(f'CREATE TRIGGER "tracks_au" AFTER UPDATE OF {columns} ON "tracks" BEGIN '
+               f'INSERT INTO "tracks_fts" ("tracks_fts", rowid, {columns}) VALUES (\'delete\', old.rowid, {old}); '
+               f'INSERT INTO "tracks_fts" (rowid, {columns}) VALUES (new.rowid, {new}); END')
+
+
+def _v7(db: sqlite_utils.Database) -> None:
+    """Audio files as people have them (device.music.decode, device.catalog.scan).
+
+    `files.decoders` is the set of decoders a file was last tried with (device.music.decode.decoder_set):
+    a file that could not be read is tried again once that set changes; rows from before have none, so
+    each such file (an .m4a that had no decoder) is tried once more. `files.silent` marks a file that
+    decodes to silence: its track gets no point and is never played.
+
+    Files this version analyses differently are analysed again at the next scan (their size is
+    forgotten): those heard as silence before (loudness under -50 dBFS, device.music.features'
+    SILENCE_DBFS: every excerpt fell in silence, and they were given a point) and those whose duration
+    came from a header that lied (over a day: a WAV written to a pipe read as 74 hours).
+    """
+    files = db.table("files")
+    files.add_column("decoders", str)
+    files.add_column("silent", int)
+    db.execute(
+        "UPDATE files SET size = NULL WHERE track_id IN (SELECT id FROM tracks WHERE duration_s > 86400 OR "
+        "(CASE WHEN json_valid(audio_features) THEN json_extract(audio_features, '$.loudness') END) < -50)"
+    )
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
 # Never edit a published entry: append a new one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 
 
 def catalog_version(db: sqlite_utils.Database) -> int:

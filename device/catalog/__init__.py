@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import time
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +10,11 @@ from typing import Any
 import sqlite_utils
 
 from device.errors import CatalogError
+
+# The identity and folding rules live in device.names; match_key and normalise are used from here.
+from device.names import match_key as match_key
+from device.names import normalise as normalise
+from device.names import query_terms, search_text
 
 
 @dataclass(frozen=True)
@@ -60,36 +63,26 @@ class Track:
         return cls(**{k: v for k, v in row.items() if k in fields and k != "album"}, album=row.get("album") or "")
 
 
-def normalise(text: str) -> str:
-    """Lower case, accents and punctuation removed, spaces collapsed: 'Beyoncé!' → 'beyonce'."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9]+", " ", text.lower())).strip()
-
-
 # The collection of emotune's built-in pieces (device.demo.starter); the listener's music has none (NULL).
 STARTER = "starter"
 NOT_STARTER = "(collection IS NULL OR collection != 'starter')"
 
 
-def match_key(artist: str, title: str, collection: str | None = None) -> str:
-    """The row identity: normalised "artist|title", prefixed "collection:" for a collection's rows.
-
-    normalise() never yields ":", so a starter piece and a listener's song of the same artist and title
-    have different keys: an import or scan never turns one into the other.
-    """
-    key = f"{normalise(artist)}|{normalise(title)}"
-    return f"{collection}:{key}" if collection else key
-
-
 def upsert_track(db: sqlite_utils.Database, **fields: Any) -> int:
-    """Insert or update a track identified by artist + title (+ its collection, if any); returns its id."""
+    """Insert or update a track identified by artist + title (+ its collection, if any); returns its id.
+
+    The identity is device.names's match key: "Morning Train" by The Lowlands is the row that
+    an import named "Morning Train - Remastered 2009"; the names last written are the ones shown.
+    """
     title = (fields.get("title") or "").strip()
     if not title:
         raise CatalogError("a track needs a title")
     fields["title"] = title
     fields["artist"] = (fields.get("artist") or "").strip()
     key = match_key(fields["artist"], title, fields.get("collection"))
-    existing = db.execute("SELECT id FROM tracks WHERE match_key = ?", [key]).fetchone()
+    existing = db.execute("SELECT id, album FROM tracks WHERE match_key = ?", [key]).fetchone()
+    album = fields["album"] if "album" in fields else (existing[1] if existing else None)
+    fields["search_text"] = search_text(title, fields["artist"], album)
     if existing:
         db.table("tracks").update(existing[0], fields)
         return int(existing[0])
@@ -139,15 +132,14 @@ def _run_match(db: sqlite_utils.Database, query: str, limit: int) -> list[Track]
 def search(db: sqlite_utils.Database, text: str, limit: int = 10) -> list[Track]:
     """Tracks whose title/artist/album match `text`, best first; prefix and typo tolerant.
 
-    First every word as a prefix (FTS5, ranked by bm25). When that finds fewer than FUZZY_BELOW rows,
-    further passes let each word also stand for catalog words within a small edit distance ("beatls" →
-    "beatles"); their rows come after the exact ones.
+    First every word as a prefix (FTS5, ranked by bm25), folded as the catalog's names are
+    (device.names: "beyonce" finds "Beyoncé", "tikhaya" finds "Тихая", "の歌" finds "夜明けの歌",
+    "ft." is "feat."). When that finds fewer than FUZZY_BELOW rows, further passes let each word also
+    stand for catalog words within a small edit distance ("beatls" → "beatles"); their rows come after
+    the exact ones. A word of a script without spaces is a phrase of its characters and is not widened.
     """
-    words = normalise(text).split()
-    if not words:
-        return []
-    found = _run_match(db, " ".join(f'"{w}"*' for w in words), limit)
-    if len(found) >= min(limit, FUZZY_BELOW):
+    words, found = _exact(db, text, limit)
+    if not words or len(found) >= min(limit, FUZZY_BELOW):
         return found
     vocabulary = _vocabulary(db)
     seen = {t.id for t in found}
@@ -159,7 +151,7 @@ def search(db: sqlite_utils.Database, text: str, limit: int = 10) -> list[Track]
             break  # the costlier pass only when nothing at all was found
         groups = []
         for word in words:
-            close = vocabulary.close_terms(word, widen_known=widen_known)
+            close = [] if " " in word else vocabulary.close_terms(word, widen_known=widen_known)
             groups.append("(" + " OR ".join([f'"{word}"*', *(f'"{t}"' for t in close)]) + ")")
         query = " AND ".join(groups)
         if query == previous or all(g.endswith('*)') for g in groups):
@@ -172,6 +164,21 @@ def search(db: sqlite_utils.Database, text: str, limit: int = 10) -> list[Track]
         if len(found) >= limit:
             break
     return found
+
+
+def _exact(db: sqlite_utils.Database, text: str, limit: int) -> tuple[list[str], list[Track]]:
+    """The search's words and what they find as prefixes; "Song ft. X" finds "Song" when nothing names X."""
+    words = query_terms(text)
+    found = _run_match(db, _prefixes(words), limit) if words else []
+    if words and not found and (main := query_terms(text, featured=False)):
+        words = main
+        found = _run_match(db, _prefixes(words), limit)
+    return words, found
+
+
+def _prefixes(words: list[str]) -> str:
+    """An FTS5 query: every word (or phrase of characters) as a prefix."""
+    return " ".join(f'"{w}"*' for w in words)
 
 
 def _edit_distance(a: str, b: str, bound: int) -> int:

@@ -2,7 +2,10 @@
 
 `import_features` reads the tables people already have (MusicOSet, the Kaggle "data_moods" and
 "top hits" tables, Deezer's mood set, a Billboard-style acoustic-features export) by header names;
-`import_tags` reads "artist, title, mood" tables like MoodyLyrics. Both upsert by the normalised
+`import_tags` reads "artist, title, mood" tables like MoodyLyrics. Files are read as spreadsheets export
+them (device.catalog.tables: encoding, delimiter, rows of the wrong width refused) and their cells in any
+locale (device.catalog.cells: decimal commas, percentages, note names); the summary's notes say what was
+decided. Both upsert by the normalised
 "artist|title" key, so importing a file twice changes nothing, and both commit in batches so a crash
 mid-import leaves the catalog consistent (every batch is all in or all out).
 
@@ -21,13 +24,10 @@ Where a track's point on the valence–arousal plane comes from (`va_source`):
 from __future__ import annotations
 
 import ast
-import csv
-import gzip
-import io
 import json
-import math
 import sys
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,21 +37,38 @@ from typing import Any
 
 import sqlite_utils
 
-from device.catalog import match_key
+from device.catalog.cells import (
+    CellError,
+    Reader,
+    clock_seconds,
+    column_mark,
+    mark_evidence,
+    number,
+    number_reader,
+    parse_key,
+    parse_mode,
+)
+from device.catalog.tables import Record, Table, read_table
 from device.circumplex import TAG_POINTS  # re-exported: where a mood tag sits on the plane
 from device.errors import CatalogError
+from device.names import key_columns
 
 BATCH_ROWS = 2000
 DEEZER_SCALE = 2.5
 
-# Header aliases, compared after lower-casing and removing everything but letters and digits.
+# Header aliases, compared after lower-casing, folding accents and removing everything but letters and
+# digits ("Artist(s) Name" → "artistsname", "Título" → "titulo").
 ALIASES: dict[str, tuple[str, ...]] = {
-    "title": ("title", "name", "songname", "song", "trackname", "track", "songtitle", "tracktitle"),
-    "artist": ("artist", "artists", "artistname", "artistnames", "performer"),
-    "album": ("album", "albumname", "release", "releasename"),
-    "duration_ms": ("durationms", "length", "lengthms"),
-    "duration_s": ("duration", "durations", "durationsec", "durationseconds", "seconds"),
-    "feature_valence": ("valence",),
+    "title": ("title", "name", "songname", "song", "trackname", "track", "songtitle", "tracktitle", "titel",
+              "titre", "titulo", "nameofsong"),
+    "artist": ("artist", "artists", "artistname", "artistnames", "artistsname", "artistsnames", "performer",
+               "trackartist", "trackartists", "songartist", "band", "interpret", "kunstler", "artiste", "artista",
+               "singer"),
+    "album": ("album", "albumname", "albumtitle", "release", "releasename"),
+    "duration_ms": ("durationms", "durationinms", "durationmilliseconds", "length", "lengthms"),
+    "duration_s": ("duration", "durations", "durationsec", "durationseconds", "seconds", "lengthduration",
+                   "lengths", "lengthsec", "lengthseconds", "time", "tracklength"),
+    "feature_valence": ("valence", "happiness"),
     "arousal": ("arousal",),
     "energy": ("energy",),
     "danceability": ("danceability",),
@@ -59,18 +76,21 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "instrumentalness": ("instrumentalness",),
     "speechiness": ("speechiness",),
     "liveness": ("liveness",),
-    "loudness": ("loudness", "loudnessdb"),
-    "tempo": ("tempo", "bpm"),
-    "key": ("key",),
-    "mode": ("mode",),
+    "loudness": ("loudness", "loudnessdb", "db"),
+    "tempo": ("tempo", "bpm", "tempobpm", "beatsperminute", "beatsperminutebpm"),
+    "key": ("key", "musicalkey", "songkey", "initialkey", "camelot"),
+    "mode": ("mode", "modality", "majorminor"),
     "time_signature": ("timesignature", "timesig"),
     "popularity": ("popularity",),
     "tags": ("mood", "moods", "emotion", "emotions", "tag", "tags", "label"),
-    "genre": ("genre", "genres", "maingenre"),
+    "genre": ("genre", "genres", "maingenre", "topgenre"),
     "song_id": ("songid",),
 }
+PERCENT_SUFFIXES = ("percentage", "percent", "pct")  # "valence_pct"; a "%" anywhere in the name counts too
 FEATURES = ("feature_valence", "energy", "danceability", "acousticness", "instrumentalness", "speechiness",
             "liveness", "loudness", "tempo", "key", "mode", "time_signature", "popularity")
+FRACTIONS = ("feature_valence", "energy", "danceability", "acousticness", "instrumentalness", "speechiness",
+             "liveness")  # 0..1 in Spotify's tables; some tables write them as percentages
 # Valid ranges; a value outside is an error in the row, not something to clamp silently.
 RANGES: dict[str, tuple[float, float]] = {
     "feature_valence": (0, 1), "energy": (0, 1), "danceability": (0, 1), "acousticness": (0, 1),
@@ -78,9 +98,12 @@ RANGES: dict[str, tuple[float, float]] = {
     "tempo": (0, 400), "key": (-1, 11), "mode": (0, 1), "time_signature": (0, 12), "popularity": (0, 100),
     "duration_ms": (0, 1e8), "duration_s": (0, 1e5), "arousal": (-5, 5), "deezer_valence": (-5, 5),
 }
+UNITS: dict[str, tuple[str, ...]] = {
+    "tempo": ("bpm",), "loudness": ("db",), "duration_ms": ("ms",), "duration_s": ("s", "sec"),
+    "popularity": ("%",), **{name: ("%",) for name in FRACTIONS},
+}
 AUDIO_FEATURES = tuple(f for f in FEATURES if f != "popularity")  # what makes a table a features table
-INTEGERS = {"key", "mode", "time_signature"}
-NOT_A_NUMBER = {"", "na", "n/a", "nan", "null", "none", "-"}
+INTEGERS = {"time_signature"}
 
 
 @dataclass
@@ -94,6 +117,7 @@ class ImportSummary:
     unchanged: int = 0
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
     unknown_tags: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)  # how the file was read: encoding, delimiter, units
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,12 +125,13 @@ class ImportSummary:
             "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
             "skipped": len(self.skipped),
             "skipped_lines": [{"line": line, "reason": reason} for line, reason in self.skipped],
-            "unknown_tags": dict(self.unknown_tags.most_common()),
+            "unknown_tags": dict(self.unknown_tags.most_common()), "notes": self.notes,
         }
 
     def describe(self, most: int = 20) -> str:
         lines = [f"{self.path}: {self.rows} rows ({self.layout}): {self.added} added, {self.updated} updated, "
                  f"{self.unchanged} unchanged, {len(self.skipped)} skipped"]
+        lines.extend(f"  read: {note}" for note in self.notes)
         for line, reason in self.skipped[:most]:
             lines.append(f"  line {line}: {reason}")
         if len(self.skipped) > most:
@@ -117,7 +142,7 @@ class ImportSummary:
         return "\n".join(lines)
 
 
-class _RowError(Exception):
+class _RowError(CellError):
     pass
 
 
@@ -125,65 +150,31 @@ class _RowError(Exception):
 
 
 def _header_key(name: str) -> str:
-    return "".join(c for c in name.lower() if c.isalnum())
+    """A header name as compared with the aliases: accents folded, only lower-case letters and digits."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in folded if c.isalnum() and not unicodedata.combining(c))
 
 
-def _read_text(path: Path) -> str:
-    """The file as text: gzip recognised by its magic bytes, UTF-8 (with or without BOM) required."""
-    try:
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise CatalogError(f"cannot read {path}: {error}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise CatalogError(
-            f"{path}: not UTF-8 text (byte 0x{data[error.start]:02x} at line {line}); save it as UTF-8 "
-            "(e.g. iconv -f latin1 -t utf-8)"
-        ) from None
-
-
-def _read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """Header and (line number, cells) rows; the delimiter is sniffed from the start of the file."""
-    text = _read_text(path)
-    if not text.strip():
-        raise CatalogError(f"{path}: the file is empty")
-    first = text.split("\n", 1)[0]
-    sample = text[:65536]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        if first.count(dialect.delimiter) == 0:
-            raise csv.Error("delimiter not in the header")
-    except csv.Error:
-        counts = {d: first.count(d) for d in ",;\t|"}
-        delimiter = max(counts, key=lambda d: counts[d])
-        dialect = csv.excel
-        if counts[delimiter]:
-            dialect = type("Sniffed", (csv.excel,), {"delimiter": delimiter})
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as error:
-        raise CatalogError(f"{path}: no header line ({error})") from None
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        line = reader.line_num
-        try:
-            for cells in reader:
-                if any(c.strip() for c in cells):
-                    yield line + 1, cells
-                line = reader.line_num
-        except csv.Error as error:
-            raise CatalogError(f"{path}: malformed CSV at line {reader.line_num}: {error}") from None
-
-    return header, rows()
+def _header_keys(header: list[str]) -> tuple[dict[str, int], set[int]]:
+    """Each column's key (first column wins) and the columns named as percentages (`valence_%`,
+    `Energy (%)`, `valence_pct`)."""
+    by_key: dict[str, int] = {}
+    percent: set[int] = set()
+    for i, name in enumerate(header):
+        key = _header_key(name)
+        if "%" in name:
+            percent.add(i)
+        for suffix in PERCENT_SUFFIXES:
+            if key.endswith(suffix) and key != suffix:
+                key = key[: -len(suffix)]
+                percent.add(i)
+                break
+        by_key.setdefault(key, i)
+    return by_key, percent
 
 
 def _map_header(header: list[str]) -> dict[str, int]:
-    by_key = {_header_key(name): i for i, name in reversed(list(enumerate(header)))}
+    by_key, _ = _header_keys(header)
     columns: dict[str, int] = {}
     for target, aliases in ALIASES.items():
         for alias in aliases:
@@ -193,25 +184,94 @@ def _map_header(header: list[str]) -> dict[str, int]:
     return columns
 
 
-def _number(field_name: str, raw: str) -> float | None:
-    text = raw.strip()
-    if text.lower() in NOT_A_NUMBER:
-        return None
+@dataclass
+class _Plan:
+    """How to read a table's columns: where each target is, and a reader for each numeric one."""
+
+    columns: dict[str, int]
+    readers: dict[str, Reader] = field(default_factory=dict)
+    deezer: bool = False
+
+    def read(self, name: str, raw: str) -> Any:
+        reader = self.readers.get(name)
+        if reader is None:
+            reader = self.readers[name] = _reader(name, _shown(name), ".")  # a MusicOSet companion's column
+        return reader(raw)
+
+
+def _shown(name: str) -> str:
+    return "valence" if name in ("feature_valence", "deezer_valence") else name
+
+
+def _reader(name: str, shown: str, mark: str, percent: bool = False) -> Reader:
+    if name == "key":
+        return lambda raw: parse_key(raw)[0]
+    if name == "mode":
+        return parse_mode
+    low, high = RANGES[name]
+    return number_reader(shown, mark, low, high, percent=percent, integer=name in INTEGERS, units=UNITS.get(name, ()))
+
+
+def _plan(table: Table, columns: dict[str, int], deezer: bool) -> tuple[_Plan, list[str]]:
+    """Readers for the table's numeric columns, decided from its first rows: the decimal mark (a comma
+    where the cells show one, or the file's, or the delimiter's custom), and whether 0–1 features are
+    written as percentages; with a note for the summary on each decision that was not the plain one."""
+    _, percent_columns = _header_keys(table.header)
+    numeric = [n for n in columns if n in RANGES and n not in ("key", "mode")]
+    samples = {n: [c[columns[n]] for c in table.sample if columns[n] < len(c)] for n in numeric}
+    file_mark = column_mark([v for n in numeric for v in samples[n]], "," if table.delimiter == ";" else ".")
+    marks = {n: column_mark(samples[n], file_mark) for n in numeric}
+    fractions = {n: samples[n] for n in FRACTIONS if n in columns and not (deezer and n == "feature_valence")}
+    scales = _percent_scales(fractions, marks, {n for n in fractions if columns[n] in percent_columns})
+    plan = _Plan(columns=columns, deezer=deezer)
+    for name in [*numeric, *(n for n in ("key", "mode") if n in columns)]:
+        shown = table.header[columns[name]] or _shown(name)
+        target = "deezer_valence" if deezer and name == "feature_valence" else name
+        plan.readers[name] = _reader(target, shown, marks.get(name, "."), scales.get(name, False))
+    notes = _scale_notes(table.header, columns, scales, percent_columns)
+    commas = {table.header[columns[n]]: v for n in numeric for v in samples[n] if mark_evidence(v) == ","}
+    if commas:
+        notes.append(f"decimal commas (e.g. {next(iter(commas.values())).strip()}) in {', '.join(commas)}")
+    return plan, notes
+
+
+def _percent_scales(samples: dict[str, list[str]], marks: dict[str, str], named: set[str]) -> dict[str, bool]:
+    """Which 0–1 feature columns are written as percentages (True) or not (False): one named so whose
+    values go above 1, or one whose values are mostly above 1 (and all within 0..100), is; one named so
+    that holds fractions is not. A named column whose values cannot tell (all 0 or 1) follows the other
+    named ones, and is a percentage when they cannot tell either."""
+    decided: dict[str, bool | None] = {}
+    for name, raw_values in samples.items():
+        values = [v for v in (_value(raw, marks[name]) for raw in raw_values) if v is not None]
+        above = sum(1 for v in values if v > 1)
+        if name in named:
+            decided[name] = True if above else (False if any(0 < v < 1 for v in values) else None)
+        elif values and above >= len(values) / 2 and min(values) >= 0 and max(values) <= 100:
+            decided[name] = True
+    known = [v for v in decided.values() if v is not None]
+    majority = not (known and known.count(False) > len(known) / 2)
+    return {name: majority if percent is None else percent for name, percent in decided.items()}
+
+
+def _value(raw: str, mark: str) -> float | None:
+    text = raw.strip().rstrip("%").strip()
     try:
-        value = float(text)
+        return number(text, mark)
     except ValueError:
-        raise _RowError(f"non-numeric value {text[:30]!r} in field {field_name}") from None
-    if not math.isfinite(value):
         return None
-    low, high = RANGES.get(field_name, (-math.inf, math.inf))
-    if not low <= value <= high:
-        shown = "valence" if field_name in ("feature_valence", "deezer_valence") else field_name
-        raise _RowError(f"out-of-range {shown} {text} (expected {low:g}..{high:g})")
-    if field_name in INTEGERS:
-        if value != int(value):
-            raise _RowError(f"non-integer value {text!r} in field {field_name}")
-        return int(value)
-    return value
+
+
+def _scale_notes(header: list[str], columns: dict[str, int], scales: dict[str, bool],
+                 percent_columns: set[int]) -> list[str]:
+    in_order = sorted(scales, key=lambda n: columns[n])
+    scaled = [header[columns[n]] for n in in_order if scales[n]]
+    fractions = [header[columns[n]] for n in in_order if not scales[n] and columns[n] in percent_columns]
+    notes = []
+    if scaled:
+        notes.append(f"percentages (0–100) divided by 100: {', '.join(scaled)}")
+    if fractions:
+        notes.append(f"named as percentages but holding fractions (0–1), read as they are: {', '.join(fractions)}")
+    return notes
 
 
 def _artist_names(raw: str) -> str:
@@ -247,14 +307,15 @@ def _joined_by_song_id(path: Path, header: list[str], columns: dict[str, int]) -
     other = _companion(path, names)
     if other is None:
         return {}
-    other_header, other_rows = _read_table(other)
-    other_columns = _map_header(other_header)
+    other_table = read_table(other)
+    other_columns = _map_header(other_table.header)
     if "song_id" not in other_columns:
         return {}
     joined: dict[str, dict[str, str]] = {}
-    for _, cells in other_rows:
-        values = {target: cells[i] for target, i in other_columns.items() if i < len(cells)}
-        joined[values.get("song_id", "")] = values
+    for record in other_table.records:
+        if record.problem is None:
+            values = {target: record.cells[i] for target, i in other_columns.items()}
+            joined[values.get("song_id", "").strip()] = values
     return joined
 
 
@@ -345,20 +406,27 @@ def _clamp(value: float) -> float:
 
 # ---- reading rows -------------------------------------------------------------------------------------
 
-def _import_rows(db: sqlite_utils.Database, path: Path, rows: Iterator[tuple[int, list[str]]],
+def _import_rows(db: sqlite_utils.Database, path: Path, rows: Iterator[Record],
                  summary: ImportSummary, parse: Callable[[list[str]], dict[str, Any]], merge: Merge,
                  total: int = 0) -> None:
-    """Parse each row (a _RowError skips it), skip repeats of an artist and title, upsert in batches."""
+    """Parse each row (a row the reader refused, or a CellError, skips it), skip repeats of an artist and
+    title, upsert in batches."""
     seen: dict[str, int] = {}
     batch: list[dict[str, Any]] = []
     with _progress(total, path) as bar:
-        for line, cells in rows:
+        for record in rows:
             bar.update(1)
             summary.rows += 1
+            line = record.line
             try:
-                row = parse(cells)
-            except _RowError as error:
-                summary.skipped.append((line, str(error)))
+                if record.problem is not None:
+                    raise _RowError(record.problem)
+                row = parse(record.cells)
+            except CellError as error:
+                reason = str(error)
+                if record.last_line > line and "lines " not in reason:
+                    reason += f" ({record.lines()})"
+                summary.skipped.append((line, reason))
                 continue
             key = row["match_key"]
             if key in seen:
@@ -373,11 +441,8 @@ def _import_rows(db: sqlite_utils.Database, path: Path, rows: Iterator[tuple[int
 
 
 def _row_values(cells: list[str], columns: dict[str, int]) -> dict[str, str]:
-    """The row's cells by target name; _RowError when it is shorter than the header's mapped columns."""
-    values = {target: cells[i] for target, i in columns.items() if i < len(cells)}
-    if len(values) < len(columns):
-        raise _RowError(f"only {len(cells)} fields, the header has more (missing columns)")
-    return values
+    """The row's cells by target name (the reader has checked that the row is the header's width)."""
+    return {target: cells[i] for target, i in columns.items()}
 
 
 def _row_title(values: dict[str, str]) -> str:
@@ -394,14 +459,17 @@ def import_features(db: sqlite_utils.Database, path: Path | str) -> ImportSummar
     """Import a Spotify-style audio-features table (any delimiter, gzip or not) into the catalog."""
     path = Path(path)
     started = time.time()
-    header, rows = _read_table(path)
+    table = read_table(path)
+    header = table.header
     columns = _map_header(header)
     joined = _joined_by_song_id(path, header, columns)
     available = set(columns) | {k for values in list(joined.values())[:1] for k in values}
     deezer = "arousal" in available
     summary = ImportSummary(path=str(path), kind="features", layout=_features_layout(path, header, available, joined))
-    _import_rows(db, path, rows, summary,
-                 parse=lambda cells: _feature_row(cells, columns, joined, deezer),
+    plan, notes = _plan(table, columns, deezer)
+    summary.notes = table.notes + notes
+    _import_rows(db, path, table.records, summary,
+                 parse=lambda cells: _feature_row(cells, plan, joined),
                  merge=partial(_merge_feature_row, path.name), total=len(joined))
     _record_import(db, summary, started)
     return summary
@@ -439,9 +507,8 @@ def _merge_feature_row(provenance: str, old: dict[str, Any] | None, row: dict[st
     return {k: v for k, v in record.items() if v is not None}
 
 
-def _feature_row(cells: list[str], columns: dict[str, int], joined: dict[str, dict[str, str]],
-                 deezer: bool) -> dict[str, Any]:
-    values = _row_values(cells, columns)
+def _feature_row(cells: list[str], plan: _Plan, joined: dict[str, dict[str, str]]) -> dict[str, Any]:
+    values = _row_values(cells, plan.columns)
     if joined:
         other = joined.get(values.get("song_id", "").strip())
         if other is None:
@@ -449,32 +516,40 @@ def _feature_row(cells: list[str], columns: dict[str, int], joined: dict[str, di
         values = {**other, **values}
     title = _row_title(values)
     artist = _artist_names(values.get("artist") or "")
-    row: dict[str, Any] = {"title": title, "artist": artist, "match_key": match_key(artist, title)}
+    row: dict[str, Any] = {"title": title, "artist": artist, **key_columns(artist, title, values.get("album"))}
     for name in ("album", "genre"):
         if values.get(name, "").strip():
             row[name] = values[name].strip()
     for name in FEATURES:
-        if name in values and not (deezer and name == "feature_valence"):
-            row[name] = _number(name, values[name])
+        if name in values and not (plan.deezer and name == "feature_valence"):
+            row[name] = plan.read(name, values[name])
+    if "key" in values and row.get("mode") is None:
+        row["mode"] = parse_key(values["key"])[1]  # "C# minor", "Am", Camelot "8A"
+    elif "key" in values and parse_key(values["key"])[1] not in (None, row["mode"]):
+        raise _RowError(f"key {values['key'].strip()!r} and mode {values.get('mode', '').strip()!r} disagree")
     if "duration_ms" in values or "duration_s" in values:
-        row["duration_s"] = _duration_s(values)
+        row["duration_s"] = _duration_s(plan, values)
     row["tags_list"] = _split_tags(values.get("tags", ""))
-    row["point"] = _deezer_point(values) if deezer else _spotify_point(row)
+    row["point"] = _deezer_point(plan, values) if plan.deezer else _spotify_point(row)
     return row
 
 
-def _duration_s(values: dict[str, str]) -> float | None:
-    """Seconds, from duration_ms when the table has it, else from duration_s."""
-    if "duration_ms" in values:
-        ms = _number("duration_ms", values["duration_ms"])
-        return None if ms is None else round(ms / 1000.0, 3)
-    return _number("duration_s", values["duration_s"])
+def _duration_s(plan: _Plan, values: dict[str, str]) -> float | None:
+    """Seconds, from duration_ms when the table has it, else from duration_s; `3:45` read as a clock."""
+    name = "duration_ms" if "duration_ms" in values else "duration_s"
+    clock = clock_seconds(values[name])
+    if clock is not None:
+        return clock
+    value = plan.read(name, values[name])
+    if value is None or name == "duration_s":
+        return value
+    return round(value / 1000.0, 3)
 
 
-def _deezer_point(values: dict[str, str]) -> tuple[float, float] | None:
+def _deezer_point(plan: _Plan, values: dict[str, str]) -> tuple[float, float] | None:
     """Deezer's standardised valence and arousal scores, scaled onto the plane (None if either is missing)."""
-    valence = _number("deezer_valence", values.get("feature_valence", ""))
-    arousal = _number("arousal", values.get("arousal", ""))
+    valence = plan.read("feature_valence", values.get("feature_valence", ""))
+    arousal = plan.read("arousal", values.get("arousal", ""))
     if valence is None or arousal is None:
         return None
     return round(_clamp(valence / DEEZER_SCALE), 4), round(_clamp(arousal / DEEZER_SCALE), 4)
@@ -502,7 +577,8 @@ def import_tags(db: sqlite_utils.Database, path: Path | str) -> ImportSummary:
     """Import an "artist, title, emotion tag" table (MoodyLyrics style) into the catalog."""
     path = Path(path)
     started = time.time()
-    header, rows = _read_table(path)
+    table = read_table(path)
+    header = table.header
     columns = _map_header(header)
     for needed in ("title", "tags"):
         if needed not in columns:
@@ -510,8 +586,8 @@ def import_tags(db: sqlite_utils.Database, path: Path | str) -> ImportSummary:
                 f"{path}: no {'title' if needed == 'title' else 'mood/emotion tag'} column (expected one of "
                 f"{', '.join(ALIASES[needed])}); found: {', '.join(header)}"
             )
-    summary = ImportSummary(path=str(path), kind="tags", layout="artist, title, tag")
-    _import_rows(db, path, rows, summary,
+    summary = ImportSummary(path=str(path), kind="tags", layout="artist, title, tag", notes=table.notes)
+    _import_rows(db, path, table.records, summary,
                  parse=lambda cells: _tag_row(cells, columns, summary.unknown_tags),
                  merge=partial(_merge_tag_row, path.name))
     _record_import(db, summary, started)
@@ -531,13 +607,14 @@ def _tag_row(cells: list[str], columns: dict[str, int], unknown_tags: Counter[st
     if not known:
         raise _RowError(f"unknown tag {', '.join(unknown)!r} (known: {', '.join(TAG_POINTS)})")
     artist = _artist_names(values.get("artist") or "")
-    return {"title": title, "artist": artist, "match_key": match_key(artist, title), "tags_list": known}
+    return {"title": title, "artist": artist, **key_columns(artist, title), "tags_list": known}
 
 
 def _merge_tag_row(provenance: str, old: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, Any]:
     """The record a tags row writes: its tags added to the old ones, and the tags' point unless the
     track has a point from somewhere better (features, audio, composition)."""
-    record: dict[str, Any] = {"title": row["title"], "artist": row["artist"], "match_key": row["match_key"]}
+    record: dict[str, Any] = {"title": row["title"], "artist": row["artist"], "match_key": row["match_key"],
+                              "search_text": row["search_text"]}
     if old is not None:  # keep the names as first written; only tags and maybe the point change
         record = {"match_key": row["match_key"]}
     record["tags"] = _merge_tags(old.get("tags") if old else None, row["tags_list"])

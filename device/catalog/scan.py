@@ -5,10 +5,14 @@ remembered in the `files` table): the tags via mutagen (title, artist, album, du
 file name, no artist → ""), then the audio analysis (`device.music.features`) and the music emotion model
 (`device.music.mer`) → the row's audio features and a valence–arousal point with va_source "audio". Each file
 is committed on its own, so a scan can be interrupted and resumed, and the daemon can keep playing (WAL).
-Unchanged files are skipped; a corrupt or unreadable file is reported, remembered with its error (a
-rescan tries it again only if it changes) and skipped. A file scanned before under DIR that is gone now
-is reported as removed: its row loses the path (so the daemon stops offering it) but stays in the
-catalog, because it may be someone's seed song and its point is still true of the song.
+Unchanged files are skipped; a corrupt or unreadable file is reported, remembered with its error and the
+decoders it was tried with (a rescan tries it again only if it changes, or once the decoders change: an
+.m4a after FFmpeg's arrive) and skipped. A silent file is reported as silent and kept as a track with no
+point, so it is never recommended. A file whose name is not UTF-8 is kept by its real bytes
+(device.filenames); whatever goes wrong with one file, the rest of the folder is scanned. A file
+scanned before under DIR that is gone now is reported as removed: its row loses the path (so the daemon
+stops offering it) but stays in the catalog, because it may be someone's seed song and its point is
+still true of the song.
 
 `emotune catalog scan` with no DIR scans every folder of `[catalog] music_dirs` (`scan_music_dirs`; the
 emotune-scan timer runs it): the state dir's own `music` folder is created (group-writable, so the user
@@ -27,20 +31,26 @@ where the row has none.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 import sqlite_utils
 
 from device.catalog import upsert_track
 from device.errors import CatalogError
-from device.music.features import AudioError, analyse_file
+from device.filenames import URI_PREFIX, readable, shown, stored_path
+from device.music.decode import decoder_set
+from device.music.features import AudioError, SilentAudioError, analyse_file
 from device.music.mer import DEFAULT_MODEL, MerModel, load_model
 
 logger = logging.getLogger(__name__)
@@ -59,11 +69,14 @@ class ScanSummary:
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)  # files scanned before that are gone now
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    silent: list[str] = field(default_factory=list)  # files that decode to silence: no point, never played
     seconds: float = 0.0
+    # Files are named as `shown` writes them (a name that is not UTF-8 with its bytes as \xNN), so the
+    # summary always prints and always is JSON.
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "files": self.files, "added": self.added, "updated": self.updated,
-                "unchanged": self.unchanged, "removed": self.removed,
+                "unchanged": self.unchanged, "removed": self.removed, "silent": self.silent,
                 "failed": [{"file": f, "error": e} for f, e in self.failed],
                 "seconds": round(self.seconds, 2)}
 
@@ -71,8 +84,9 @@ class ScanSummary:
         analysed = self.added + self.updated
         per = f", {self.seconds / analysed:.2f} s per file" if analysed else ""
         lines = [f"{self.path}: {self.files} audio files, {self.added} added, {self.updated} updated, "
-                 f"{self.unchanged} unchanged, {len(self.removed)} removed, {len(self.failed)} could not be read "
-                 f"({self.seconds:.1f} s{per})"]
+                 f"{self.unchanged} unchanged, {len(self.removed)} removed, {len(self.silent)} silent, "
+                 f"{len(self.failed)} could not be read ({self.seconds:.1f} s{per})"]
+        lines += [f"  silent {f}: no sound in it, so not placed and never played" for f in self.silent]
         lines += [f"  skipped {f}: {e}" for f, e in self.failed]
         lines += [f"  removed {f}: no longer on disk, no longer playable" for f in self.removed]
         return "\n".join(lines)
@@ -95,6 +109,7 @@ class WatchedScan:
             total.unchanged += one.unchanged
             total.removed += one.removed
             total.failed += one.failed
+            total.silent += one.silent
             total.seconds += one.seconds
         return total
 
@@ -114,11 +129,18 @@ class WatchedScan:
         return "\n".join(lines)
 
 
+def _under(root: Path) -> tuple[str, list[Any]]:
+    """A condition on files.path, with its parameters: the file is under root (resolved), in either
+    form the catalog stores a path in (device.filenames.stored_path)."""
+    folder = os.fsencode(root.resolve()).rstrip(b"/") + b"/"
+    prefixes = sorted({stored_path(folder), URI_PREFIX + quote(folder, safe="/")})
+    return " OR ".join(["substr(path, 1, ?) = ?"] * len(prefixes)), [x for p in prefixes for x in (len(p), p)]
+
+
 def _remembered(db: sqlite_utils.Database, root: Path) -> int:
     """How many files the catalog remembers under root (resolved)."""
-    prefix = str(root.resolve()).rstrip(os.sep) + os.sep
-    return int(db.execute("SELECT count(*) FROM files WHERE substr(path, 1, ?) = ?", [len(prefix), prefix]
-                          ).fetchone()[0])
+    where, parameters = _under(root)
+    return int(db.execute(f"SELECT count(*) FROM files WHERE {where}", parameters).fetchone()[0])
 
 
 def _why_not_scannable(db: sqlite_utils.Database, folder: Path, state_dir: Path) -> str | None:
@@ -169,26 +191,67 @@ def audio_files(root: Path) -> Iterator[Path]:
 
 
 def read_tags(path: Path) -> dict[str, Any]:
-    """title, artist, album, duration_s from the file's tags; the file name where there is no title."""
+    """title, artist, album, duration_s from the file's tags (also past junk in front of them or of the
+    audio); the file name where there is no title. duration_s is the header's, which can lie: a scan
+    stores the decoded duration."""
     tags: dict[str, Any] = {"title": "", "artist": "", "album": "", "duration_s": None}
+    found, length = _tags_of(path)
+    for key in ("title", "artist", "album"):
+        values = found.get(key)
+        if values:
+            tags[key] = str(values[0]).strip()
+    if length:
+        tags["duration_s"] = float(length)
+    if not tags["title"]:
+        stem = readable(path.stem)  # a name that is not UTF-8: its bytes read as Windows-1252
+        tags["title"] = stem.replace("_", " ").strip() or readable(path.name)
+    return tags
+
+
+# Where tags may start after junk: an ID3v2 header (version 2-4, sizes in 7-bit bytes), a FLAC or Ogg
+# stream, an MP4 file-type box.
+_TAG_START = re.compile(rb"ID3[\x02-\x04][\x00-\xfe][\x00-\xff][\x00-\x7f]{4}|fLaC|OggS\x00|(?s:.{4})ftyp")
+JUNK_LOOKAHEAD = 4 << 20  # bytes searched for a tag start
+TAG_STARTS_TRIED = 8
+TAGS_READ_AT_MOST = 64 << 20
+
+
+def _tags_of(path: Path) -> tuple[Any, float | None]:
+    """(tags as a mapping of lists, length from the header) by mutagen; where it finds no tags (junk in
+    front of the tags, or so much junk after them that it cannot find the audio), from the first tag
+    start in the file's first JUNK_LOOKAHEAD bytes that gives tags."""
+    audio = _mutagen(str(path))
+    length = getattr(getattr(audio, "info", None), "length", None) if audio is not None else None
+    if audio is not None and audio.tags:
+        return audio.tags, length
+    try:
+        with Path(path).open("rb") as file:
+            head = file.read(JUNK_LOOKAHEAD)
+            starts = [m.start() for m in _TAG_START.finditer(head) if m.start() > 0 or audio is None]
+            for start in starts[:TAG_STARTS_TRIED]:  # (at 0, mutagen has read them already unless it failed)
+                file.seek(start)
+                found = _mutagen(io.BytesIO(file.read(TAGS_READ_AT_MOST)), id3=head.startswith(b"ID3", start))
+                if found is not None and found.tags:
+                    return found.tags, length or getattr(getattr(found, "info", None), "length", None)
+    except OSError as error:
+        logger.debug("%s: no tags (%s)", shown(path), error)
+    return {}, length
+
+
+def _mutagen(source: str | io.BytesIO, id3: bool = False) -> Any:
+    """mutagen's easy tags of a file (None where it cannot read them); `id3`: the ID3 tag alone, which
+    needs no audio after it."""
     try:
         import mutagen
+        from mutagen.easyid3 import EasyID3
 
-        audio = mutagen.File(str(path), easy=True)
+        if id3:
+            tag = EasyID3(source)
+            return SimpleNamespace(tags=tag, info=None)
+        return mutagen.File(source, easy=True)
     except Exception as error:  # mutagen raises many kinds on odd files; the audio decides if it is bad
-        logger.debug("%s: no tags (%s)", path, error)
-        audio = None
-    if audio is not None:
-        for key in ("title", "artist", "album"):
-            values = (audio.tags or {}).get(key) if audio.tags is not None else None
-            if values:
-                tags[key] = str(values[0]).strip()
-        length = getattr(getattr(audio, "info", None), "length", None)
-        if length:
-            tags["duration_s"] = float(length)
-    if not tags["title"]:
-        tags["title"] = path.stem.replace("_", " ").strip() or path.name
-    return tags
+        logger.debug("no tags (%s)", error)
+        return None
 
 
 def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], features: dict[str, float],
@@ -201,7 +264,7 @@ def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], features: 
     ).fetchone()
     fields: dict[str, Any] = {
         "title": tags["title"], "artist": tags["artist"],
-        "duration_s": tags["duration_s"] or round(duration, 2),
+        "duration_s": round(duration, 2) if duration else tags["duration_s"],  # decoded: a header can lie
         "audio_features": json.dumps({k: round(v, 6) for k, v in features.items()}),
         "audio_valence": point[0], "audio_arousal": point[1], "analysed_at": time.time(),
     }
@@ -220,42 +283,52 @@ def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], features: 
 
 
 def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str]) -> list[str]:
-    """Files remembered under root (resolved) that were not found now: their rows lose the path."""
-    prefix = str(root.resolve()).rstrip(os.sep) + os.sep
-    gone = [path for (path,) in db.execute("SELECT path FROM files WHERE substr(path, 1, ?) = ?",
-                                           [len(prefix), prefix]).fetchall() if path not in present]
+    """Files remembered under root (resolved) that were not found now (`present`: stored paths): their
+    rows lose the path. Returns them as shown to people."""
+    where, parameters = _under(root)
+    gone = [path for (path,) in db.execute(f"SELECT path FROM files WHERE {where}", parameters).fetchall()
+            if path not in present]
     for path in gone:
         with db.conn:
             db.conn.execute("BEGIN IMMEDIATE")  # the write lock first: a read-then-write would fail in WAL
             db.execute("UPDATE tracks SET path = NULL, updated_at = ? WHERE path = ?", [time.time(), path])
             db.execute("DELETE FROM files WHERE path = ?", [path])
-    return gone
+    return [shown(path) for path in gone]
 
 
 def _scan_file(db: sqlite_utils.Database, path: Path, root: Path, model: MerModel, state_dir: Path | None,
                summary: ScanSummary) -> None:
-    """Analyse one file unless it is unchanged since the last scan; its outcome is counted in `summary`."""
-    key = str(path.resolve())
+    """Analyse one file unless it is unchanged since the last scan; its outcome is counted in `summary`.
+    Whatever goes wrong with one file is that file's failure, never the end of the scan."""
+    try:
+        _scan_one(db, path, root, model, state_dir, summary)
+    except Exception as error:  # a surprise (a name, a tag, the database): report it, go on with the rest
+        logger.exception("scanning %s", shown(path))
+        summary.failed.append((shown(path), f"unexpected error: {type(error).__name__}: {error}"))
+
+
+def _scan_one(db: sqlite_utils.Database, path: Path, root: Path, model: MerModel, state_dir: Path | None,
+              summary: ScanSummary) -> None:
+    key = stored_path(path.resolve())
     try:
         stat = path.stat()
     except OSError as error:
-        summary.failed.append((str(path), error.strerror or str(error)))
+        summary.failed.append((shown(path), error.strerror or str(error)))
         return
-    seen = db.execute("SELECT size, mtime, error FROM files WHERE path = ?", [key]).fetchone()
-    if seen is not None and seen[0] == stat.st_size and seen[1] == stat.st_mtime:
-        if seen[2]:  # unreadable last time and unchanged since: reported again, not retried
-            summary.failed.append((str(path), seen[2]))
-        else:
-            summary.unchanged += 1
+    if _seen_unchanged(db, key, stat, path, summary):
         return
-    record: dict[str, Any] = {"path": key, "size": stat.st_size, "mtime": stat.st_mtime,
-                              "scanned_at": time.time(), "track_id": None, "error": None}
+    record: dict[str, Any] = {"path": key, "size": stat.st_size, "mtime": stat.st_mtime, "scanned_at": time.time(),
+                              "track_id": None, "error": None, "decoders": None, "silent": 0}
     try:
         features, duration = analyse_file(path, state_dir)
+    except SilentAudioError as silent:
+        _store_silent(db, path, _silent_fields(read_tags(path), silent.duration), record, f"scan {root}")
+        summary.silent.append(shown(path))
+        return
     except AudioError as error:
-        why = str(error).removeprefix(f"{path}: ")
-        summary.failed.append((str(path), why))
-        record["error"] = why
+        why = str(error).removeprefix(f"{shown(path)}: ")
+        summary.failed.append((shown(path), why))
+        record.update(error=why, decoders=decoder_set())  # tried again when the decoders change
         with db.conn:
             db.table("files").upsert(record, pk="path")
         return
@@ -263,6 +336,59 @@ def _scan_file(db: sqlite_utils.Database, path: Path, root: Path, model: MerMode
     point = (round(valence, 4), round(arousal, 4))
     fields = _analysed_fields(db, read_tags(path), features, duration, point, f"scan {root}")
     _store_analysed(db, fields, record, summary)
+
+
+def _seen_unchanged(db: sqlite_utils.Database, key: str, stat: os.stat_result, path: Path,
+                    summary: ScanSummary) -> bool:
+    """Whether the file is as the last scan saw it (then it is counted, not analysed again). A file that
+    could not be read is tried again once the decoders are not those it failed with."""
+    seen = db.execute("SELECT size, mtime, error, decoders, silent FROM files WHERE path = ?", [key]).fetchone()
+    if seen is None or seen[0] != stat.st_size or seen[1] != stat.st_mtime:
+        return False
+    error, decoders, silent = seen[2:]
+    if error:
+        if decoders != decoder_set():
+            return False
+        summary.failed.append((shown(path), error))
+    elif silent:
+        summary.silent.append(shown(path))
+    else:
+        summary.unchanged += 1
+    return True
+
+
+def _silent_fields(tags: dict[str, Any], duration: float) -> dict[str, Any]:
+    fields: dict[str, Any] = {"title": tags["title"], "artist": tags["artist"], "duration_s": round(duration, 2),
+                              "audio_features": None, "audio_valence": None, "audio_arousal": None,
+                              "analysed_at": time.time()}
+    if tags["album"]:
+        fields["album"] = tags["album"]
+    return fields
+
+
+def _store_silent(db: sqlite_utils.Database, path: Path, fields: dict[str, Any], record: dict[str, Any],
+                  provenance: str) -> None:
+    """A silent file: its track has no point (so it is never recommended) and its `files` row says so.
+    A song that has a point of its own (imported features, another file of it) keeps it and does not take
+    this file's path."""
+    from device.catalog import match_key
+
+    key = record["path"]
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")  # see _store_analysed
+        old = db.execute("SELECT track_id FROM files WHERE path = ?", [key]).fetchone()
+        existing = db.execute("SELECT valence, va_source, path FROM tracks WHERE match_key = ?",
+                              [match_key(fields["artist"], fields["title"])]).fetchone()
+        track_id = None
+        if existing is None or existing[0] is None or (existing[1] == "audio" and existing[2] in (None, "", key)):
+            extra = {"provenance": provenance} if existing is None else {}
+            track_id = upsert_track(db, **fields, **extra, valence=None, arousal=None, va_source=None, path=key,
+                                    updated_at=time.time())
+        if old and old[0] and old[0] != track_id:  # the row this file was (music then) loses it
+            db.execute("UPDATE tracks SET path = NULL WHERE id = ? AND path = ?", [old[0], key])
+        record.update(track_id=track_id, silent=1)
+        db.table("files").upsert(record, pk="path")
+    logger.info("%s is silent: not placed on the plane, never played", shown(path))
 
 
 def _store_analysed(db: sqlite_utils.Database, fields: dict[str, Any], record: dict[str, Any],
@@ -294,15 +420,15 @@ def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, m
     """Scan root; `start(n)` is told the number of audio files first, `progress(path)` before each one."""
     root = Path(root)
     if not root.is_dir():
-        raise CatalogError(f"{root}: not a folder")
+        raise CatalogError(f"{shown(root)}: not a folder")
     model = load_model(model_path or DEFAULT_MODEL)
-    summary = ScanSummary(str(root))
+    summary = ScanSummary(shown(root))
     started_at = time.time()
     started = time.perf_counter()
     paths = list(audio_files(root))  # listed first: a progress bar needs the total, and removals the set
     if start:
         start(len(paths))
-    summary.removed = forget_removed_files(db, root, {str(p.resolve()) for p in paths})
+    summary.removed = forget_removed_files(db, root, {stored_path(p.resolve()) for p in paths})
     for path in paths:
         summary.files += 1
         if progress:
@@ -310,7 +436,7 @@ def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, m
         _scan_file(db, path, root, model, state_dir, summary)
     summary.seconds = time.perf_counter() - started
     db.table("imports").insert({
-        "kind": "scan", "path": str(root), "started_at": started_at, "finished_at": time.time(),
+        "kind": "scan", "path": shown(root), "started_at": started_at, "finished_at": time.time(),
         "rows": summary.files, "added": summary.added, "updated": summary.updated,
         "unchanged": summary.unchanged, "skipped": len(summary.failed),
     })

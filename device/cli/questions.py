@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from device.cli.output import print_json
@@ -51,33 +52,57 @@ def cmd_classify(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
-    """What emotion does it hear: per file its valence–arousal point, quadrant and features."""
-    from device.music.features import AudioError, analyse_file
+    """What emotion does it hear: per file its valence–arousal point, quadrant and features; a silent
+    file is said to be silent (no point), one that cannot be read is reported and the rest go on."""
     from device.music.mer import DEFAULT_MODEL, load_model
 
     model = load_model(args.model or DEFAULT_MODEL)
     results, failed = [], 0
     for path in args.files:
-        try:
-            features, duration = analyse_file(path, config.state_dir)
-        except AudioError as error:
-            print(f"emotune: {error}", file=sys.stderr)
+        result = _analyse_one(path, model, config)
+        if result is None:
             failed += 1
             continue
-        valence, arousal, quadrant = model.predict(features)
-        result = {"file": str(path), "valence": round(valence, 4), "arousal": round(arousal, 4),
-                  "quadrant": quadrant, "duration_s": round(duration, 2),
-                  "features": {k: round(v, 6) for k, v in features.items()}}
         results.append(result)
         if not args.json:
-            mode = "major" if features["mode"] >= 0.5 else "minor"
-            print(f"{path}: {quadrant}  valence {valence:+.2f}  arousal {arousal:+.2f}  "
-                  f"(tempo {features['tempo']:.0f} BPM, {mode}, loudness {features['loudness']:.1f} dB)")
+            print(_describe_analysis(result))
     if args.json:
         print_json(results)
     if failed:
         print(f"emotune: {failed} of {len(args.files)} file(s) could not be analysed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _analyse_one(path: Path, model: Any, config: Config) -> dict[str, Any] | None:
+    """analyze's answer for one file (named as `shown` writes it), or None after saying why it has none."""
+    from device.filenames import shown
+    from device.music.features import AudioError, SilentAudioError, analyse_file
+
+    try:
+        features, duration = analyse_file(path, config.state_dir)
+    except SilentAudioError as silent:
+        return {"file": shown(path), "silent": True, "valence": None, "arousal": None, "quadrant": None,
+                "duration_s": round(silent.duration, 2), "features": None}
+    except AudioError as error:
+        print(f"emotune: {error}", file=sys.stderr)
+        return None
+    valence, arousal, quadrant = model.predict(features)
+    return {"file": shown(path), "silent": False, "valence": round(valence, 4), "arousal": round(arousal, 4),
+            "quadrant": quadrant, "duration_s": round(duration, 2),
+            "features": {k: round(v, 6) for k, v in features.items()}}
+
+
+def _describe_analysis(result: dict[str, Any]) -> str:
+    from device.music.features import SILENCE_DBFS
+
+    if result["silent"]:
+        return (f"{result['file']}: silent ({result['duration_s']:.0f} s with no sound louder than "
+                f"{SILENCE_DBFS:g} dBFS): not placed on the plane")
+    features = result["features"]
+    mode = "major" if features["mode"] >= 0.5 else "minor"
+    return (f"{result['file']}: {result['quadrant']}  valence {result['valence']:+.2f}  arousal "
+            f"{result['arousal']:+.2f}  (tempo {features['tempo']:.0f} BPM, {mode}, loudness "
+            f"{features['loudness']:.1f} dB, {result['duration_s']:.0f} s)")
 
 
 def cmd_recommend(args: argparse.Namespace, config: Config) -> int:

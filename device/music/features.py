@@ -1,8 +1,12 @@
 """What the device hears in an audio file: a fixed, named feature vector from a few excerpts.
 
 A track is not analysed whole: up to `EXCERPTS` excerpts of `EXCERPT_S` seconds, spread over the track
-(at 1/4, 1/2 and 3/4 of its length; a short file is read whole), are decoded at 22,050 Hz mono. One STFT
-of them feeds every spectral feature, so a track costs about the same whatever its length.
+(at 1/4, 1/2 and 3/4 of its length; a short file is read whole), are decoded (device.music.decode:
+libsndfile, else FFmpeg) and resampled to 22,050 Hz mono. One STFT of them feeds every spectral feature,
+so a track costs about the same whatever its length. The length is the decoded one, not the header's.
+Where an excerpt falls in silence (a hidden track after minutes of it), the file is probed every 10 s
+and the excerpts are taken where there is sound; a file with no sound (nothing above SILENCE_DBFS, or
+only clicks) raises SilentAudioError: it gets no point on the plane.
 
 The features (see `FEATURE_NAMES`):
 
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
+from contextlib import closing
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,6 +38,8 @@ from typing import Any
 import numpy as np
 
 from device.errors import EmotuneError
+from device.filenames import shown
+from device.music.decode import AudioSource, DecodeError, measured_duration, sources
 
 SAMPLE_RATE = 22050
 EXCERPTS = 3
@@ -42,6 +48,17 @@ N_FFT = 2048
 HOP = 512
 N_MFCC = 13
 CHROMA_FFT = 8192
+# Silence: a frame (N_FFT samples) is sound when its RMS is above SILENCE_DBFS; a file is silent when what
+# is read of it has less than MIN_SOUND_S of sound, or sound in less than MIN_SOUND_SHARE of it (clicks,
+# crackle in silence). A track whose excerpts fall in silence is probed every PROBE_EVERY_S (PROBE_S each,
+# MIN_PROBES..MAX_PROBES probes) and sampled where a probe heard sound.
+SILENCE_DBFS = -50.0
+MIN_SOUND_S = 1.0
+MIN_SOUND_SHARE = 0.1
+PROBE_S = 0.25
+PROBE_EVERY_S = 10.0
+MIN_PROBES = 16
+MAX_PROBES = 256
 
 # Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -70,6 +87,15 @@ class AudioError(EmotuneError):
     """An audio file that cannot be read or decoded."""
 
 
+class SilentAudioError(AudioError):
+    """A file that decodes but holds no sound (digital silence, or nothing louder than SILENCE_DBFS):
+    it is given no point on the plane and never played as music."""
+
+    def __init__(self, duration: float) -> None:
+        super().__init__(f"silent (no sound louder than {SILENCE_DBFS:g} dBFS)")
+        self.duration = duration
+
+
 def numba_cache_dir(state_dir: Path | None = None) -> Path:
     if state_dir is not None:
         return Path(state_dir) / "cache" / "numba"
@@ -92,57 +118,109 @@ def _librosa(state_dir: Path | None = None) -> ModuleType:
     return librosa
 
 
-def _duration(path: Path, librosa: ModuleType) -> float:
-    import soundfile as sf
-
-    try:
-        return float(sf.info(str(path)).duration)
-    except Exception:
-        pass
-    try:
-        with warnings.catch_warnings():  # soundfile cannot read it: audioread (ffmpeg) may (m4a)
-            warnings.simplefilter("ignore", FutureWarning)
-            return float(librosa.get_duration(path=str(path)))
-    except Exception as error:
-        raise AudioError(f"{path}: cannot read audio ({_why(error)})") from None
+def _resampled(y: np.ndarray, rate: int, librosa: ModuleType) -> np.ndarray:
+    """Mono audio at the file's rate → SAMPLE_RATE, as librosa.load(res_type="soxr_hq") did."""
+    if rate != SAMPLE_RATE and y.size:
+        y = librosa.resample(y, orig_sr=rate, target_sr=SAMPLE_RATE, res_type="soxr_hq")
+    return np.asarray(y, dtype=np.float32)
 
 
-def _why(error: BaseException) -> str:
-    if type(error).__name__ == "NoBackendError":  # neither libsndfile nor audioread/ffmpeg could open it
-        return "not a recognised audio format, or the file is corrupt"
-    text = str(error).strip().splitlines()
-    return text[0][:200] if text else type(error).__name__
+def excerpt_starts(duration: float) -> tuple[list[float], float | None]:
+    """(starts, length) of the excerpts read by default: the whole of a short file, else EXCERPTS of
+    EXCERPT_S seconds centred at 1/4, 1/2 and 3/4 of the track."""
+    if duration <= EXCERPTS * EXCERPT_S:
+        return [0.0], None
+    return [max(0.0, duration * (i + 1) / (EXCERPTS + 1) - EXCERPT_S / 2) for i in range(EXCERPTS)], EXCERPT_S
+
+
+def _frame_levels(y: np.ndarray, frame: int) -> np.ndarray:
+    """dBFS of the RMS of each whole `frame`-sample block of y (the whole of a shorter y as one block)."""
+    if y.size == 0:
+        return np.zeros(0)
+    frame = min(frame, y.size)
+    blocks = y[: y.size - y.size % frame].reshape(-1, frame).astype(np.float64)
+    return 20 * np.log10(np.maximum(np.sqrt(np.mean(blocks**2, axis=1)), 1e-10))
+
+
+def sound_seconds(y: np.ndarray) -> float:
+    """Seconds of y (at SAMPLE_RATE) in N_FFT-sample frames louder than SILENCE_DBFS."""
+    return float(np.sum(_frame_levels(y, N_FFT) > SILENCE_DBFS)) * min(N_FFT, y.size) / SAMPLE_RATE
+
+
+def _mostly_sound(y: np.ndarray) -> bool:
+    return y.size > 0 and sound_seconds(y) >= 0.5 * y.size / SAMPLE_RATE
+
+
+def sounding_starts(source: AudioSource, duration: float) -> list[float]:
+    """Excerpt starts where there is sound: short probes spread over the whole file (one every
+    PROBE_EVERY_S, MIN_PROBES..MAX_PROBES), the excerpts centred at 1/4, 1/2 and 3/4 of the probes that
+    hear sound. [] when none does."""
+    count = int(np.clip(duration / PROBE_EVERY_S, MIN_PROBES, MAX_PROBES))
+    times = (np.arange(count) + 0.5) * duration / count
+    frame = max(1, int(PROBE_S * source.rate))
+    heard = [float(t) for t in times if np.any(_frame_levels(source.read(float(t), PROBE_S), frame) > SILENCE_DBFS)]
+    if not heard:
+        return []
+    centres = sorted({heard[min(len(heard) - 1, len(heard) * (i + 1) // (EXCERPTS + 1))] for i in range(EXCERPTS)})
+    latest = max(0.0, duration - EXCERPT_S)
+    return [min(latest, max(0.0, c - EXCERPT_S / 2)) for c in centres]
+
+
+def _read_excerpts(source: AudioSource, starts: list[float], length: float | None,
+                   librosa: ModuleType) -> list[np.ndarray]:
+    excerpts = [_resampled(source.read(start, length), source.rate, librosa) for start in starts]
+    return [e for e in excerpts if e.size]
+
+
+def _excerpts_of(source: AudioSource, librosa: ModuleType) -> tuple[list[np.ndarray], float]:
+    """The excerpts of an opened file and its decoded duration; SilentAudioError when there is no sound."""
+    duration = measured_duration(source)
+    starts, length = excerpt_starts(duration)
+    excerpts = _read_excerpts(source, starts, length, librosa)
+    if length is not None and not all(_mostly_sound(e) for e in excerpts):
+        # an excerpt fell in silence (a hidden track after minutes of it, a long fade): sample where there is sound
+        starts = sounding_starts(source, duration)
+        if not starts:
+            raise SilentAudioError(duration)
+        excerpts = _read_excerpts(source, starts, length, librosa)
+    if sum(e.size for e in excerpts) < SAMPLE_RATE // 2:
+        raise AudioError("less than half a second of audio")
+    if not all(np.isfinite(e).all() for e in excerpts):
+        raise AudioError("the decoded audio is not finite")
+    heard = sum(sound_seconds(e) for e in excerpts)
+    if heard < MIN_SOUND_S or heard < MIN_SOUND_SHARE * sum(e.size for e in excerpts) / SAMPLE_RATE:
+        raise SilentAudioError(duration)
+    return excerpts, duration
+
+
+def _excerpts_by_any(path: Path, librosa: ModuleType) -> tuple[list[np.ndarray], float]:
+    """_excerpts_of by the first decoder that serves; AudioError with each one's reason when none does."""
+    failures: list[str] = []
+    with closing(sources(str(path))) as opened:
+        for source in opened:
+            try:
+                return _excerpts_of(source, librosa)
+            except SilentAudioError:
+                raise
+            except (AudioError, DecodeError) as error:  # the next decoder may do better
+                failures.append(f"{source.name}: {error}")
+    raise AudioError(f"cannot decode audio ({'; '.join(failures)})")
 
 
 def load_excerpts(path: Path | str, state_dir: Path | None = None) -> tuple[list[np.ndarray], float]:
-    """The excerpts of `path` as mono float32 arrays at SAMPLE_RATE, and the file's duration in seconds."""
+    """The excerpts of `path` as mono float32 arrays at SAMPLE_RATE, and the file's decoded duration in
+    seconds. AudioError when no decoder can read it; SilentAudioError (an AudioError) when it is silent."""
     path = Path(path)
     librosa = _librosa(state_dir)
     if not path.is_file():
-        raise AudioError(f"{path}: no such file")
-    duration = _duration(path, librosa)
-    if duration <= EXCERPTS * EXCERPT_S:
-        starts = [0.0]
-        length: float | None = None
-    else:
-        starts = [max(0.0, duration * (i + 1) / (EXCERPTS + 1) - EXCERPT_S / 2) for i in range(EXCERPTS)]
-        length = EXCERPT_S
-    excerpts = []
-    for start in starts:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)
-                y, _ = librosa.load(str(path), sr=SAMPLE_RATE, mono=True, offset=start, duration=length,
-                                    res_type="soxr_hq")
-        except Exception as error:
-            raise AudioError(f"{path}: cannot decode audio ({_why(error)})") from None
-        if y.size:
-            excerpts.append(np.asarray(y, dtype=np.float32))
-    if sum(e.size for e in excerpts) < SAMPLE_RATE // 2:
-        raise AudioError(f"{path}: less than half a second of audio")
-    if not all(np.isfinite(e).all() for e in excerpts):
-        raise AudioError(f"{path}: the decoded audio is not finite")
-    return excerpts, duration
+        raise AudioError(f"{shown(path)}: no such file")
+    try:
+        return _excerpts_by_any(path, librosa)
+    except DecodeError as error:  # no decoder could open it
+        raise AudioError(f"{shown(path)}: cannot read audio ({error})") from None
+    except AudioError as error:
+        error.args = (f"{shown(path)}: {error}",)
+        raise
 
 
 def estimate_key(chroma_mean: np.ndarray) -> tuple[int, int, float, float]:

@@ -112,8 +112,8 @@ def test_semicolon_delimiter_gzip_and_header_aliases(db: sqlite_utils.Database, 
                   "Hej;Kent;0,5;0,5;120\n"
                   "Song;Band;0.25;0.75;90\n", gz=True)
     summary = import_features(db, table)
-    assert summary.added == 1
-    assert summary.skipped == [(2, "non-numeric value '0,5' in field feature_valence")]
+    assert summary.added == 2 and not summary.skipped  # decimal commas and points, each read as written
+    assert track(db, "Hej")["feature_valence"] == 0.5
     band = track(db, "Song")
     assert band["artist"] == "Band" and band["valence"] == -0.5 and band["arousal"] == 0.5
 
@@ -134,7 +134,7 @@ def test_bad_rows_are_skipped_with_line_and_reason(db: sqlite_utils.Database, tm
     assert summary.rows == 7 and summary.added == 2
     reasons = dict(summary.skipped)
     assert reasons[3] == "missing title"
-    assert reasons[4] == "non-numeric value 'high' in field feature_valence"
+    assert reasons[4] == "non-numeric value 'high' in field valence"
     assert reasons[5].startswith("out-of-range valence 1.7")
     assert "missing columns" in reasons[6]
     assert reasons[7] == "duplicate of line 2 (same artist and title)"
@@ -142,12 +142,17 @@ def test_bad_rows_are_skipped_with_line_and_reason(db: sqlite_utils.Database, tm
     assert track(db, "Good")["valence"] == 0.0
 
 
-def test_wrong_encoding_names_the_line(db: sqlite_utils.Database, tmp_path: Path) -> None:
+def test_latin1_is_read_and_said_binary_is_refused_with_the_line(db: sqlite_utils.Database, tmp_path: Path) -> None:
     table = tmp_path / "latin1.csv"
     table.write_bytes("artist,title,valence,energy\nA,Fine,0.5,0.5\nBjörk,Jóga,0.3,0.4\n".encode("latin-1"))
-    with pytest.raises(CatalogError, match=r"not UTF-8 text .*line 3"):
-        import_features(db, table)
-    assert db["tracks"].count == 0
+    summary = import_features(db, table)
+    assert summary.added == 2 and track(db, "Jóga")["artist"] == "Björk"
+    assert any("Windows-1252" in note for note in summary.notes) and "Windows-1252" in summary.describe()
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"artist,title,valence,energy\nA,Fine,0.5,0.5\n" + bytes(range(0x80, 0x100)) * 3)
+    with pytest.raises(CatalogError, match=r"not UTF-8 text \(byte 0x80 at line 3\)"):
+        import_features(db, binary)
+    assert db["tracks"].count == 2
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\n", gzip.compress(b"")])

@@ -147,3 +147,15 @@ def test_search_finds_prefixes_and_ranks_title_matches(db: sqlite_utils.Database
     assert [t.title for t in playable_tracks(db)] == ["Yesterday"]
     with pytest.raises(CatalogError, match="no song in the catalog matches 'abba'"):
         find_seed(db, "abba")
+
+
+def test_upsert_keeps_the_search_words_of_every_name_current(db: sqlite_utils.Database) -> None:
+    track = upsert_track(db, title="White Nights", artist="Kino", album="Белые ночи")
+    assert [t.id for t in search(db, "belye nochi")] == [track]  # the album's Latin spelling
+    assert upsert_track(db, title="White Nights", artist="KINO", energy=0.4) == track  # no album: it stays
+    assert [t.id for t in search(db, "belye nochi")] == [track]
+    song = upsert_track(db, title="Белые ночи", artist="Кино", album="Звезда")
+    assert upsert_track(db, title="Белые ночи (Live)", artist="КИНО") == song != track  # a version: the same song
+    assert [t.title for t in search(db, "белые ночи live")] == ["Белые ночи (Live)"]
+    assert [t.id for t in search(db, "zvezda")] == [song]  # the album's spelling was kept with the album
+    db.execute("INSERT INTO tracks_fts (tracks_fts) VALUES ('integrity-check')")  # the index matches the rows

@@ -23,7 +23,7 @@ def test_cli_import_reports_skipped_rows_and_exits_zero(tmp_path: Path, capsys: 
     assert main(["catalog", "import-features", str(table), "--state-dir", str(state)]) == 0
     out = capsys.readouterr().out
     assert "25 added, 0 updated, 0 unchanged, 25 skipped" in out
-    assert "line 3: non-numeric value 'x' in field feature_valence" in out
+    assert "line 3: non-numeric value 'x' in field valence" in out
     assert "and 5 more skipped rows" in out
     assert main(["catalog", "import-features", str(table), "--json", "--state-dir", str(state)]) == 0
     doc = json.loads(capsys.readouterr().out)

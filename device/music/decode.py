@@ -1,0 +1,278 @@
+"""Decoding audio files: libsndfile first, then FFmpeg's decoders through PyAV.
+
+libsndfile (the `soundfile` wheel, 1.2) reads WAV, FLAC, Ogg Vorbis, Opus and MP3 and seeks in them
+exactly; the demo pieces and every file the device analysed before are read by it, so their features
+stay as they were. What it cannot open or decode (AAC and ALAC in .m4a, odd MP3s) goes to PyAV (`av`),
+whose manylinux wheels for x86_64 and aarch64 carry FFmpeg's libraries: the same `pip install` gives
+the Pi and a developer machine the decoders, no apt package and no subprocess. It is imported only when
+a file needs it (about 0.1 s and 25 MiB), so the scan of a library that libsndfile reads never loads it.
+Measured on a 4-minute stereo 44.1 kHz track here: PyAV seeks, so the three 10-s excerpts cost
+0.03-0.15 s in any format (mp3, ogg, opus, m4a, flac, wav), and it decodes a whole track at 500-2,500x
+real time; audioread's `ffmpeg` subprocess (librosa's fallback, with ffmpeg from apt) cannot seek and
+decoded from the start up to each excerpt: 0.24-1.5 s, and 23 s for the MP3.
+
+`AudioSource.read(start_s, seconds)` gives mono float32 at the file's own rate (channels averaged, as
+librosa does). `measured_duration` is where the decoded audio ends, not what the header says: a WAV
+written to a pipe has 0xFFFFFFFF for its sizes (74 hours by the header), a truncated file or an MP3
+without a VBR header has a length that is a guess. `decoder_set()` names the decoders and their versions:
+a file that failed with one set is tried again once the set changes (device.catalog.scan).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Generator, Iterator
+from functools import lru_cache
+from types import ModuleType
+from typing import Protocol
+
+import numpy as np
+
+TAIL_S = 5.0  # decoded at the end the header gives, to find where the audio really ends
+OVERRUN_S = 5.0  # read past that end: audio there means the header says too little
+FORWARD_CHUNK_S = 60.0
+MAX_FORWARD_CHUNKS = 180  # at most 3 hours more than the header says
+EMPTY = np.zeros(0, dtype=np.float32)
+
+
+class DecodeError(Exception):
+    """This decoder cannot open or decode the file (another may)."""
+
+
+class AudioSource(Protocol):
+    name: str  # "libsndfile" | "FFmpeg"
+    rate: int
+    claimed_s: float | None  # the duration the header gives (None: it gives none)
+    measured_s: float | None  # measured_duration's answer, once asked
+
+    def read(self, start_s: float, seconds: float | None) -> np.ndarray:
+        """Mono float32 at `rate` from `start_s` (None seconds: to the end); empty past the end."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _mono(planar: np.ndarray) -> np.ndarray:
+    """(channels, n) → (n,), the channels' mean (librosa.to_mono)."""
+    return planar[0] if planar.shape[0] == 1 else np.mean(planar, axis=0)
+
+
+class SoundfileSource:
+    name = "libsndfile"
+    measured_s: float | None = None
+
+    def __init__(self, path: str) -> None:
+        import soundfile as sf
+
+        try:
+            # bytes: libsndfile gets the real name, also one that is not UTF-8 (soundfile encodes a str strictly)
+            self._file = sf.SoundFile(os.fsencode(path))
+        except Exception as error:  # LibsndfileError, RuntimeError, TypeError: it does not know the format
+            raise DecodeError(_first_line(error)) from None
+        self.rate = int(self._file.samplerate)
+        self._frames = int(self._file.frames)
+        self.claimed_s = self._frames / self.rate if self._frames > 0 else None
+        # libsndfile's MP3 length is the VBR header's, or a guess from the first frame without one, and it
+        # decodes no further than that: sources() lets FFmpeg measure such a file too.
+        self.estimated_length = self._file.format == "MP3"
+
+    def read(self, start_s: float, seconds: float | None) -> np.ndarray:
+        start = int(start_s * self.rate)  # librosa.load's rounding, so features match what they were
+        if 0 < self._frames <= start:
+            return EMPTY
+        try:
+            self._file.seek(start)
+            count = -1 if seconds is None else int(seconds * self.rate)
+            y = self._file.read(frames=count, dtype=np.float32, always_2d=True)
+        except Exception as error:
+            raise DecodeError(_first_line(error)) from None
+        return _mono(y.T)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class PyAVSource:
+    name = "FFmpeg"
+    measured_s: float | None = None
+
+    def __init__(self, path: str, av: ModuleType) -> None:
+        self._av = av
+        try:
+            self._container = av.open(path, metadata_errors="ignore")
+        except Exception as error:  # av.error.InvalidDataError and kin: FFmpeg does not know it either
+            raise DecodeError(_first_line(error)) from None
+        if not self._container.streams.audio:
+            self._container.close()
+            raise DecodeError("no audio stream in it")
+        self._stream = self._container.streams.audio[0]
+        self.rate = int(self._stream.rate or self._stream.codec_context.sample_rate or 0)
+        if self.rate <= 0:
+            self._container.close()
+            raise DecodeError("no sample rate in its header")
+        self.claimed_s = self._claimed()
+
+    def _claimed(self) -> float | None:
+        stream, container = self._stream, self._container
+        if stream.duration and stream.time_base:
+            return float(stream.duration * stream.time_base)
+        if container.duration:
+            return float(container.duration / self._av.time_base)
+        return None
+
+    def read(self, start_s: float, seconds: float | None) -> np.ndarray:
+        wanted = None if seconds is None else int(seconds * self.rate)
+        parts: list[np.ndarray] = []
+        got = 0
+        try:
+            for position, block in self._blocks(start_s):
+                skip = max(0, round((start_s - position) * self.rate))
+                if skip >= block.size:
+                    continue
+                parts.append(block[skip:])
+                got += block.size - skip
+                if wanted is not None and got >= wanted:
+                    break
+        except DecodeError:
+            if not parts:
+                raise
+        y = np.concatenate(parts) if parts else EMPTY
+        return y if wanted is None else y[:wanted]
+
+    def _blocks(self, start_s: float) -> Iterator[tuple[float, np.ndarray]]:
+        """(time of its first sample, mono float32) per decoded frame from about start_s on."""
+        stream, av = self._stream, self._av
+        resampler = av.AudioResampler(format="fltp")  # planar float, same rate and channels
+        try:
+            self._container.seek(int(start_s / stream.time_base) if stream.time_base else 0, stream=stream,
+                                 backward=True, any_frame=False)
+            position: float | None = None
+            for frame in self._container.decode(stream):
+                if frame.time is not None:
+                    position = float(frame.time)
+                elif position is None:
+                    position = start_s
+                for out in resampler.resample(frame):
+                    block = _mono(out.to_ndarray()).astype(np.float32, copy=False)
+                    yield position, block
+                    position += block.size / self.rate
+        except (av.error.FFmpegError, ValueError) as error:  # a damaged packet, a seek it cannot do
+            raise DecodeError(_first_line(error)) from None
+
+    def close(self) -> None:
+        self._container.close()
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else type(error).__name__
+
+
+@lru_cache(maxsize=1)
+def _pyav() -> ModuleType | None:
+    try:
+        import av
+    except ImportError:
+        return None
+    return av
+
+
+@lru_cache(maxsize=1)
+def decoder_set() -> str:
+    """The decoders this emotune has, with versions, e.g. "libsndfile 1.2.2, FFmpeg (PyAV 18.1.0)"."""
+    import soundfile as sf
+
+    names = [f"libsndfile {sf.__libsndfile_version__}"]
+    av = _pyav()
+    if av is not None:
+        names.append(f"FFmpeg (PyAV {av.__version__})")
+    return ", ".join(names)
+
+
+def _open(opener: Callable[[], AudioSource], opened: list[AudioSource]) -> AudioSource | None:
+    try:
+        source = opener()
+    except DecodeError:
+        return None
+    opened.append(source)
+    return source
+
+
+def _in_order(path: str, opened: list[AudioSource]) -> Iterator[AudioSource]:
+    """libsndfile, then FFmpeg, each opened only when asked for (PyAV is not even imported for a file
+    libsndfile reads); FFmpeg first for an MP3 whose length libsndfile only guessed and FFmpeg finds longer."""
+    first: AudioSource | None = _open(lambda: SoundfileSource(path), opened)
+    if isinstance(first, SoundfileSource) and not first.estimated_length:
+        yield first
+        first = None
+    av = _pyav()
+    ffmpeg = _open(lambda: PyAVSource(path, av), opened) if av is not None else None
+    if first is not None and ffmpeg is not None and measured_duration(ffmpeg) > measured_duration(first) + 1.0:
+        first, ffmpeg = ffmpeg, first  # an MP3 without a true length header: only FFmpeg decodes all of it
+    yield from (source for source in (first, ffmpeg) if source is not None)
+    if not opened:
+        missing = "" if av is not None else "; FFmpeg's decoders are not installed (pip install av)"
+        raise DecodeError(f"not a recognised audio format, or the file is corrupt{missing}")
+
+
+def sources(path: str) -> Generator[AudioSource, None, None]:
+    """The file opened by each decoder that can open it, in the order to try them (the caller stops at
+    the one that serves; all are closed when it does); DecodeError when none can open it."""
+    opened: list[AudioSource] = []
+    try:
+        yield from _in_order(path, opened)
+    finally:
+        for source in opened:
+            source.close()
+
+
+def measured_duration(source: AudioSource) -> float:
+    """Where the decoded audio ends, in seconds (the header's duration checked by decoding its end)."""
+    if source.measured_s is None:
+        source.measured_s = _measure(source)
+    return source.measured_s
+
+
+def _read_or_nothing(source: AudioSource, start_s: float, seconds: float | None) -> np.ndarray:
+    """source.read, where a decoding error counts as no audio (past the end of a truncated file)."""
+    try:
+        return source.read(start_s, seconds)
+    except DecodeError:
+        return EMPTY
+
+
+def _measure(source: AudioSource) -> float:
+    claimed = source.claimed_s
+    if not claimed or not np.isfinite(claimed):
+        return _decoded_end(source, 0.0)
+    start = max(0.0, claimed - TAIL_S)
+    tail = _read_or_nothing(source, start, claimed - start + OVERRUN_S)
+    if tail.size == 0:  # the header says more than there is: find the last second with audio
+        return _decoded_end(source, _last_audible(source, start))
+    end = start + tail.size / source.rate
+    if end < claimed + OVERRUN_S - 1.0 / source.rate:
+        return end
+    return _decoded_end(source, end)  # more than the header says: read on to the end
+
+
+def _decoded_end(source: AudioSource, start: float) -> float:
+    """Decode from `start` to the end (in chunks, at most MAX_FORWARD_CHUNKS); where it ends."""
+    position = start
+    for _ in range(MAX_FORWARD_CHUNKS):
+        chunk = _read_or_nothing(source, position, FORWARD_CHUNK_S)
+        position += chunk.size / source.rate
+        if chunk.size < int(FORWARD_CHUNK_S * source.rate):
+            break
+    return position
+
+
+def _last_audible(source: AudioSource, below: float) -> float:
+    """A start (within a second) where decoding still gives audio, below `below`: bisection."""
+    low, high = 0.0, below
+    while high - low > 1.0:
+        middle = (low + high) / 2
+        if _read_or_nothing(source, middle, 0.1).size:
+            low = middle
+        else:
+            high = middle
+    return low
