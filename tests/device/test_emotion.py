@@ -125,3 +125,20 @@ def test_the_model_in_use_is_configured_else_personal_else_shipped(config: Confi
     assert load_classifier(config.replace_section("model", path=str(configured))).model_path == configured
     shutil.rmtree(personal.parent)
     assert load_classifier(config).model_path == SHIPPED_MODEL
+
+
+# ---- an arm64 process shown a /proc/cpuinfo with no ARM core (qemu-user 7.2) ---------------------------
+
+PI4_CPUINFO = Path(__file__).resolve().parents[2] / "deploy" / "arm64" / "cpuinfo-pi4"
+X86_CPUINFO = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R)\nflags\t\t: fpu sse2\n"
+
+
+def test_an_arm64_process_shown_an_x86_cpuinfo_is_one_line_not_a_crash(tmp_path: Path) -> None:
+    from device.emotion import arm_cpuinfo_problem
+
+    x86 = tmp_path / "cpuinfo"
+    x86.write_text(X86_CPUINFO, encoding="utf-8")
+    problem = arm_cpuinfo_problem(x86, machine="aarch64")
+    assert "names no ARM core" in problem and "\n" not in problem
+    assert arm_cpuinfo_problem(PI4_CPUINFO, machine="aarch64") == ""  # a Raspberry Pi 4's own file
+    assert arm_cpuinfo_problem(x86, machine="x86_64") == ""  # x86 itself is not affected
