@@ -38,6 +38,13 @@ def fast_config(config: Config, frames: Path) -> Config:
     )
 
 
+
+def scene_config(config: Config, label: str, frames: int = 20) -> tuple[Config, Path]:
+    """The fast config replaying `frames` frames of one expression; and the frames' folder."""
+    folder = config.state_dir / "frames"
+    write_scenes(folder, [(label, frames)])
+    return fast_config(config, folder), folder
+
 @pytest.fixture(scope="module")
 def music_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("music")
@@ -119,9 +126,7 @@ def test_camera_without_frames_plays_on_with_a_warning(
 def test_broken_track_is_reported_and_the_next_one_plays(
     config: Config, music_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    frames = config.state_dir / "frames"
-    write_scenes(frames, [("happy", 20)])
-    config = fast_config(config, frames)
+    config, _ = scene_config(config, "happy")
     daemon = make_daemon(config, music_dir, seed=None)
     keep = next(daemon.db["tracks"].rows)["id"]
     daemon.db.execute("UPDATE tracks SET path = NULL WHERE id != ?", [keep])  # one good song left
@@ -145,9 +150,7 @@ def test_broken_track_is_reported_and_the_next_one_plays(
 def test_unknown_seed_is_dropped_with_a_warning(
     config: Config, music_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    frames = config.state_dir / "frames"
-    write_scenes(frames, [("neutral", 20)])
-    config = fast_config(config, frames)
+    config, _ = scene_config(config, "neutral")
     daemon = make_daemon(config, music_dir, seed=None)
     contract.set_seed(daemon.db, Seed(4242, "Deleted Song"))
     with caplog.at_level(logging.WARNING):
@@ -180,9 +183,8 @@ def test_nobody_there_means_no_music(config: Config, music_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_skip_from_the_phone_moves_on(config: Config, music_dir: Path) -> None:
-    frames = config.state_dir / "frames"
-    write_scenes(frames, [("happy", 20)])
-    config = fast_config(config, frames).replace_section("player", max_track_s=30.0)
+    config, _ = scene_config(config, "happy")
+    config = config.replace_section("player", max_track_s=30.0)
     daemon = make_daemon(config, music_dir)
     contract.push_command(daemon.db, Command.SKIP)  # before any song: ignored, not kept for later
     played: list[str] = []
@@ -248,9 +250,7 @@ def daemon_with(config: Config, music_dir: Path, camera: Camera, player: FakePla
 
 @pytest.mark.slow
 def test_tracks_the_player_cannot_play_are_recorded_and_not_tried_again(config: Config, music_dir: Path) -> None:
-    frames = config.state_dir / "frames"
-    write_scenes(frames, [("happy", 20)])
-    config = fast_config(config, frames)
+    config, frames = scene_config(config, "happy")
     db = store.open_database(config.database_path)
     build_demo_catalog(db, music_dir, seconds=3.0)
     paths = [row["path"] for row in db["tracks"].rows_where("path is not null", order_by="id")]
@@ -292,9 +292,7 @@ class UnpluggableReplay:
 def test_a_usb_camera_that_disappears_and_returns_is_read_again_without_a_restart(
     config: Config, music_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    frames = config.state_dir / "frames"
-    write_scenes(frames, [("happy", 20)])
-    config = fast_config(config, frames)
+    config, frames = scene_config(config, "happy")
     plug = UnpluggableReplay(frames)
     camera = WatchedCamera(plug.open, reopen_after_s=0.3, first_retry_s=0.1, max_retry_s=0.4)
     daemon = daemon_with(config, music_dir, camera, FakePlayer(track_s=0.3))
