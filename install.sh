@@ -188,7 +188,11 @@ announce_by_name() {
   if [ "$HOSTNAME_GIVEN" = 1 ] || [ "$current" = raspberrypi ] || [ "$current" = localhost ]; then
     if [ "$current" != "$HOSTNAME_WANTED" ]; then
       say "naming this device '$HOSTNAME_WANTED' (was '$current')"
-      run hostnamectl set-hostname "$HOSTNAME_WANTED"
+      if [ "$DRY_RUN" = 1 ]; then echo "  would run: hostnamectl set-hostname $HOSTNAME_WANTED"
+      else  # hostnamed may be unavailable (a minimal or emulated system): set it the plain way then
+        hostnamectl set-hostname "$HOSTNAME_WANTED" 2>/dev/null \
+          || { echo "$HOSTNAME_WANTED" > /etc/hostname; hostname "$HOSTNAME_WANTED"; }
+      fi
       if [ "$DRY_RUN" = 0 ]; then
         if grep -q '^127\.0\.1\.1' /etc/hosts; then sed -i "s/^127\.0\.1\.1.*/127.0.1.1\t$HOSTNAME_WANTED/" /etc/hosts
         else printf '127.0.1.1\t%s\n' "$HOSTNAME_WANTED" >> /etc/hosts; fi
@@ -208,7 +212,12 @@ start_services() {
   run install -m 0644 "${UNITS[@]/#/$REPO/deploy/}" /etc/systemd/system/
   run systemctl daemon-reload
   run systemctl enable emotune.service emotune-web.service emotune-scan.timer
-  run systemctl restart emotune.service emotune-web.service emotune-scan.timer
+  run systemctl restart emotune-web.service emotune-scan.timer
+  # The daemon last: if it cannot start (no speaker, a broken config), the page still runs and the
+  # installer still prints the address and PIN, with the daemon's own last word.
+  if ! run systemctl restart emotune.service; then
+    say "the daemon did not start: $(journalctl -u emotune -n 1 -o cat 2>/dev/null || true); see 'systemctl status emotune'"
+  fi
 }
 
 install_pi() {

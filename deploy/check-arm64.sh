@@ -366,12 +366,13 @@ note " (measured: ls ran under SystemCallFilter=~@file-system, a W+X mmap under 
 # ---- 6. the real install ------------------------------------------------------------------------------
 say "running ./install.sh --pi inside the container (log: $LOGS/30-install.log)"
 t0=$(now)
-if cx bash -c "cd $SRC && ./install.sh --pi" > "$LOGS/30-install.log" 2>&1; then
-  INSTALL_S="$(secs "$t0" "$(now)")"
-  figure "install time (install.sh --pi, emulated, system packages preinstalled in the base)" "$INSTALL_S s"
+if cx bash -c "cd $SRC && ./install.sh --pi" > "$LOGS/30-install.log" 2>&1; then rc=0; else rc=$?; fi
+INSTALL_S="$(secs "$t0" "$(now)")"
+figure "install time (install.sh --pi, emulated, system packages preinstalled in the base)" \
+  "$INSTALL_S s (starter catalog: $(sed -n 's/^.*built-in pieces in .*(\(.*\))$/\1/p' "$LOGS/30-install.log" | head -n1))"
+if [ "$rc" = 0 ]; then
   record "install.sh --pi completes" PASS "$INSTALL_S s"
 else
-  rc=$?
   if cx journalctl -u emotune.service -b -o cat --no-pager | has 'cannot start the Pi camera'; then
     record "install.sh --pi completes" FAIL "exit $rc: its 'systemctl restart' failed because the daemon exits when no camera is attached ($(cx journalctl -u emotune.service -b -o cat --no-pager | grep -m1 'cannot start the Pi camera' | cut -c1-80)…)"
   else

@@ -32,7 +32,7 @@ class WatchedCamera:
         reopen_after_s: seconds without a frame before the handle is closed and a new one opened.
         clock: monotonic seconds (tests pass a fake one).
 
-    The first open happens here, so a camera missing at start-up is still an error for the caller.
+    A camera missing at start-up is logged and looked for again, like one unplugged later.
     """
 
     def __init__(
@@ -49,11 +49,18 @@ class WatchedCamera:
         self.first_retry_s = first_retry_s
         self.max_retry_s = max_retry_s
         self._clock = clock
-        self._camera: Camera | None = open_camera()
+        self._camera: Camera | None = None
         self._last_frame_at = clock()
         self._retry_s = first_retry_s
         self._next_try_at = 0.0
         self.reopened = 0  # how many times a new handle was opened (for logs and tests)
+        try:
+            self._camera = open_camera()
+        except CameraError as error:
+            # An appliance powered on before its camera is plugged in still plays (following the seed
+            # song); the camera is looked for again with backoff, as after an unplug.
+            logger.warning("no camera yet (%s); playing on and looking again in %.0f s", error, first_retry_s)
+            self._next_try_at = clock() + first_retry_s
 
     def read(self) -> np.ndarray | None:
         now = self._clock()

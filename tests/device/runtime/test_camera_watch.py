@@ -90,8 +90,15 @@ def test_a_camera_that_sends_keeps_its_handle() -> None:
     assert plug.opens == 1 and camera.reopened == 0
 
 
-def test_a_camera_missing_at_start_is_an_error() -> None:
-    plug = Plug()
+def test_a_camera_plugged_in_after_start_is_found(caplog: pytest.LogCaptureFixture) -> None:
+    plug, clock = Plug(), Clock()
     plug.plugged = False
-    with pytest.raises(CameraError, match="cannot open camera"):
-        WatchedCamera(plug.open)
+    caplog.set_level(logging.INFO)
+    camera = WatchedCamera(plug.open, first_retry_s=1.0, clock=clock)  # no exception: the daemon starts
+    assert "no camera yet" in caplog.text
+    assert camera.read() is None
+    plug.plugged = True
+    clock.now = 2.0
+    assert camera.read() is None  # opened now, read from the next tick
+    clock.now = 2.5
+    assert camera.read() is FRAME
