@@ -245,9 +245,46 @@ def _v7(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v8(db: sqlite_utils.Database) -> None:
+    """What each song did, for learning what helps this listener (issue 14) and the page's history.
+
+    `history` gains the mood at the song's end (`end_emotion`, `end_valence`, `end_arousal`: the smoothed
+    face point when it ended, NULL when nobody was seen), how long it played (`played_s`) and `trace`, a
+    JSON list of a few smoothed face points while it played: [[seconds_in, valence, arousal], ...].
+    `feedback` holds the listener's like (+1) or dislike (-1) of a play from the page; one row per play
+    (the latest press wins). `emotune forget` empties both.
+    """
+    history = db.table("history")
+    for column, kind in (("end_emotion", str), ("end_valence", float), ("end_arousal", float),
+                         ("played_s", float), ("trace", str)):
+        history.add_column(column, kind)
+    db.table("feedback").create(
+        {"history_id": int, "track_id": int, "liked": int, "created_at": float},
+        pk="history_id",
+        foreign_keys=[("history_id", "history", "id"), ("track_id", "tracks", "id")],
+    )
+    db.table("feedback").create_index(["track_id"])
+
+
+def _v9(db: sqlite_utils.Database) -> None:
+    """The phone page's server-side sessions and its per-address login throttle (issue 13).
+
+    `web_sessions`: one row per signed-in browser, keyed by a random token kept in the cookie; logout
+    deletes it, a PIN change deletes all. `login_failures`: wrong PINs per client address, so a stranger's
+    guesses slow down only that stranger, and the count survives a restart.
+    """
+    db.table("web_sessions").create(
+        {"token_hash": str, "csrf": str, "created_at": float, "last_seen_at": float, "address": str},
+        pk="token_hash",
+    )
+    db.table("login_failures").create(
+        {"address": str, "failures": int, "last_failed_at": float, "blocked_until": float}, pk="address"
+    )
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
 # Never edit a published entry: append a new one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 
 
 def catalog_version(db: sqlite_utils.Database) -> int:
