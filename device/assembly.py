@@ -15,12 +15,14 @@ from device.config import Config
 from device.daemon import Daemon
 from device.emotion import load_classifier
 from device.faces import FaceDetector
+from device.learning.recommender import HistoryPlays, LearningRecommender
 from device.mood import MoodTracker
 from device.player import VlcPlayer
-from device.recommend import Decision, Recommender
+from device.recommend import Decision
 from device.runtime.camera_watch import WatchedCamera
 from device.runtime.model_reload import ReloadingClassifier
 from device.store import open_database
+from device.tracking import TrackedFaceFinder
 
 
 @contextlib.contextmanager
@@ -40,7 +42,8 @@ def assembled_daemon(
     db = open_database(config.database_path)
     try:
         classifier = ReloadingClassifier(config, load_classifier(config))
-        detector = FaceDetector(config.faces)
+        # the camera's face is searched for near where it last was (issue 15); photos keep the full search
+        detector = TrackedFaceFinder(FaceDetector(config.faces))
         with contextlib.ExitStack() as stack:
             if camera is None:
                 camera = WatchedCamera(lambda: open_camera(config.camera))
@@ -49,7 +52,7 @@ def assembled_daemon(
             stack.callback(player.close)
             yield Daemon(
                 config, camera=camera, detector=detector, classifier=classifier,
-                mood=MoodTracker(config.mood), recommender=Recommender(config.recommend),
+                mood=MoodTracker(config.mood), recommender=LearningRecommender(config.recommend, HistoryPlays(db)),
                 candidates=CandidateCache(db), player=player, db=db, on_decision=on_decision,
             )
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ SHARED_FER2013 = PACKAGE_ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.
 # The page's PIN: short enough to type on a phone, long enough that guessing takes a while.
 PIN_MIN_DIGITS = 4
 PIN_MAX_DIGITS = 12
+HOST_NAME = re.compile(r"\.?[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
 def is_valid_pin(text: str) -> bool:
@@ -128,11 +130,18 @@ class WebConfig:
     host: str = "0.0.0.0"
     port: int = 8080
     pin: str = ""  # empty: a PIN is generated into the state dir on first start
+    # Names the page answers to besides the hostname, hostname.local, emotune.local, localhost and the
+    # device's own addresses (webconfig.hosts): e.g. a name your router gives it. ".example.lan" = any below.
+    allowed_hosts: tuple[str, ...] = ()
 
     def validate(self) -> None:
         _bounded("web.port", self.port, 1, 65535)
         if self.pin and not is_valid_pin(self.pin):
             raise ConfigError(f"web.pin must be {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits, got {self.pin!r}")
+        for index, name in enumerate(self.allowed_hosts):
+            if not HOST_NAME.fullmatch(name) or ".." in name:
+                raise ConfigError(f"web.allowed_hosts[{index}] must be a host name such as \"music.lan\" "
+                                  f"(no scheme, port or path), got {name!r}")
 
 
 @dataclass(frozen=True)

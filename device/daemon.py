@@ -29,7 +29,7 @@ from device.faces import FaceFinder
 from device.mood import Mood, MoodTracker
 from device.player import Player, PlayerEvent
 from device.recommend import Decision, Recommender
-from device.runtime.history import Outcome, PlayHistory
+from device.runtime.history import Outcome, PlayHistory, PlayTrace
 from device.runtime.live_state import LiveState
 from device.runtime.playback import PlaybackControl
 from device.runtime.sensing import MoodSensor
@@ -165,6 +165,7 @@ class Daemon:
     def _play(self, decision: Decision) -> None:
         track = decision.track
         play_id = self.history.started(decision)
+        trace = PlayTrace()
         self._drain_events()
         try:
             self.player.play(str(track.path))
@@ -172,23 +173,29 @@ class Daemon:
             outcome, message = Outcome.ERROR, str(error)
         else:
             self.live.playing(track)
-            outcome, message = self._follow_playback()
+            outcome, message = self._follow_playback(trace)
         if outcome is Outcome.ERROR:
             self._bad_tracks.add(track.id)  # the rest of the catalog plays on
             logger.error("cannot play '%s' (%s): %s", track.title, track.path, message)
-        self.history.ended(play_id, outcome)
+        self.history.ended(play_id, outcome, trace)
         logger.info("'%s' %s%s", track.title, outcome.value, f": {message}" if message else "")
 
-    def _follow_playback(self) -> tuple[Outcome, str]:
+    def _follow_playback(self, trace: PlayTrace) -> tuple[Outcome, str]:
+        """Read faces into `trace` and follow the phone's commands until the song ends; how it ended."""
         control = PlaybackControl(self.player, self.live, self.config.player.fade_s)
+        song_started = self.clock()
         while not self._stop.is_set():
             started = self.clock()
             if any(control.command(command) for command in contract.take_commands(self.db)):
+                trace.played_s = max(trace.played_s, self.clock() - song_started)
                 return Outcome.SKIPPED, ""
             event = self._next_event()
             if event is not None:
+                trace.played_s = max(trace.played_s, self.clock() - song_started)
                 return Outcome(event.kind), event.message
-            control.presence(self._sense(), self.sensor.faces_expected)
+            mood = self._sense()
+            trace.add(mood, self.clock() - song_started)
+            control.presence(mood, self.sensor.faces_expected)
             self._sleep_rest_of_tick(started)
         self.player.stop()
         return Outcome.STOPPED, ""

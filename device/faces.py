@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -136,10 +137,42 @@ def level_crop(grey: np.ndarray, box: tuple[int, int, int, int], margin: float, 
     return np.ascontiguousarray(turned[x0 : x0 + size, x0 : x0 + size])
 
 
+def frontal_detector(max_levels: int = 0) -> dlib.fhog_object_detector:
+    """dlib's frontal face detector; with `max_levels`, one that scans only that many pyramid levels.
+
+    A search near a face of known size needs only the levels where that face can be (device.tracking);
+    the levels below cost about twice the first. dlib's C++ scanner has `set_max_pyramid_levels`, which
+    its Python module does not expose, so the limit is written into the detector's serialized form
+    (scan_fhog_pyramid: window 80×80, then max_pyramid_levels, 1000 by default, then the smallest layer
+    64×64) and read back. Where that form is not found (another dlib), the detector scans every level:
+    slower, the same faces.
+    """
+    detector = dlib.get_frontal_face_detector()
+    if not max_levels:
+        return detector
+    if not 0 < max_levels < 128:
+        raise ValueError(f"max_levels must be 1..127, not {max_levels}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frontal.svm"
+        detector.save(str(path))
+        data = path.read_bytes()
+        if data.count(_ALL_LEVELS) != 1:
+            logger.warning("dlib's detector is not serialized as expected: every pyramid level is scanned")
+            return detector
+        # dlib writes a small unsigned integer as its byte count, then the bytes
+        path.write_bytes(data.replace(_ALL_LEVELS, _ALL_LEVELS[:4] + bytes([1, max_levels]) + _ALL_LEVELS[7:]))
+        return dlib.fhog_object_detector(str(path))
+
+
+# in dlib's serialized scan_fhog_pyramid: window 80, 80; max_pyramid_levels 1000; min layer 64, 64
+_ALL_LEVELS = bytes([1, 80, 1, 80, 2, 0xE8, 0x03, 1, 64, 1, 64])
+
+
 class FaceDetector:
     def __init__(self, config: FacesConfig) -> None:
         self.config = config
         self._detector = dlib.get_frontal_face_detector()
+        self._limited: dict[int, dlib.fhog_object_detector] = {}  # max pyramid levels → detector
         self._landmarks: dlib.shape_predictor | None = None
         if config.align:
             path = landmark_model_path()
@@ -156,35 +189,73 @@ class FaceDetector:
     def _crop(self, grey: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, float]:
         if self._landmarks is None:
             return square_crop(grey, box, self.config.margin), 0.0
-        shape = self._landmarks(grey, dlib.rectangle(*box))
-        roll = eye_roll(shape)
+        # dlib copies the image it is given: a patch a box side around the box, not the whole frame, is
+        # enough for the landmarks (the same points, measured) and takes a third off their cost
+        left, top, right, bottom = box
+        side = max(right - left, bottom - top)
+        x0, y0 = max(0, left - side), max(0, top - side)
+        patch = np.ascontiguousarray(grey[y0 : bottom + side, x0 : right + side])
+        shape = self._landmarks(patch, dlib.rectangle(left - x0, top - y0, right - x0, bottom - y0))
+        roll = eye_roll(shape)  # an angle: the same in the patch as in the frame
         if abs(roll) > MAX_ROLL_DEG:
             return square_crop(grey, box, self.config.margin), 0.0
         return level_crop(grey, box, self.config.margin, roll), roll
 
-    def detect_all(self, frame: np.ndarray) -> list[Face]:
-        grey = to_grey(frame)
-        scale = 1.0
-        small = grey
-        if self.config.detect_width and grey.shape[1] > self.config.detect_width:
-            scale = grey.shape[1] / self.config.detect_width
-            size = (self.config.detect_width, round(grey.shape[0] / scale))
-            small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-        rects, scores, _ = self._detector.run(small, self.config.upsample, self.config.min_score)
+    def hog(self, max_levels: int = 0) -> dlib.fhog_object_detector:
+        """The HOG detector scanning `max_levels` pyramid levels (0: all); made on first use (a fraction
+        of a second), then kept."""
+        if not max_levels:
+            return self._detector
+        if max_levels not in self._limited:
+            self._limited[max_levels] = frontal_detector(max_levels)
+        return self._limited[max_levels]
+
+    def full_frame_scale(self, width: int) -> float:
+        """Detection pixels per frame pixel for a whole frame `width` px wide (faces.detect_width; ≤ 1)."""
+        if self.config.detect_width and width > self.config.detect_width:
+            return self.config.detect_width / width
+        return 1.0
+
+    def detect_region(self, grey: np.ndarray, region: tuple[int, int, int, int], scale: float,
+                      max_levels: int = 0) -> list[Face]:
+        """Faces inside `region` (left, top, right, bottom, frame pixels) of a grey frame, largest first.
+
+        The region is resized by `scale` (detection pixels per frame pixel) before dlib's HOG runs on it,
+        so a caller that knows how big the face is can shrink it to just above HOG's 80 px window, and
+        with `max_levels` only that many pyramid levels are scanned (0: all; each level finds faces 1.2×
+        the size of the one before). Boxes come back in frame pixels, and each crop is cut from the
+        full-resolution `grey` (so it may reach past the region). An empty region has no faces.
+        """
+        left, top, right, bottom = region
+        patch = grey[max(0, top) : bottom, max(0, left) : right]
+        if patch.size == 0:
+            return []
+        left, top = max(0, left), max(0, top)
+        small = patch
+        if scale != 1.0:
+            size = (max(1, round(patch.shape[1] * scale)), max(1, round(patch.shape[0] * scale)))
+            small = cv2.resize(patch, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        rects, scores, _ = self.hog(max_levels).run(small, self.config.upsample, self.config.min_score)
         faces = []
         for rect, score in zip(rects, scores, strict=True):
             # boxes back in full-frame pixels; the crop comes from the full-resolution frame
             box = (
-                max(0, round(rect.left() * scale)),
-                max(0, round(rect.top() * scale)),
-                min(grey.shape[1], round(rect.right() * scale)),
-                min(grey.shape[0], round(rect.bottom() * scale)),
+                max(0, left + round(rect.left() / scale)),
+                max(0, top + round(rect.top() / scale)),
+                min(grey.shape[1], left + round(rect.right() / scale)),
+                min(grey.shape[0], top + round(rect.bottom() / scale)),
             )
             if box[2] <= box[0] or box[3] <= box[1]:
                 continue
             crop, roll = self._crop(grey, box)
             faces.append(Face(box=box, score=float(score), crop=crop, roll_deg=roll))
         return sorted(faces, key=lambda f: f.area, reverse=True)
+
+    def detect_all(self, frame: np.ndarray) -> list[Face]:
+        """Every face in a BGR or grey frame, largest first: HOG on the whole frame at faces.detect_width."""
+        grey = to_grey(frame)
+        height, width = grey.shape[:2]
+        return self.detect_region(grey, (0, 0, width, height), self.full_frame_scale(width))
 
     def largest(self, frame: np.ndarray) -> Face | None:
         """The listener: the largest face above the score threshold, or None."""

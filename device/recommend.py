@@ -24,10 +24,47 @@ from device.mood import Mood
 ENHANCE_GOAL = (0.75, 0.35)  # pleasant and a little energetic
 CALM_GOAL = (0.55, -0.45)  # pleasant and relaxed
 TASTE_WEIGHT = 0.15  # seed taste only breaks near-ties on the plane
+# A track the music emotion model placed unsure of its quadrant counts as this much farther per unit of
+# doubt (1 - confidence, 0..0.75): between two songs about as near the target, the surely placed one wins;
+# a much nearer unsure one still wins over a far sure one.
+DOUBT_WEIGHT = 0.15
 WRONG_WAY_SLACK = 0.05  # how far a song may go against the intent (noise in the reading), on either axis
 TENSE_LABELS = ("angry", "fear", "disgust")
 ADJECTIVES = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy", "sad": "sad",
               "surprise": "surprised", "neutral": "neutral"}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A recommender's choice among the allowed candidates: the row index, and why (None: the closest)."""
+
+    index: int
+    why: str | None  # what follows the song's title in the reason ("is the closest …"); None: the default
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a choice is made among: the `allowed` part of the `catalog` (no recent repeat, the intent's
+    way), each one's `distance` (n,) to the `target` on the plane plus the seed's taste, the `intent` and
+    the face's point `here` (None: none)."""
+
+    allowed: Candidates
+    distance: np.ndarray
+    target: tuple[float, float]
+    intent: str
+    here: tuple[float, float] | None
+    catalog: Candidates
+
+    def off_target(self, row: int) -> float:
+        """How far `allowed`'s row `row` is from the target on the plane."""
+        point = self.allowed.points[row]
+        return float(math.hypot(point[0] - self.target[0], point[1] - self.target[1]))
+
+
+@dataclass(frozen=True)
+class Picked:
+    track: Track
+    why: str | None  # Choice.why
 
 
 @dataclass(frozen=True)
@@ -73,7 +110,11 @@ def _describe_mood(mood: Mood) -> str:
 
 
 class Recommender:
-    """Holds the iso-principle progress between songs; `decide` is one decision."""
+    """Holds the iso-principle progress between songs; `decide` is one decision.
+
+    This is the static recommender (pure geometry: the closest allowed song to the target); the learning
+    one (device.learning.recommender) changes only `choose`.
+    """
 
     def __init__(self, config: RecommendConfig) -> None:
         self.config = config
@@ -97,6 +138,8 @@ class Recommender:
                 return "enhance", f"{_describe_mood(mood)} but your seed '{seed.title}' is bright: lifting"
             if self._negative_streak >= 2:
                 return "enhance", f"{_describe_mood(mood)} for {self._negative_streak + 1} songs: lifting gently"
+            if seed is None:
+                return "modulate", f"{_describe_mood(mood)}: staying with you"
             return "modulate", f"{_describe_mood(mood)} and so is your seed: staying with you"
         return "modulate", f"{_describe_mood(mood)}: staying with your mood"
 
@@ -135,13 +178,36 @@ class Recommender:
         recent_ids: list[int],
         intent: str = "modulate",
         here: tuple[float, float] | None = None,
-    ) -> Track:
+    ) -> Picked:
+        """The track to play and why: `choose` among the allowed candidates, given their distance to
+        `target` (on the plane, plus the seed's taste). `here` is the face's point (None: no face).
+
+        Raises:
+            CatalogError: no playable track with a point, or the chosen one left the catalog meanwhile.
+        """
         candidates = tracks if isinstance(tracks, Candidates) else Candidates.from_tracks(tracks)
         if not len(candidates):
             raise CatalogError(
                 "the catalog has no playable track with a valence–arousal point (imported rows without "
                 "an audio file can be seeds but cannot play); 'emotune demo' shows the loop with its own music"
             )
+        allowed = self.allowed(candidates, recent_ids, intent, here)
+        distance = np.hypot(allowed.points[:, 0] - target[0], allowed.points[:, 1] - target[1])
+        if seed is not None:
+            distance = distance + TASTE_WEIGHT * allowed.taste_distance(seed)
+        distance = distance + DOUBT_WEIGHT * allowed.doubt()
+        choice = self.choose(Options(allowed, distance, target, intent, here, candidates))
+        chosen = int(allowed.ids[choice.index])
+        track = allowed.lookup(chosen)
+        if track is None:
+            raise CatalogError(f"track {chosen} left the catalog while the next song was being chosen")
+        return Picked(track, choice.why)
+
+    def allowed(
+        self, candidates: Candidates, recent_ids: list[int], intent: str, here: tuple[float, float] | None
+    ) -> Candidates:
+        """The candidates a choice may take: no recent repeat and, for enhance and calm, only songs that go
+        the way the intent asks (when the catalog has any; `here` is the face's point, None: no face)."""
         blocked = recent_ids[-self.config.no_repeat :] if self.config.no_repeat else []
         allowed = candidates.without(blocked)
         if not len(allowed):  # a tiny catalog: at least never the same song twice in a row
@@ -149,16 +215,13 @@ class Recommender:
             allowed = allowed if len(allowed) else candidates
         if here is not None and intent != "modulate":
             # calm never brings more energy than the listener has; enhance never sadder music
-            right_way = allowed.where(_goes_right_way(allowed.points, intent, here))
+            right_way = allowed.where(goes_right_way(allowed.points, intent, here))
             allowed = right_way if len(right_way) else allowed
-        distance = np.hypot(allowed.points[:, 0] - target[0], allowed.points[:, 1] - target[1])
-        if seed is not None:
-            distance = distance + TASTE_WEIGHT * allowed.taste_distance(seed)
-        chosen = int(allowed.ids[int(np.argmin(distance))])
-        track = allowed.lookup(chosen)
-        if track is None:
-            raise CatalogError(f"track {chosen} left the catalog while the next song was being chosen")
-        return track
+        return allowed
+
+    def choose(self, options: Options) -> Choice:
+        """Which of the allowed candidates to play: here, the closest to the target."""
+        return Choice(int(np.argmin(options.distance)), None)
 
     def decide(
         self,
@@ -171,21 +234,23 @@ class Recommender:
         intent, why = self.infer_intent(mood, seed, override)
         target = self.target_for(intent, mood, seed)
         here = (mood.valence, mood.arousal) if mood.present else None
-        track = self.pick(tracks, target, seed, list(recent_ids or []), intent, here)
+        picked = self.pick(tracks, target, seed, list(recent_ids or []), intent, here)
+        track = picked.track
         off = math.hypot((track.valence or 0) - target[0], (track.arousal or 0) - target[1])
         step = f" (step {self._steps})" if intent != "modulate" else ""
-        reason = (
-            f"{why}{step}; target valence {target[0]:+.2f}, arousal {target[1]:+.2f}; "
-            f"'{track.title}' is the closest unplayed song ({off:.2f} away)"
-        )
+        chosen = picked.why or f"is the closest unplayed song ({off:.2f} away)"
+        reason = f"{why}{step}; target valence {target[0]:+.2f}, arousal {target[1]:+.2f}; '{track.title}' {chosen}"
         decision = Decision(mood=mood, intent=intent, target=target, track=track, reason=reason)
         self._negative_streak = self._negative_streak + 1 if mood.label == "sad" else 0
         self._last = decision
         return decision
 
 
-def _goes_right_way(points: np.ndarray, intent: str, here: tuple[float, float]) -> np.ndarray:
-    """Per track: does it go the way the intent asks (within WRONG_WAY_SLACK)?"""
+def goes_right_way(points: np.ndarray, intent: str, here: tuple[float, float]) -> np.ndarray:
+    """Per track of `points` (n, 2: valence, arousal): does it go the way `intent` asks from the face's
+    point `here` (within WRONG_WAY_SLACK)? (n,) bool; modulate: every track."""
+    if intent not in ("enhance", "calm"):
+        return np.ones(len(points), dtype=bool)
     more_pleasant = points[:, 0] >= here[0] - WRONG_WAY_SLACK
     if intent == "calm":
         return more_pleasant & (points[:, 1] <= here[1] + WRONG_WAY_SLACK)

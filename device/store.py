@@ -7,6 +7,8 @@ a busy timeout let both processes use the file at once without other IPC.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -282,9 +284,22 @@ def _v9(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v10(db: sqlite_utils.Database) -> None:
+    """The music emotion model's certainty, and re-analysis when the model changes (issue 12).
+
+    `tracks.va_confidence`: the model's probability (0.25..1) that an audio-placed track's quadrant is
+    right (device.music.mer.Placement); NULL for points from tags, imports or older analyses.
+    `files.analysed_with`: the features version and model a file was placed with (MerModel.version); a
+    scan analyses a file again when it differs, so a new model re-places the listener's music by itself
+    (rows from before have none: all are placed again at the next scan).
+    """
+    db.table("tracks").add_column("va_confidence", float)
+    db.table("files").add_column("analysed_with", str)
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
 # Never edit a published entry: append a new one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 
 
 def catalog_version(db: sqlite_utils.Database) -> int:
@@ -296,7 +311,7 @@ def open_database(path: Path) -> sqlite_utils.Database:
     """Open (creating and migrating as needed) the database at `path`."""
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         conn = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("PRAGMA journal_mode = WAL")
@@ -306,6 +321,16 @@ def open_database(path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(conn)
     migrate(db, path)
     return db
+
+
+def _create_private(path: Path) -> None:
+    """A new database (it holds the emotion history) is readable by its owner only, whatever the umask
+    (systemd's units set UMask=0077; a shell usually 0022); SQLite gives its -wal and -shm files the same
+    mode. A new state dir is the owner's only too. Existing files and folders are left as they are."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def migrate(db: sqlite_utils.Database, path: Path | str = "database") -> None:

@@ -65,7 +65,11 @@ def _read_or_create(path: Path, make: Callable[[], str]) -> str:
         except FileExistsError:
             pass
     except OSError as error:
-        raise ConfigError(f"cannot create {path}: {error.strerror}") from None
+        hint = " (or set [web] pin in the config)" if path.name == PIN_FILE else ""
+        raise ConfigError(
+            f"cannot create {path}: {error.strerror}; make {path.parent} writable by the user running emotune"
+            f"{hint}, or choose another state dir with --state-dir"
+        ) from None
     finally:
         temporary.unlink(missing_ok=True)
     return _read_private(path)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
+import socket
 import threading
 from dataclasses import dataclass, field
 from types import FrameType
@@ -13,24 +15,49 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from device.config import Config
+from device.errors import ConfigError
 from webconfig.app import create_app
 from webconfig.pin import pin_path
 
 logger = logging.getLogger(__name__)
 
-# A phone page for one household: a few threads, small requests, idle connections closed soon.
+# A phone page for one household: a few threads, small requests. Connections that send nothing (or half a
+# request) cost no thread, only a socket: many are allowed and they are closed after CHANNEL_TIMEOUT_S, so
+# a few slow or half-open clients cannot keep the owner's phone out (tests/webconfig/test_server.py).
 WAITRESS_OPTIONS: dict[str, Any] = {
     "threads": 4,
     "ident": "emotune",
-    "channel_timeout": 60,
+    "channel_timeout": 20,
+    "cleanup_interval": 5,
     "max_request_body_size": 64 * 1024,
-    "connection_limit": 50,
+    "max_request_header_size": 64 * 1024,
+    "connection_limit": 500,
+    "asyncore_use_poll": True,  # select() stops at file descriptor 1024
 }
 
 
 def make_server(config: Config, host: str, port: int) -> Any:
-    """A waitress server for the page, bound to host:port (0: a free port), not yet serving."""
-    return create_server(create_app(config), host=host, port=port, **WAITRESS_OPTIONS)
+    """A waitress server for the page, bound to host:port (0: a free port), not yet serving.
+
+    ConfigError, one line naming the fix, when it cannot listen there."""
+    app = create_app(config)
+    try:
+        return create_server(app, host=host, port=port, **WAITRESS_OPTIONS)
+    except OSError as error:
+        raise ConfigError(_cannot_listen(host, port, error)) from None
+
+
+def _cannot_listen(host: str, port: int, error: OSError) -> str:
+    where = f"cannot serve the page on {host}:{port}"
+    if error.errno == errno.EADDRINUSE:
+        return (f"{where}: the port is in use (another `emotune web`, or another program); stop it, or choose "
+                "another port with --port or [web] port in the config")
+    if error.errno == errno.EADDRNOTAVAIL or isinstance(error, socket.gaierror):
+        return (f"{where}: {host} is not an address of this device; use --host 0.0.0.0 (every address) or one "
+                "that `hostname -I` lists, or fix [web] host in the config")
+    if error.errno == errno.EACCES:
+        return f"{where}: ports below 1024 need root; use --port 8080 or set [web] port in the config"
+    return f"{where}: {error.strerror or error}"
 
 
 def _url(server: Any) -> str:

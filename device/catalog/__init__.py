@@ -45,6 +45,7 @@ class Track:
     genre: str | None = None
     provenance: str | None = None
     collection: str | None = None  # None: the listener's music; STARTER: emotune's built-in pieces
+    va_confidence: float | None = None  # the music emotion model's P(quadrant right), for audio-placed points
 
     @property
     def playable(self) -> bool:

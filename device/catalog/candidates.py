@@ -34,6 +34,9 @@ class Candidates:
     points: np.ndarray  # (n, 2) valence, arousal
     taste: np.ndarray  # (n, len(TASTE_COLUMNS)) float64, NaN where a track lacks the feature
     lookup: Callable[[int], Track | None]  # id → the full Track, for the one that is chosen
+    # (n,) the music emotion model's probability that the track's quadrant is right (0.25..1); NaN where
+    # the point did not come from the model (tags, imported features) or none was stored. None: unknown.
+    confidence: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -50,6 +53,8 @@ class Candidates:
                 -1, len(TASTE_COLUMNS)
             ),
             lookup=by_id.get,
+            confidence=np.array([np.nan if t.va_confidence is None else t.va_confidence for t in usable],
+                                dtype=np.float64),
         )
 
     @classmethod
@@ -61,23 +66,33 @@ class Candidates:
         if hide and has_listener_music(db):
             where += f" AND {NOT_STARTER}"
         rows = db.execute(
-            f"SELECT id, valence, arousal, {', '.join(TASTE_COLUMNS)} FROM tracks WHERE {where} ORDER BY id"
+            f"SELECT id, valence, arousal, va_confidence, {', '.join(TASTE_COLUMNS)} FROM tracks WHERE {where} "
+            "ORDER BY id"
         ).fetchall()
-        table = np.array(rows, dtype=np.float64).reshape(-1, 3 + len(TASTE_COLUMNS))  # None → NaN
+        table = np.array(rows, dtype=np.float64).reshape(-1, 4 + len(TASTE_COLUMNS))  # None → NaN
         return cls(
             ids=table[:, 0].astype(np.int64),
             points=table[:, 1:3],
-            taste=table[:, 3:],
+            taste=table[:, 4:],
             lookup=lambda track_id: get_track(db, track_id),
+            confidence=table[:, 3],
         )
 
     def where(self, keep: np.ndarray) -> Candidates:
-        return Candidates(self.ids[keep], self.points[keep], self.taste[keep], self.lookup)
+        confidence = None if self.confidence is None else self.confidence[keep]
+        return Candidates(self.ids[keep], self.points[keep], self.taste[keep], self.lookup, confidence)
 
     def without(self, ids: Collection[int]) -> Candidates:
         if not ids:
             return self
         return self.where(~np.isin(self.ids, np.fromiter(ids, dtype=np.int64)))
+
+    def doubt(self) -> np.ndarray:
+        """(n,) how unsure the music emotion model was of each track's quadrant: 1 - confidence, 0..0.75;
+        0 where the point did not come from the model."""
+        if self.confidence is None:
+            return np.zeros(len(self))
+        return np.where(np.isnan(self.confidence), 0.0, 1.0 - self.confidence)
 
     def taste_distance(self, seed: Track) -> np.ndarray:
         """How far each track is from the seed's sound (tempo, energy, acousticness, danceability,

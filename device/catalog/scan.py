@@ -51,7 +51,7 @@ from device.errors import CatalogError
 from device.filenames import URI_PREFIX, readable, shown, stored_path
 from device.music.decode import decoder_set
 from device.music.features import AudioError, SilentAudioError, analyse_file
-from device.music.mer import DEFAULT_MODEL, MerModel, load_model
+from device.music.mer import DEFAULT_MODEL, MerModel, Placement, load_model
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +255,7 @@ def _mutagen(source: str | io.BytesIO, id3: bool = False) -> Any:
 
 
 def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], features: dict[str, float],
-                     duration: float, point: tuple[float, float], provenance: str) -> dict[str, Any]:
+                     duration: float, placement: Placement, provenance: str) -> dict[str, Any]:
     from device.catalog import match_key
 
     existing = db.execute(
@@ -266,14 +266,16 @@ def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], features: 
         "title": tags["title"], "artist": tags["artist"],
         "duration_s": round(duration, 2) if duration else tags["duration_s"],  # decoded: a header can lie
         "audio_features": json.dumps({k: round(v, 6) for k, v in features.items()}),
-        "audio_valence": point[0], "audio_arousal": point[1], "analysed_at": time.time(),
+        "audio_valence": round(placement.valence, 4), "audio_arousal": round(placement.arousal, 4),
+        "analysed_at": time.time(),
     }
     if tags["album"]:
         fields["album"] = tags["album"]
     if existing is None:  # an imported row keeps the name of the import that gave it its data
         fields["provenance"] = provenance
     if existing is None or existing[0] != "features":
-        fields.update(valence=point[0], arousal=point[1], va_source="audio")
+        fields.update(valence=fields["audio_valence"], arousal=fields["audio_arousal"], va_source="audio",
+                      va_confidence=round(placement.confidence, 4))
     audio_values = {"tempo": features["tempo"], "mode": int(features["mode"]), "key": int(features["key"]),
                     "loudness": features["loudness"]}
     for i, column in enumerate(("tempo", "mode", "key", "loudness"), start=1):
@@ -315,10 +317,11 @@ def _scan_one(db: sqlite_utils.Database, path: Path, root: Path, model: MerModel
     except OSError as error:
         summary.failed.append((shown(path), error.strerror or str(error)))
         return
-    if _seen_unchanged(db, key, stat, path, summary):
+    if _seen_unchanged(db, key, stat, path, summary, model.version):
         return
     record: dict[str, Any] = {"path": key, "size": stat.st_size, "mtime": stat.st_mtime, "scanned_at": time.time(),
-                              "track_id": None, "error": None, "decoders": None, "silent": 0}
+                              "track_id": None, "error": None, "decoders": None, "silent": 0,
+                              "analysed_with": model.version}
     try:
         features, duration = analyse_file(path, state_dir)
     except SilentAudioError as silent:
@@ -332,20 +335,22 @@ def _scan_one(db: sqlite_utils.Database, path: Path, root: Path, model: MerModel
         with db.conn:
             db.table("files").upsert(record, pk="path")
         return
-    valence, arousal, _ = model.predict(features)
-    point = (round(valence, 4), round(arousal, 4))
-    fields = _analysed_fields(db, read_tags(path), features, duration, point, f"scan {root}")
+    fields = _analysed_fields(db, read_tags(path), features, duration, model.place(features), f"scan {root}")
     _store_analysed(db, fields, record, summary)
 
 
 def _seen_unchanged(db: sqlite_utils.Database, key: str, stat: os.stat_result, path: Path,
-                    summary: ScanSummary) -> bool:
+                    summary: ScanSummary, analysis: str) -> bool:
     """Whether the file is as the last scan saw it (then it is counted, not analysed again). A file that
-    could not be read is tried again once the decoders are not those it failed with."""
-    seen = db.execute("SELECT size, mtime, error, decoders, silent FROM files WHERE path = ?", [key]).fetchone()
+    could not be read is tried again once the decoders are not those it failed with; one placed by another
+    model or features version (`analysis`, MerModel.version) is placed again."""
+    seen = db.execute("SELECT size, mtime, error, decoders, silent, analysed_with FROM files WHERE path = ?",
+                      [key]).fetchone()
     if seen is None or seen[0] != stat.st_size or seen[1] != stat.st_mtime:
         return False
-    error, decoders, silent = seen[2:]
+    error, decoders, silent, analysed_with = seen[2:]
+    if not error and not silent and analysed_with != analysis:
+        return False
     if error:
         if decoders != decoder_set():
             return False

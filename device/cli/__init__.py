@@ -1,7 +1,8 @@
 """`emotune …`: the command line a listener or installer uses over SSH, and what systemd starts.
 
-Known errors (EmotuneError) end as one line on stderr and exit status 1; anything else keeps its
-traceback. Every command takes --state-dir (or EMOTUNE_STATE_DIR) and --config (or EMOTUNE_CONFIG).
+Known errors (EmotuneError) and a database SQLite cannot use end as one line on stderr and exit status
+1; anything else keeps its traceback. Every command takes --state-dir (or EMOTUNE_STATE_DIR) and
+--config (or EMOTUNE_CONFIG).
 The parser (device.cli.parser) names each command's handler; only the chosen one's module is imported.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 from collections.abc import Callable
 
@@ -31,11 +33,17 @@ def main(argv: list[str] | None = None) -> int:
     from device.runtime.service import setup_logging
 
     setup_logging(args.verbose)
+    config: Config | None = None
     try:
         config = load_config(args.config, args.state_dir)
         return int(resolve_handler(args.handler)(args, config))
     except EmotuneError as error:
         print(f"emotune: {error}", file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as error:  # a damaged file ("malformed"), a full disk, a read-only file
+        where = config.database_path if config else "the state dir"
+        print(f"emotune: cannot use the database {where}: {error}; free disk space or fix its permissions, or if "
+              "it is damaged move it aside (a new one is made) and add the music again", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

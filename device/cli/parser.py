@@ -99,6 +99,26 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--frames", type=int, default=200, help="frames to time (default 200)")
     bench.add_argument("--json", action="store_true")
 
+    forget = add("forget", "cli.learning:cmd_forget", "erase the play history, likes and dislikes, and so "
+                 "everything learnt about what helps you")
+    forget.add_argument("--json", action="store_true")
+
+    simulate = add("simulate", "cli.learning:cmd_simulate", "the recommenders (learning, static, random from the "
+                   "emotion's bucket, mirror the face, an oracle) against simulated listeners")
+    simulate.add_argument("--listeners", type=int, default=200, help="simulated listeners (default 200)")
+    simulate.add_argument("--sessions", type=int, default=20, help="sessions per listener (default 20)")
+    simulate.add_argument("--songs", type=int, default=8, help="songs per session (default 8)")
+    simulate.add_argument("--seed", type=int, default=0, help="random seed: the same seed, the same figures")
+    simulate.add_argument("--data", type=Path, help="songs with Spotify features and a mood label (default: "
+                          "$EMOTUNE_MUSIC_DATA, else ../shared/data/music/data_moods/data_moods.csv.gz)")
+    simulate.add_argument("--model", type=Path, help="the emotion model's card with its confusion matrix "
+                          "(default: models/emotion.json)")
+    simulate.add_argument("--responses", choices=("personal", "geometry"), default="personal",
+                          help="personal (default): listeners with their own taste and songs that help them against "
+                          "the geometry; geometry: listeners who respond to a song's point alone")
+    simulate.add_argument("--plot", type=Path, metavar="PNG", help="write the learning curves here")
+    simulate.add_argument("--json", action="store_true", help="one JSON document")
+
     capture = add("capture", "cli.listener:cmd_capture", "collect your own labelled face crops (for train --personal)")
     train = add("train", "training.commands:train_command", "train the emotion model and export it as int8 "
                 "TFLite; --personal: fine-tune it on your captured faces")

@@ -82,27 +82,30 @@ def _analyse_one(path: Path, model: Any, config: Config) -> dict[str, Any] | Non
         features, duration = analyse_file(path, config.state_dir)
     except SilentAudioError as silent:
         return {"file": shown(path), "silent": True, "valence": None, "arousal": None, "quadrant": None,
-                "duration_s": round(silent.duration, 2), "features": None}
+                "confidence": None, "duration_s": round(silent.duration, 2), "features": None}
     except AudioError as error:
         print(f"emotune: {error}", file=sys.stderr)
         return None
-    valence, arousal, quadrant = model.predict(features)
-    return {"file": shown(path), "silent": False, "valence": round(valence, 4), "arousal": round(arousal, 4),
-            "quadrant": quadrant, "duration_s": round(duration, 2),
+    placement = model.place(features)
+    return {"file": shown(path), "silent": False, "valence": round(placement.valence, 4),
+            "arousal": round(placement.arousal, 4), "quadrant": placement.quadrant,
+            "confidence": round(placement.confidence, 4), "duration_s": round(duration, 2),
             "features": {k: round(v, 6) for k, v in features.items()}}
 
 
 def _describe_analysis(result: dict[str, Any]) -> str:
     from device.music.features import SILENCE_DBFS
+    from device.music.mer import UNSURE_BELOW
 
     if result["silent"]:
         return (f"{result['file']}: silent ({result['duration_s']:.0f} s with no sound louder than "
                 f"{SILENCE_DBFS:g} dBFS): not placed on the plane")
     features = result["features"]
     mode = "major" if features["mode"] >= 0.5 else "minor"
-    return (f"{result['file']}: {result['quadrant']}  valence {result['valence']:+.2f}  arousal "
-            f"{result['arousal']:+.2f}  (tempo {features['tempo']:.0f} BPM, {mode}, loudness "
-            f"{features['loudness']:.1f} dB, {result['duration_s']:.0f} s)")
+    sure = "" if result["confidence"] >= UNSURE_BELOW else ", the model is unsure"
+    return (f"{result['file']}: {result['quadrant']} ({result['confidence']:.0%} sure{sure})  valence "
+            f"{result['valence']:+.2f}  arousal {result['arousal']:+.2f}  (tempo {features['tempo']:.0f} BPM, "
+            f"{mode}, loudness {features['loudness']:.1f} dB, {result['duration_s']:.0f} s)")
 
 
 def cmd_recommend(args: argparse.Namespace, config: Config) -> int:

@@ -548,7 +548,7 @@ def build_demo_catalog(
             _remove_stale(piece, music_dir, keep=path)
         features = _known_features(db, piece.title, path, collection)
         try:
-            point = model.predict(features) if features is not None else None
+            point = model.place(features) if features is not None else None
         except ModelError:  # stored by an older feature set: analyse again
             point = None
         fields: dict[str, object] = {}
@@ -556,10 +556,10 @@ def build_demo_catalog(
             measured, _ = analyse_file(path, state_dir)
             # Stored rounded, and the point made from what is stored, so a later build gives the same point.
             features = {name: round(float(value), 6) for name, value in measured.items()}
-            point = model.predict(features)
+            point = model.place(features)
             analysed += 1
             fields = {"audio_features": json.dumps(features), "analysed_at": time.time()}
-        valence, arousal, _ = point
+        valence, arousal = point.valence, point.arousal
         composed_valence, composed_arousal = va_point(piece)
         ids.append(
             upsert_track(
@@ -574,6 +574,7 @@ def build_demo_catalog(
                 valence=round(valence, 4),
                 arousal=round(arousal, 4),
                 va_source="audio",
+                va_confidence=round(point.confidence, 4),
                 audio_valence=round(valence, 4),
                 audio_arousal=round(arousal, 4),
                 provenance=f"emotune demo piece (synthesis v{SYNTH_VERSION}), composed for valence "

@@ -46,8 +46,13 @@ EXCERPTS = 3
 EXCERPT_S = 10.0
 N_FFT = 2048
 HOP = 512
-N_MFCC = 13
+N_MFCC = 20
 CHROMA_FFT = 8192
+# Interval-class dissonance of two pitch classes a semitone (ic1) .. a tritone (ic6) apart: ic1 and ic6
+# rough, ic2 less, thirds mild, the fourth/fifth consonant (after Huron 1994's interval-class consonance).
+INTERVAL_DISSONANCE = np.array([0.0, 1.0, 0.6, 0.25, 0.2, 0.0, 0.7, 0.0, 0.2, 0.25, 0.6, 1.0])
+ROUGHNESS_PEAKS = 16  # spectral peaks per frame whose pairs are weighed for roughness (Sethares 1993)
+MELODY_BAND_HZ = (130.0, 1050.0)  # C3..C6, where a melody usually sits
 # Silence: a frame (N_FFT samples) is sound when its RMS is above SILENCE_DBFS; a file is silent when what
 # is read of it has less than MIN_SOUND_S of sound, or sound in less than MIN_SOUND_SHARE of it (clicks,
 # crackle in silence). A track whose excerpts fall in silence is probed every PROBE_EVERY_S (PROBE_S each,
@@ -71,6 +76,9 @@ _SCALARS = (
     "loudness", "loudness_std", "dynamic_range", "low_energy", "percussive_ratio",
     "centroid_mean", "centroid_std", "bandwidth_mean", "bandwidth_std", "rolloff_mean", "rolloff_std",
     "flatness_mean", "flatness_std", "zcr_mean", "zcr_std",
+    "tempo_stability", "harmonic_change_mean", "harmonic_change_std", "dissonance_mean", "dissonance_std",
+    "roughness_mean", "roughness_std", "register", "register_spread", "contour", "texture_change",
+    "harmonic_centroid",
 )
 FEATURE_NAMES: tuple[str, ...] = (
     *_SCALARS,
@@ -79,7 +87,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     *(f"mfcc{i}_mean" for i in range(1, N_MFCC + 1)),
     *(f"mfcc{i}_std" for i in range(1, N_MFCC + 1)),
     *(f"chroma{i}_rel" for i in range(12)),
+    *(f"chroma{i}_rel_std" for i in range(12)),
+    *(f"mfcc{i}_delta_std" for i in range(1, N_MFCC + 1)),
     *(f"tonnetz{i}_mean" for i in range(6)),
+    *(f"tonnetz{i}_std" for i in range(6)),
 )
 
 
@@ -273,8 +284,76 @@ def _autocorrelate(x: np.ndarray) -> np.ndarray:
     return np.fft.irfft(spectrum * np.conj(spectrum))[:n]
 
 
+def chroma_dissonance(chroma: np.ndarray) -> np.ndarray:
+    """Per frame, how dissonant the sounding pitch classes are together: chroma (12, frames) normalised to
+    sum 1 per frame, weighted pairwise by INTERVAL_DISSONANCE. 0 (a single pitch class or only fifths) .. ~0.5."""
+    c = chroma / np.maximum(chroma.sum(axis=0, keepdims=True), 1e-9)
+    weights = INTERVAL_DISSONANCE[(np.arange(12)[:, None] - np.arange(12)[None, :]) % 12]
+    return np.einsum("it,ij,jt->t", c, weights, c)
+
+
+def roughness(power: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+    """Per frame, the sensory roughness of the strongest spectral peaks (Plomp–Levelt curve in Sethares'
+    1993 parametrisation), normalised by the squared sum of their amplitudes, so loudness does not count.
+
+    power: (bins, frames) power spectrogram; freqs: (bins,) Hz. Peaks between 50 Hz and 5 kHz."""
+    band = (freqs >= 50.0) & (freqs <= 5000.0)
+    amp, hz = np.sqrt(power[band]), freqs[band]
+    if amp.shape[0] < 3 or amp.shape[1] == 0:
+        return np.zeros(amp.shape[1])
+    is_peak = (amp[1:-1] > amp[:-2]) & (amp[1:-1] >= amp[2:])
+    peaks = np.where(is_peak, amp[1:-1], 0.0)
+    k = min(ROUGHNESS_PEAKS, peaks.shape[0])
+    index = np.argpartition(-peaks, k - 1, axis=0)[:k]
+    a = np.take_along_axis(peaks, index, axis=0)
+    f = hz[1:-1][index]
+    low, high = np.minimum(f[:, None], f[None, :]), np.maximum(f[:, None], f[None, :])
+    x = 0.24 / (0.0207 * low + 18.96) * (high - low)
+    pairs = a[:, None] * a[None, :] * (np.exp(-3.5 * x) - np.exp(-5.75 * x))
+    return pairs.sum(axis=(0, 1)) / 2 / np.maximum(a.sum(axis=0) ** 2, 1e-12)
+
+
+def melody_line(power: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+    """A crude melody: per frame with sound, log2 of the strongest frequency in MELODY_BAND_HZ (octaves).
+
+    power: (bins, frames) power spectrogram with fine bins (CHROMA_FFT); freqs: (bins,) Hz."""
+    band = (freqs >= MELODY_BAND_HZ[0]) & (freqs <= MELODY_BAND_HZ[1])
+    energy = power[band]
+    if energy.size == 0:
+        return np.zeros(0)
+    strongest = energy.max(axis=0)
+    sounding = strongest > 1e-4 * max(float(strongest.max()), 1e-12)
+    return np.log2(freqs[band][energy.argmax(axis=0)][sounding])
+
+
 def _mean_std(values: np.ndarray) -> tuple[float, float]:
-    return float(np.mean(values)), float(np.std(values))
+    return (float(np.mean(values)), float(np.std(values))) if np.size(values) else (0.0, 0.0)
+
+
+def _tonal_features(chroma: np.ndarray, fine: list[np.ndarray], librosa: ModuleType) -> dict[str, float]:
+    """Harmony and melody, the cues that move valence: harmonic change (Harte et al. 2006's HCDF over the
+    smoothed tonal centroid), chroma dissonance, roughness, tonnetz spread, melodic register and contour."""
+    from scipy.ndimage import gaussian_filter1d
+
+    out: dict[str, float] = {}
+    tonnetz = librosa.feature.tonnetz(chroma=chroma, sr=SAMPLE_RATE)
+    for i in range(6):
+        out[f"tonnetz{i}_mean"], out[f"tonnetz{i}_std"] = _mean_std(tonnetz[i])
+    smooth = gaussian_filter1d(tonnetz, sigma=2.0, axis=1)
+    change = np.linalg.norm(smooth[:, 2:] - smooth[:, :-2], axis=0) if smooth.shape[1] > 2 else np.zeros(0)
+    out["harmonic_change_mean"], out["harmonic_change_std"] = _mean_std(change)
+    out["dissonance_mean"], out["dissonance_std"] = _mean_std(chroma_dissonance(chroma))
+    freqs = librosa.fft_frequencies(sr=SAMPLE_RATE, n_fft=CHROMA_FFT)
+    out["roughness_mean"], out["roughness_std"] = _mean_std(np.concatenate([roughness(p, freqs) for p in fine]))
+    lines = [melody_line(p, freqs) for p in fine]
+    melody = np.concatenate(lines)
+    if melody.size:
+        out["register"], out["register_spread"] = float(np.median(melody)), float(np.std(melody))
+    else:
+        out["register"] = out["register_spread"] = 0.0
+    steps = np.concatenate([np.abs(np.diff(line)) for line in lines if line.size > 1] or [np.zeros(0)])
+    out["contour"] = 12 * float(np.median(steps)) if steps.size else 0.0  # semitones per frame
+    return out
 
 
 def features_from_excerpts(excerpts: list[np.ndarray], state_dir: Path | None = None) -> dict[str, float]:
@@ -282,7 +361,7 @@ def features_from_excerpts(excerpts: list[np.ndarray], state_dir: Path | None = 
     sr = SAMPLE_RATE
     specs, onset_envs, tempos, clarities, onsets = [], [], [], [], 0
     seconds = sum(e.size for e in excerpts) / sr
-    chroma_parts = []
+    chroma_parts, fine_parts, local_tempos = [], [], []
     for y in excerpts:
         if y.size < CHROMA_FFT:
             y = np.pad(y, (0, CHROMA_FFT - y.size))
@@ -290,12 +369,15 @@ def features_from_excerpts(excerpts: list[np.ndarray], state_dir: Path | None = 
         specs.append(spec)
         # A finer STFT for pitch: 2.7 Hz bins tell semitones apart down to the bass.
         fine = np.abs(librosa.stft(y, n_fft=CHROMA_FFT, hop_length=CHROMA_FFT // 4)) ** 2
+        fine_parts.append(fine)
         chroma_parts.append(librosa.feature.chroma_stft(S=fine, sr=sr, n_fft=CHROMA_FFT, tuning=0.0))
         env = librosa.onset.onset_strength(S=librosa.amplitude_to_db(spec, ref=np.max), sr=sr)
         onset_envs.append(env)
         onsets += count_onsets(env)
         tempo = librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=HOP)
         tempos.append(float(np.atleast_1d(tempo)[0]))
+        # The local tempo along the excerpt: how steady the pulse is (rubato, changes) is a valence cue.
+        local_tempos.append(librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=HOP, aggregate=None))
         ac = _autocorrelate(env - env.mean())
         # Strongest periodicity between 0.25 s and 2 s, relative to zero lag: 0 (no pulse) .. 1.
         lo, hi = round(0.25 * sr / HOP), round(2.0 * sr / HOP)
@@ -309,6 +391,7 @@ def features_from_excerpts(excerpts: list[np.ndarray], state_dir: Path | None = 
     out["pulse_clarity"] = float(np.average(clarities, weights=weights))
     out["onset_density"] = onsets / max(seconds, 1e-6)
     out["onset_strength_mean"], out["onset_strength_std"] = _mean_std(env)
+    out["tempo_stability"] = float(np.std(np.log2(np.maximum(np.concatenate(local_tempos), 1.0))))
 
     chroma = np.concatenate(chroma_parts, axis=1)
     chroma_mean = chroma.mean(axis=1)
@@ -325,6 +408,7 @@ def features_from_excerpts(excerpts: list[np.ndarray], state_dir: Path | None = 
     harmonic, percussive = librosa.decompose.hpss(mag, kernel_size=17)
     total = float((harmonic**2).sum() + (percussive**2).sum())
     out["percussive_ratio"] = float((percussive**2).sum() / total) if total > 0 else 0.0
+    out["harmonic_centroid"] = float(librosa.feature.spectral_centroid(S=harmonic, sr=sr)[0].mean())
 
     out["centroid_mean"], out["centroid_std"] = _mean_std(librosa.feature.spectral_centroid(S=mag, sr=sr)[0])
     out["bandwidth_mean"], out["bandwidth_std"] = _mean_std(librosa.feature.spectral_bandwidth(S=mag, sr=sr)[0])
@@ -340,12 +424,18 @@ def features_from_excerpts(excerpts: list[np.ndarray], state_dir: Path | None = 
     mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=N_MFCC)
     for i in range(N_MFCC):
         out[f"mfcc{i + 1}_mean"], out[f"mfcc{i + 1}_std"] = _mean_std(mfcc[i])
+    # How fast the timbre moves: the spread of the MFCC's frame-to-frame change (coefficients 2..13).
+    moving = librosa.feature.delta(mfcc, width=9) if mfcc.shape[1] >= 9 else np.zeros((N_MFCC, 1))
+    out["texture_change"] = float(moving[1:13].std(axis=1).mean())
+    for i in range(N_MFCC):
+        out[f"mfcc{i + 1}_delta_std"] = float(moving[i].std())
     relative = np.roll(chroma_mean / max(float(chroma_mean.sum()), 1e-9), -max(key, 0))
+    # How much each scale degree comes and goes (harmonic movement), per frame normalised, tonic first.
+    spread = np.roll((chroma / np.maximum(chroma.sum(axis=0, keepdims=True), 1e-9)).std(axis=1), -max(key, 0))
     for i in range(12):
         out[f"chroma{i}_rel"] = float(relative[i])
-    tonnetz = librosa.feature.tonnetz(chroma=chroma, sr=sr)
-    for i in range(6):
-        out[f"tonnetz{i}_mean"] = float(tonnetz[i].mean())
+        out[f"chroma{i}_rel_std"] = float(spread[i])
+    out.update(_tonal_features(chroma, fine_parts, librosa))
     # Silence or degenerate input can give NaN in a ratio; a feature vector is always finite.
     return {name: (out[name] if math.isfinite(out[name]) else 0.0) for name in FEATURE_NAMES}
 

@@ -1,12 +1,15 @@
 """One song while it plays: the listener's Skip, Pause and Resume from the phone, and the fade when
 nobody is in front of the camera. Both pauses are tracked apart, so a song the listener paused stays
 paused when they walk away and come back, and music that faded for nobody resumes only if they had
-not paused it themselves."""
+not paused it themselves. The volume set on the phone applies from the start of each song and at once
+when changed; the time paused is written for the page's elapsed time (device.contract.write_pauses)."""
 
 from __future__ import annotations
 
 import logging
+import time
 
+from device import contract
 from device.contract import Command, PlayerState
 from device.mood import Mood
 from device.player import Player
@@ -22,12 +25,25 @@ class PlaybackControl:
         self.fade_s = fade_s
         self.paused_by_listener = False
         self.faded_for_nobody = False
+        self._paused_s = 0.0
+        self._paused_since: float | None = None
+        contract.write_pauses(live.db, 0.0, None)
+        self._apply_volume()
 
     def command(self, command: Command) -> bool:
         """Apply one phone command; True when it ends the song (Skip)."""
         if command is Command.SKIP:
             self.player.stop()
             return True
+        if command is Command.VOLUME:
+            self._apply_volume()
+            return False
+        was_paused = self.paused_by_listener or self.faded_for_nobody
+        self._listener(command)
+        self._count_pause(was_paused)
+        return False
+
+    def _listener(self, command: Command) -> None:
         if command is Command.PAUSE and not self.paused_by_listener:
             self.paused_by_listener = True
             self.player.pause()
@@ -37,10 +53,32 @@ class PlaybackControl:
             if not self.faded_for_nobody:
                 self.player.resume()
                 self.live.set(PlayerState.PLAYING)
-        return False
+
+    def _apply_volume(self) -> None:
+        volume = contract.read_volume(self.live.db)
+        if volume is not None:
+            self.player.set_volume(volume)
+
+    def _count_pause(self, was_paused: bool) -> None:
+        """Write the time paused when the music stopped or started again."""
+        paused = self.paused_by_listener or self.faded_for_nobody
+        if paused == was_paused:
+            return
+        now = time.time()
+        if paused:
+            self._paused_since = now
+        elif self._paused_since is not None:
+            self._paused_s += now - self._paused_since
+            self._paused_since = None
+        contract.write_pauses(self.live.db, self._paused_s, self._paused_since)
 
     def presence(self, mood: Mood, faces_expected: bool) -> None:
         """Fade out when the listener left (only where faces can be seen), back in when they return."""
+        was_paused = self.paused_by_listener or self.faded_for_nobody
+        self._presence(mood, faces_expected)
+        self._count_pause(was_paused)
+
+    def _presence(self, mood: Mood, faces_expected: bool) -> None:
         if faces_expected and not mood.present and not self.faded_for_nobody:
             self.faded_for_nobody = True
             logger.info("nobody in front of the camera: fading out")

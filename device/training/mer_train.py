@@ -1,14 +1,19 @@
 """Train the music emotion model (`models/mer.json`) on the 4-quadrant MER clips.
 
     python -m device.training.mer_train [--data ../shared/data/mer4q] [--output models/mer.json]
-                                        [--cache-dir ~/.cache/emotune] [--features-only]
+                                        [--cache-dir ~/.cache/emotune] [--features-only] [--repeats 5]
 
 Features come from `device.music.features` (the same code `emotune analyze` and `catalog scan` run) and
-are cached in `<cache-dir>/mer4q-features-v<N>.npz`, saved as it goes, so a rerun (or a resumed run)
-only trains. Evaluation: 5-fold cross-validation grouped by artist (no artist in both the training and
-the test part of a fold): quadrant accuracy, macro-F1, valence-sign and arousal-sign accuracy. The final
-model is fitted on all clips; the regularisation C is chosen by the same grouped cross-validation.
-Needs scikit-learn (a dependency of the project); the device itself only reads the JSON.
+are cached in `<cache-dir>/mer4q-features-v<N>.npz`, saved as it goes, so a rerun only trains.
+
+Which model ships is chosen by **repeated artist-grouped cross-validation** (`device.training.mer_protocol`):
+10 folds stratified by quadrant with no artist on both sides, repeated with different artist shuffles, the
+mean and its spread over repeats reported. Each candidate is a feature set and a classifier (logistic
+regression or an RBF support vector machine, one for the sign of valence and one for the sign of arousal).
+The winner is refitted on all clips and calibrated: each axis' decision value d becomes tanh(s·d / 2), the
+2·P - 1 of a Platt sigmoid without offset fitted to out-of-fold decisions, so the sign stays the
+classifier's and the size is its confidence. The device reads the result with numpy alone
+(`device.music.mer`). Needs scikit-learn (a dependency of the project).
 """
 
 from __future__ import annotations
@@ -21,24 +26,25 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from device.music.features import EXCERPT_S, EXCERPTS, FEATURE_NAMES, SAMPLE_RATE, AudioError, extract_features
-from device.music.mer import FEATURES_VERSION, QUADRANT_SIGNS, MerModel
+from device.music.mer import FEATURES_VERSION, MerModel
+from device.training.mer_protocol import (
+    CANDIDATES,
+    FOLDS,
+    NOT_MODELLED,
+    Choice,
+    axis_signs,
+    calibration_slope,
+    choose,
+    fit_axis,
+)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mer4q"
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "models" / "mer.json"
-C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
-FOLDS = 5
-# Computed by audio_features but not given to the model. Spectral contrast in the top band (6.4 kHz up to
-# the 11 kHz Nyquist) measures how the file was made, not the music: the training clips were resampled
-# from 44.1 kHz, so that band ends in the resampler's cut-off and its contrast is ~55 dB, while a file made
-# at 22.05 kHz has no cut-off there and reads ~15-25 dB, which swung the model's valence by itself. Key is
-# a pitch-class index (C = 0 .. B = 11), not a quantity a linear model can weigh. Without them the grouped
-# CV quadrant accuracy stayed at 58.0 %.
-NOT_MODELLED = frozenset({"contrast6_mean", "contrast6_std", "key"})
-MODEL_FEATURES = tuple(name for name in FEATURE_NAMES if name not in NOT_MODELLED)
 
 
 def default_cache_dir() -> Path:
@@ -84,45 +90,64 @@ def load_features(data: Path, rows: list[dict[str, str]], cache: Path,
     return np.array([done[rows[i]["file"]] for i in kept], dtype=np.float64), kept
 
 
-def _fit(x: np.ndarray, y: np.ndarray, c: float):  # -> sklearn Pipeline
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000)).fit(x, y)
+def _rounded(values: Any) -> Any:
+    """Numbers to 8 significant digits (float32's precision): the JSON stays small, predictions agree with
+    the training library's to about 1e-6."""
+    return np.vectorize(lambda v: float(f"{v:.8g}"), otypes=[float])(np.asarray(values, dtype=np.float64)).tolist()
 
 
-def _quadrants(v_pos: np.ndarray, a_pos: np.ndarray) -> np.ndarray:
-    return np.where(a_pos, np.where(v_pos, "Q1", "Q2"), np.where(v_pos, "Q4", "Q3"))
+def export_axis(pipeline: Any, features: tuple[str, ...], slope: float) -> dict[str, Any]:
+    """One fitted axis (StandardScaler + LogisticRegression or SVC(kernel='rbf')) over `features`, as plain
+    arrays."""
+    scaler, model = pipeline.steps[0][1], pipeline.steps[1][1]
+    part: dict[str, Any] = {"features": list(features), "mean": _rounded(scaler.mean_),
+                            "scale": _rounded(scaler.scale_),
+                            "calibration": {"slope": float(f"{slope:.8g}")}}
+    if hasattr(model, "support_vectors_"):
+        part.update(type="rbf_svm", gamma=float(model._gamma), support_vectors=_rounded(model.support_vectors_),
+                    dual_coef=_rounded(model.dual_coef_[0]), intercept=float(model.intercept_[0]))
+    else:
+        part.update(type="logistic", coef=_rounded(model.coef_[0]), intercept=float(model.intercept_[0]))
+    return part
 
 
-def cross_validate(x: np.ndarray, quadrant: np.ndarray, groups: np.ndarray, c: float) -> dict[str, float]:
-    from sklearn.metrics import accuracy_score, f1_score
-    from sklearn.model_selection import GroupKFold
+def _print_scores(scores: dict[str, dict[str, Any]]) -> None:
+    for name, s in sorted(scores.items(), key=lambda item: -item[1]["quadrant_accuracy"]):
+        print(f"{name:44s} quadrant {s['quadrant_accuracy']:.3f} ± {s['quadrant_accuracy_sd']:.3f}  "
+              f"valence {s['valence_accuracy']:.3f}  arousal {s['arousal_accuracy']:.3f}", file=sys.stderr)
 
-    v_true = np.array([QUADRANT_SIGNS[q][0] > 0 for q in quadrant])
-    a_true = np.array([QUADRANT_SIGNS[q][1] > 0 for q in quadrant])
-    v_pred = np.zeros_like(v_true)
-    a_pred = np.zeros_like(a_true)
-    for train, test in GroupKFold(n_splits=FOLDS).split(x, quadrant, groups):
-        v_pred[test] = _fit(x[train], v_true[train], c).predict(x[test])
-        a_pred[test] = _fit(x[train], a_true[train], c).predict(x[test])
-    q_pred = _quadrants(v_pred, a_pred)
+
+def build_document(x: np.ndarray, quadrant: np.ndarray, choice: Choice, repeats: int) -> dict[str, Any]:
+    """The model file: each axis' chosen candidate refitted on all clips (x: (clips, len(FEATURE_NAMES)))
+    and calibrated on its out-of-fold decisions, with provenance."""
+    signs = axis_signs(quadrant)
+    axes = {}
+    for axis, candidate in (("valence", choice.valence), ("arousal", choice.arousal)):
+        columns = [FEATURE_NAMES.index(name) for name in candidate.features]
+        slope = calibration_slope(choice.decisions[axis], signs[axis])
+        axes[axis] = export_axis(fit_axis(x[:, columns], signs[axis], candidate), candidate.features, slope)
+        axes[axis]["model"] = candidate.description
+    used = set(choice.valence.features) | set(choice.arousal.features)
     return {
-        "quadrant_accuracy": float(accuracy_score(quadrant, q_pred)),
-        "macro_f1": float(f1_score(quadrant, q_pred, average="macro")),
-        "valence_accuracy": float(accuracy_score(v_true, v_pred)),
-        "arousal_accuracy": float(accuracy_score(a_true, a_pred)),
-    }
-
-
-def _export(pipeline) -> dict[str, object]:
-    scaler, logistic = pipeline.steps[0][1], pipeline.steps[1][1]
-    return {
-        "mean": [float(v) for v in scaler.mean_],
-        "scale": [float(v) for v in scaler.scale_],
-        "coef": [float(v) for v in logistic.coef_[0]],
-        "intercept": float(logistic.intercept_[0]),
+        "kind": "emotune music emotion model",
+        "features_version": FEATURES_VERSION,
+        "feature_names": [name for name in FEATURE_NAMES if name in used],
+        "not_modelled": sorted(NOT_MODELLED),
+        **axes,
+        "provenance": {
+            "data": f"mer4q: {len(x)} clips of the 4-quadrant MER set (Panda, Malheiro & Paiva 2018), "
+                    "labels.csv Quadrant (Q1 +v+a, Q2 -v+a, Q3 -v-a, Q4 +v-a)",
+            "excerpts": f"{EXCERPTS} x {EXCERPT_S:g} s at {SAMPLE_RATE} Hz mono (30 s clips: read whole)",
+            "model": f"valence: {choice.valence.name}; arousal: {choice.arousal.name}; output per axis "
+                     "tanh(slope * decision / 2), the slope fitted (Platt, no offset) to out-of-fold decisions",
+            "command": "python -m device.training.mer_train",
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "protocol": f"{FOLDS}-fold cross-validation stratified by quadrant, grouped by artist, repeated "
+                        f"{repeats} times with different artist shuffles; each axis' model chosen by its own "
+                        "sign accuracy; means and the quadrant's SD over repeats",
+            "estimate": choice.estimate,
+            "candidates": choice.candidates,
+        },
     }
 
 
@@ -133,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
     parser.add_argument("--limit", type=int, help="analyse at most this many new clips (for a quick try)")
     parser.add_argument("--features-only", action="store_true", help="fill the feature cache and stop")
+    parser.add_argument("--repeats", type=int, default=5, help="repetitions of the grouped cross-validation")
     args = parser.parse_args(argv)
 
     rows = read_labels(args.data)
@@ -141,40 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(kept)} of {len(rows)} clips analysed (cache: {cache})", file=sys.stderr)
     if args.features_only:
         return 0
-    x = x[:, [FEATURE_NAMES.index(name) for name in MODEL_FEATURES]]
     quadrant = np.array([rows[i]["Quadrant"] for i in kept])
     groups = np.array([rows[i]["Artist"].strip().lower() for i in kept])
-    scores = {c: cross_validate(x, quadrant, groups, c) for c in C_GRID}
-    for c, s in scores.items():
-        print(f"C={c}: " + ", ".join(f"{k} {v:.3f}" for k, v in s.items()), file=sys.stderr)
-    best_c = max(C_GRID, key=lambda c: scores[c]["quadrant_accuracy"])
-    v_true = np.array([QUADRANT_SIGNS[q][0] > 0 for q in quadrant])
-    a_true = np.array([QUADRANT_SIGNS[q][1] > 0 for q in quadrant])
-    document = {
-        "kind": "emotune music emotion model",
-        "features_version": FEATURES_VERSION,
-        "feature_names": list(MODEL_FEATURES),
-        "not_modelled": sorted(NOT_MODELLED),
-        "valence": _export(_fit(x, v_true, best_c)),
-        "arousal": _export(_fit(x, a_true, best_c)),
-        "provenance": {
-            "data": f"mer4q: {len(kept)} clips of the 4-quadrant MER set (Panda, Malheiro & Paiva 2018), "
-                    "labels.csv Quadrant (Q1 +v+a, Q2 -v+a, Q3 -v-a, Q4 +v-a)",
-            "excerpts": f"{EXCERPTS} x {EXCERPT_S:g} s at {SAMPLE_RATE} Hz mono (30 s clips: read whole)",
-            "model": f"standardise + L2 logistic regression, one for valence sign and one for arousal sign, "
-                     f"C={best_c} (chosen from {list(C_GRID)} by grouped CV quadrant accuracy)",
-            "command": "python -m device.training.mer_train",
-            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "cv": {"folds": FOLDS, "grouped_by": "artist", "C": best_c, **scores[best_c]},
-            "cv_all_C": {str(c): s for c, s in scores.items()},
-        },
-    }
+    choice = choose(x, quadrant, groups, CANDIDATES, args.repeats)
+    _print_scores(choice.candidates)
+    document = build_document(x, quadrant, choice, args.repeats)
     MerModel.from_json(document)  # what the device will load must load
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_name(args.output.name + ".tmp")
     tmp.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     tmp.replace(args.output)
-    print(json.dumps(document["provenance"]["cv"]))
+    print(json.dumps({"valence": choice.valence.name, "arousal": choice.arousal.name, **choice.estimate}))
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 

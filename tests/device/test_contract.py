@@ -99,3 +99,70 @@ def test_built_in_pieces_are_shown_until_hidden_and_a_now_playing_one_says_so(db
     assert contract.read_status(db).now_playing == piece
     older = {"track_id": 1, "title": "Clair de Lune", "artist": "Debussy", "started_at": 1.0}  # no collection
     assert NowPlaying.from_json(older) == NowPlaying(1, "Clair de Lune", "Debussy", None, None, None, 1.0)
+
+
+# ---- what the page follows: a command's fate, the volume, the pauses, the plays ---------------------
+
+
+def test_a_sent_command_is_sent_then_done_or_not_taken(db: sqlite_utils.Database) -> None:
+    first = contract.push_command(db, Command.SKIP)
+    sent = contract.read_command(db, first)
+    assert sent is not None and sent.state() is contract.CommandState.SENT
+    assert sent.state(now=sent.created_at + contract.COMMAND_TIMEOUT_S + 1) is contract.CommandState.NOT_TAKEN
+    assert contract.take_commands(db) == [Command.SKIP]
+    done = contract.read_command(db, first)
+    assert done is not None and done.state() is contract.CommandState.DONE
+    assert contract.read_command(db, first + 1) is None
+
+
+def test_the_volume_is_a_bounded_setting(db: sqlite_utils.Database) -> None:
+    assert contract.read_settings(db).volume is None
+    contract.set_volume(db, 35)
+    assert contract.read_volume(db) == 35 and contract.read_settings(db).volume == 35
+    for bad in (101, -1, True, 3.5):
+        with pytest.raises(ValueError, match="volume must be"):
+            contract.set_volume(db, bad)  # type: ignore[arg-type]
+    db.execute("UPDATE settings SET value = '900' WHERE key = 'volume'")
+    assert contract.read_volume(db) is None
+
+
+def test_the_time_heard_leaves_out_the_pauses(db: sqlite_utils.Database) -> None:
+    started = time.time() - 100
+    contract.write_status(db, state=PlayerState.PLAYING, now_playing=NowPlaying(
+        1, "Clair de Lune", "Debussy", 0.3, -0.5, "features", started))
+    contract.write_pauses(db, 30.0, None)  # paused for 30 s earlier in this song
+    elapsed = contract.read_status(db).elapsed_s()
+    assert elapsed is not None and 69 <= elapsed <= 71
+    contract.write_pauses(db, 30.0, time.time() - 20)  # and paused again 20 s ago
+    elapsed = contract.read_status(db).elapsed_s()
+    assert elapsed is not None and 49 <= elapsed <= 51
+    assert contract.Status().elapsed_s() is None
+
+
+def add_play(db: sqlite_utils.Database, track_id: int, started_at: float, **columns: object) -> int:
+    return int(db.table("history").insert({"track_id": track_id, "started_at": started_at, **columns}).last_rowid)
+
+
+def test_recent_plays_newest_first_with_faces_trace_and_feedback(db: sqlite_utils.Database) -> None:
+    from device.catalog import upsert_track
+
+    track = upsert_track(db, title="Moon River", artist="Henry Mancini", path="/m.ogg", valence=0.2, arousal=-0.3)
+    old = add_play(db, track, 1000.0, emotion="sad", valence=-0.6, arousal=-0.3, outcome="ended", ended_at=1200.0,
+                   end_emotion="neutral", end_valence=-0.1, end_arousal=0.0, played_s=200.0,
+                   trace="[[60, -0.5, -0.2], [120, -0.3, -0.1], \"junk\"]")
+    other = upsert_track(db, title="Yesterday", artist="The Beatles", valence=-0.2, arousal=-0.2)
+    new = add_play(db, other, 2000.0, emotion="happy", valence=0.5, arousal=0.4)  # playing, no end yet
+    plays = contract.recent_plays(db)
+    assert [p.id for p in plays] == [new, old]
+    assert plays[1].title == "Moon River" and plays[1].end_emotion == "neutral"
+    assert plays[1].trace == ((60.0, -0.5, -0.2), (120.0, -0.3, -0.1))
+    assert plays[0].title == "Yesterday" and plays[0].end_valence is None and plays[0].outcome is None
+    assert [p.id for p in contract.recent_plays(db, since=1500.0)] == [new]
+    assert contract.record_feedback(db, old, 1) and contract.record_feedback(db, old, -1)  # the latest wins
+    assert contract.record_feedback(db, new, 1)
+    assert contract.recent_plays(db)[1].liked == -1
+    rows = list(db.execute("SELECT history_id, track_id, liked FROM feedback ORDER BY history_id").fetchall())
+    assert rows == [(old, track, -1), (new, other, 1)]
+    assert not contract.record_feedback(db, 12345, 1)
+    with pytest.raises(ValueError):
+        contract.record_feedback(db, old, 0)

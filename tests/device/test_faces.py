@@ -163,3 +163,24 @@ def test_the_bar_catches_a_wrong_margin_or_a_misplaced_crop(camera_pipeline: Pip
 
     assert _agreement(classifier, found, wide) < MIN_AGREEMENT
     assert _agreement(classifier, found, shifted) < MIN_AGREEMENT
+
+
+def test_a_detector_limited_to_the_first_pyramid_levels_finds_only_faces_near_its_window_size(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """device.tracking's window search scans only the levels where the followed face can be; the limit
+    is written into dlib's serialized detector, so a dlib that serialized otherwise would warn here."""
+    from device.faces import frontal_detector
+
+    happy = load_fixture().of("happy")[1]
+    frame = np.full((480, 640), 110, np.uint8)
+    frame[100:196, 100:196] = cv2.resize(happy, (96, 96))  # dlib's box ≈ 85 px: the first level
+    frame[150:390, 340:580] = cv2.resize(happy, (240, 240))  # ≈ 210 px: five levels down
+    one_level = frontal_detector(max_levels=1)
+    assert "not serialized as expected" not in caplog.text
+    all_levels = frontal_detector()
+    found_all = sorted(rect.left() for rect in all_levels(frame))
+    found_one = [rect.left() for rect in one_level(frame)]
+    assert len(found_all) == 2 and found_one == found_all[:1]  # the small face only
+    with pytest.raises(ValueError):
+        frontal_detector(max_levels=200)

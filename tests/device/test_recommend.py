@@ -74,6 +74,22 @@ def test_no_immediate_repeats_and_taste_breaks_ties() -> None:
     assert second.track.id == 1
 
 
+def test_a_surely_placed_song_wins_over_an_unsure_one_about_as_near() -> None:
+    """The music model's doubt breaks near-ties: of two songs about as near the target, the one it placed
+    sure of its quadrant plays; a much nearer unsure song still beats a far sure one."""
+    recommender = Recommender(RecommendConfig())
+    here = mood("happy")
+    target = recommender.target_for("modulate", here, None)
+    near_unsure = track(1, target[0], target[1] - 0.02, va_confidence=0.3)
+    sure = track(2, target[0], target[1] + 0.05, va_confidence=0.95)
+    assert recommender.decide(here, [near_unsure, sure]).track.id == 2
+    far_sure = track(3, target[0], target[1] + 0.6, va_confidence=0.95)
+    assert Recommender(RecommendConfig()).decide(here, [near_unsure, far_sure]).track.id == 1
+    # imported points (no model doubt) are not penalised
+    imported = track(4, target[0], target[1] - 0.02)
+    assert Recommender(RecommendConfig()).decide(here, [imported, sure]).track.id == 4
+
+
 def test_empty_catalog_is_a_clear_error() -> None:
     with pytest.raises(CatalogError, match="no playable track"):
         Recommender(RecommendConfig()).decide(mood("happy"), [])

@@ -6,94 +6,14 @@ import re
 
 import pytest
 import sqlite_utils
-from flask import Flask
 from flask.testing import FlaskClient
 
 from device import contract
 from device.catalog import STARTER, upsert_track
 from device.config import Config
-from device.contract import Command, NowPlaying, PlayerState
+from device.contract import Command
+from tests.webconfig.pages import DAEMON_STATE, NOW_PLAYING, csrf_of, post, seed_setting, write_daemon_state
 from webconfig import create_app
-from webconfig.app import LoginThrottle
-
-NOW_PLAYING = {
-    "track_id": 1,
-    "title": "Clair de Lune",
-    "artist": "Debussy",
-    "valence": 0.3,
-    "arousal": -0.5,
-    "va_source": "features",
-    "started_at": 1700000000.0,
-    "collection": None,  # the listener's music (device.catalog.STARTER: a built-in piece)
-}
-DAEMON_STATE = {  # as the daemon writes it (device.contract.write_status) and /api/state returns it
-    "status": "playing",
-    "now_playing": NOW_PLAYING,
-    "emotion": {"label": "sad", "confidence": 0.71, "valence": -0.6, "arousal": -0.3, "present": True},
-    "decision": {
-        "intent": "enhance",
-        "target": {"valence": -0.2, "arousal": -0.1},
-        "reason": "your face has looked sad for three songs, so the music lifts a step",
-    },
-}
-
-
-def seed_setting(db: sqlite_utils.Database) -> dict | None:
-    seed = contract.read_settings(db).seed
-    return None if seed is None else {"track_id": seed.track_id, "title": seed.title, "artist": seed.artist,
-                                      "query": seed.query}
-
-
-def write_daemon_state(db: sqlite_utils.Database, status: str | None = None, message: str = "",
-                       now_playing: dict | None = None, **parts: dict) -> None:
-    """What the daemon writes, through the contract both sides use."""
-    contract.write_status(db, state=PlayerState(status) if status else None, message=message,
-                          now_playing=NowPlaying(**now_playing) if now_playing else None, **parts)
-
-
-@pytest.fixture
-def tracks(db: sqlite_utils.Database) -> dict[str, int]:
-    def add(title: str, artist: str, path: str | None = "/music/x.ogg") -> int:
-        return upsert_track(db, title=title, artist=artist, path=path, valence=0.1, arousal=0.2, va_source="tags")
-
-    return {
-        "clair": add("Clair de Lune", "Debussy"),
-        "yesterday": add("Yesterday", "The Beatles", path=None),  # metadata only: still a valid seed
-        "yesterday_once": add("Yesterday Once More", "Carpenters"),
-        "river": add("Moon River", "Henry Mancini"),
-        "moonlight": add("Moonlight Sonata", "Beethoven"),
-    }
-
-
-@pytest.fixture
-def app(config: Config) -> Flask:
-    app = create_app(config)
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-def csrf_of(client: FlaskClient, path: str = "/") -> str:
-    page = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
-
-
-@pytest.fixture
-def signed_in(client: FlaskClient) -> FlaskClient:
-    response = client.post("/login", data={"pin": "4321", "csrf": csrf_of(client, "/login")})
-    assert response.status_code == 302
-    return client
-
-
-def post(client: FlaskClient, path: str, **data: str):
-    return client.post(path, data={"csrf": csrf_of(client), **data})
-
 
 # --- the PIN --------------------------------------------------------------------------------------
 
@@ -119,20 +39,6 @@ def test_right_pin_shows_the_page(signed_in: FlaskClient) -> None:
     assert 'name="viewport"' in page
     assert "Your song" in page
     assert "http://" not in page and "https://" not in page  # no external assets
-
-
-def test_repeated_wrong_pins_lock_the_form(config: Config) -> None:
-    now = [1000.0]
-    app = create_app(config, throttle=LoginThrottle(max_failures=5, lock_s=30, clock=lambda: now[0]))
-    client = app.test_client()
-    token = csrf_of(client, "/login")
-    for _ in range(5):
-        assert client.post("/login", data={"pin": "1111", "csrf": token}).status_code == 401
-    locked = client.post("/login", data={"pin": "4321", "csrf": token})  # even the right PIN waits
-    assert locked.status_code == 429
-    assert "Try again in 30 seconds" in locked.get_data(as_text=True)
-    now[0] += 31
-    assert client.post("/login", data={"pin": "4321", "csrf": token}).status_code == 302
 
 
 def test_a_new_pin_signs_every_phone_out(config: Config, signed_in: FlaskClient) -> None:
@@ -202,7 +108,7 @@ def test_several_matches_offer_choices(
 ) -> None:
     response = post(signed_in, "/seed", seed="moon")
     page = response.get_data(as_text=True)
-    assert "Several songs match" in page
+    assert "2 songs match “moon”. Which one?" in page
     assert "Moon River — Henry Mancini" in page
     assert "Moonlight Sonata — Beethoven" in page
     assert "Clair de Lune" not in page
@@ -228,6 +134,7 @@ def test_picking_a_song_that_is_gone(signed_in: FlaskClient, db: sqlite_utils.Da
 
 @pytest.mark.parametrize("command", ["skip", "pause", "resume"])
 def test_buttons_push_commands(signed_in: FlaskClient, db: sqlite_utils.Database, command: str) -> None:
+    write_daemon_state(db, **DAEMON_STATE)  # a player that answers
     assert post(signed_in, "/command", command=command).status_code == 302
     assert contract.take_commands(db) == [Command(command)]
 
@@ -334,15 +241,15 @@ def test_api_state_returns_the_daemon_state(signed_in: FlaskClient, db: sqlite_u
     assert {key: data["state"][key] for key in DAEMON_STATE} == DAEMON_STATE
     assert data["state"]["alive"] is True  # it just wrote: a running daemon
     assert data["settings"] == {"seed": None, "intent_override": None, "camera_enabled": True,
-                                "starter_hidden": False}
+                                "starter_hidden": False, "volume": None}
     assert data["display"]["title"] == "Clair de Lune"
-    assert data["display"]["emotion"] == "sad (71 %)"
+    assert data["display"]["face_now"] == "sad (71 %)"
 
 
 def test_main_page_shows_playing_emotion_and_reason(signed_in: FlaskClient, db: sqlite_utils.Database) -> None:
     write_daemon_state(db, **DAEMON_STATE)
     page = signed_in.get("/").get_data(as_text=True)
-    for text in ("Playing", "Clair de Lune", "Debussy", "sad (71 %)", "enhance", "lifts a step"):
+    for text in ("Playing", "Clair de Lune", "Debussy", "sad (71 %)", "lifting your mood", "lifts a step"):
         assert text in page
 
 

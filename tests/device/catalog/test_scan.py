@@ -132,3 +132,37 @@ def test_scan_without_a_folder_adds_what_was_dropped_into_the_music_folders(
     assert [s["path"] for s in summary["skipped"]] == [str(missing), str(stick)]
     assert not search(db, "sunlit market")[0].playable
     assert search(db, "last letter")[0].playable  # kept for when the stick is back: not analysed again
+
+
+def test_a_new_music_model_places_scanned_music_again(demo_clips: dict[str, Path], config, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A listener who upgrades emotune gets their music re-placed by the new model at the next scan, with
+    nothing to type; files the same model already placed are left alone."""
+    from device.music.mer import DEFAULT_MODEL
+    from device.store import open_database
+
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "Storm_Warning.wav").write_bytes(demo_clips["Storm Warning"].read_bytes())
+    args = ["catalog", "scan", str(music), "--json", "--state-dir", str(config.state_dir)]
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    db = open_database(config.database_path)
+    placed = db.execute("SELECT valence, arousal, va_confidence FROM tracks").fetchone()
+    assert 0.25 <= placed[2] <= 1
+
+    # the same model: unchanged
+    assert cli.main(args) == 0
+    assert json.loads(capsys.readouterr().out)["unchanged"] == 1
+
+    # a retrained model (here: the shipped one with its valence flipped) places the file again
+    document = json.loads(DEFAULT_MODEL.read_text())
+    document["provenance"]["date"] = "2099-01-01T00:00:00Z"
+    document["valence"]["calibration"]["slope"] *= -1
+    model = tmp_path / "mer.json"
+    model.write_text(json.dumps(document))
+    assert cli.main([*args, "--model", str(model)]) == 0
+    assert json.loads(capsys.readouterr().out)["updated"] == 1
+    valence, arousal, confidence = db.execute("SELECT valence, arousal, va_confidence FROM tracks").fetchone()
+    assert valence == pytest.approx(-placed[0], abs=1e-3) and arousal == pytest.approx(placed[1], abs=1e-3)
+    assert confidence == pytest.approx(placed[2], abs=1e-3)

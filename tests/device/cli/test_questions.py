@@ -14,7 +14,7 @@ from device.demo.faces import load_fixture, write_scenes
 from device.demo.music import build_demo_catalog
 from device.faces import StillPhotoDetector
 from device.music.features import FEATURE_NAMES
-from device.music.mer import quadrant
+from device.music.mer import quadrant, quadrant_confidence
 from tests.helpers import Emotune, Pipeline
 
 
@@ -86,6 +86,8 @@ def test_analyze_json(demo_clips: dict[str, Path], config, capsys: pytest.Captur
     assert result["file"] == str(path)
     assert -1 <= result["valence"] <= 1 and -1 <= result["arousal"] <= 1
     assert result["quadrant"] == quadrant(result["valence"], result["arousal"])
+    # how sure the model is: the probability that the quadrant is right, from the size of the point
+    assert result["confidence"] == pytest.approx(quadrant_confidence(result["valence"], result["arousal"]), abs=1e-3)
     assert set(result["features"]) == set(FEATURE_NAMES)
 
 

@@ -1,0 +1,167 @@
+"""The learning recommender: today's geometry as the prior, what this listener's face and presses said
+as the evidence, Thompson sampling to choose.
+
+It differs from the static Recommender only in `choose`: among the songs the static one allows (no recent
+repeat; for enhance and calm only songs that go the intent's way), it takes the few closest to the target
+and the few the model expects most of, draws each one's gain from the posterior (device.learning.response)
+and plays the best draw, with the distance to the target as a cost. With no play in the history the
+choice is the static one, exactly. A history that cannot be read or fitted is no history.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import sqlite_utils
+
+from device.catalog.candidates import Candidates
+from device.config import RecommendConfig
+from device.learning import evidence
+from device.learning.records import Play, history_stamp, read_plays
+from device.learning.response import ResponseModel, gain, intended_direction, sum_plays, track_features
+from device.recommend import Choice, Options, Recommender
+
+logger = logging.getLogger(__name__)
+
+GEOMETRY_WEIGHT = 0.5  # face units of expected gain one unit of distance from the target costs
+SHORTLIST = 8  # the closest songs, and the songs expected to help most, that the draw chooses among
+
+
+class PlaySource(Protocol):
+    """Where the plays come from: the database (HistoryPlays) or a simulation's memory (PlayList)."""
+
+    def stamp(self) -> Hashable:
+        """Changes whenever `plays()` would return something else."""
+        ...
+
+    def plays(self) -> Sequence[Play]:
+        """Finished plays, oldest first."""
+        ...
+
+
+class HistoryPlays:
+    """The plays in the database's history and feedback tables (device.learning.records)."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def stamp(self) -> Hashable:
+        return history_stamp(self.db)
+
+    def plays(self) -> Sequence[Play]:
+        return read_plays(self.db)
+
+
+class PlayList:
+    """Plays kept in memory, appended as they end (simulations, tests)."""
+
+    def __init__(self) -> None:
+        self.items: list[Play] = []
+
+    def stamp(self) -> Hashable:
+        return len(self.items)
+
+    def plays(self) -> Sequence[Play]:
+        return self.items
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The posterior for one catalog and history state."""
+
+    stamp: Hashable
+    catalog: Candidates
+    plays: Sequence[Play]
+    model: ResponseModel | None  # None: nothing to learn from
+
+
+class LearningRecommender(Recommender):
+    """Recommender whose choice learns from `plays`; `rng` draws the Thompson samples (seed it to repeat)."""
+
+    def __init__(self, config: RecommendConfig, plays: PlaySource, rng: np.random.Generator | None = None) -> None:
+        super().__init__(config)
+        self.source = plays
+        self.rng = rng or np.random.default_rng()
+        self._fitted: Fitted | None = None
+
+    def fitted(self, catalog: Candidates) -> Fitted:
+        """The posterior for `catalog` and the plays now in the source (kept while neither changes)."""
+        stamp = self.source.stamp()
+        if self._fitted is not None and self._fitted.stamp == stamp and self._fitted.catalog is catalog:
+            return self._fitted
+        plays = self.source.plays()
+        model: ResponseModel | None = None
+        if plays:
+            try:
+                model = ResponseModel(sum_plays(plays), catalog)
+            except (np.linalg.LinAlgError, ValueError, FloatingPointError) as error:
+                logger.warning("the play history could not be learnt from (%s): choosing by geometry", error)
+        self._fitted = Fitted(stamp, catalog, plays, model)
+        return self._fitted
+
+    def choose(self, options: Options) -> Choice:
+        """Thompson sampling over the shortlist: the highest draw of gain − GEOMETRY_WEIGHT × distance."""
+        allowed, distance = options.allowed, options.distance
+        closest = int(np.argmin(distance))
+        fit = self.fitted(options.catalog)
+        if fit.model is None or fit.model.empty:
+            return Choice(closest, None)
+        features = track_features(allowed.points, allowed.taste)
+        direction = intended_direction(options.intent, options.here)
+        cost = GEOMETRY_WEIGHT * distance
+        expected = fit.model.expected_gain(allowed.ids, features, direction) - cost
+        shortlist = np.union1d(_best(-distance, SHORTLIST), _best(expected, SHORTLIST))
+        drawn = gain(fit.model.sample(allowed.ids[shortlist], features[shortlist], self.rng), direction)
+        best = int(shortlist[int(np.argmax(drawn - cost[shortlist]))])
+        explained = _Explained(allowed, features, fit.model, fit.plays, options.intent)
+        return Choice(best, explained.why(best, closest, options.off_target(best)))
+
+
+def _best(score: np.ndarray, most: int) -> np.ndarray:
+    """Indices of the `most` highest scores (all when fewer)."""
+    if len(score) <= most:
+        return np.arange(len(score))
+    return np.argpartition(-score, most)[:most]
+
+
+class _Explained:
+    """The reason's evidence for a choice among `allowed` (device.learning.evidence's counts); songs are
+    alike by their features, among every played track of the catalog (recent ones too)."""
+
+    def __init__(self, allowed: Candidates, features: np.ndarray, model: ResponseModel, plays: Sequence[Play],
+                 intent: str) -> None:
+        self.allowed, self.features, self.model, self.plays, self.intent = allowed, features, model, plays, intent
+
+    def _alike(self, row: int) -> set[int]:
+        """The played tracks like `allowed`'s row `row`, itself included."""
+        track_id = int(self.allowed.ids[row])
+        return evidence.similar(self.model.ids, self.model.features, self.features[row]) | {track_id}
+
+    def why(self, best: int, closest: int, off: float) -> str:
+        track_id = int(self.allowed.ids[best])
+        own = evidence.times_phrase(evidence.record(self.plays, {track_id}, self.intent), self.intent)
+        if best == closest:
+            return f"is the closest unplayed song ({off:.2f} away)" + (f", and {own}" if own else "")
+        turned = self._turned_away_from(closest)
+        if turned:
+            return f"({off:.2f} from the target): {turned}" + (f"; {own}" if own else "")
+        if own:
+            return f"({off:.2f} from the target): {own}"
+        like_it = evidence.record(self.plays, self._alike(best) - {track_id}, self.intent)
+        if like_it.plays >= 2 and like_it.helped:
+            return f"({off:.2f} from the target): " + evidence.times_phrase(
+                like_it, self.intent, subject="songs like it", pronoun="they")
+        return f"({off:.2f} from the target) is new to you: a try that goes the way you need"
+
+    def _turned_away_from(self, closest: int) -> str:
+        """"you skipped the last two songs like 'X', so something different", or "" when not so."""
+        streak, verb = evidence.turned_away(self.plays, self._alike(closest))
+        if not streak:
+            return ""
+        track = self.allowed.lookup(int(self.allowed.ids[closest]))
+        name = f"'{track.title}'" if track is not None else "the closest one"
+        return evidence.streak_phrase(streak, verb, like=name) + ", so something different"

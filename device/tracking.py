@@ -1,0 +1,195 @@
+"""Find the listener's face once, then follow it: dlib's HOG on a window around where it last was.
+
+A whole-frame HOG search is about 95 % of a frame's cost (issue 15). A listener in front of the device
+moves little between two readings (250 ms at the default 4 fps), so once a face is found the next one is
+looked for only in a window around it, resized so the face is just above HOG's 80 px window and scanned
+at the three pyramid levels where that face can be (FaceDetector.detect_region): the same detector, so
+the same kind of box and crop, for about a fifth of the whole frame's HOG time. The whole frame is
+searched again, on the same frame, to (re)acquire:
+
+- when nothing is followed yet, or the window loses the face (it moved too far, turned away, left);
+- every `full_search_every` frames, as a safety net;
+- when the picture changed outside the window since the last whole-frame search, over an area at least
+  half the followed face's: a second, larger face may have come in. The change is measured on a 1/8
+  thumbnail of the grey frame, so sensor noise averages out and the check costs about 0.2 ms. Left out
+  of it: the followed face's window and the body below it (they move with the listener), and the window
+  of every other face that search found (another listener's expression changing in place is not a new
+  face; one who comes closer is seen by the periodic search if not before).
+
+A face lost while nothing changed elsewhere (turned away, an expression dlib cannot read) is most likely
+still where it was: its window is searched each frame, and the whole frame again only when the picture
+changes outside that window (a tenth of the face's area is enough then: the face sliding out of it) or
+the periodic search comes. With nobody there, a frame that has not changed since a whole-frame search
+that found nobody is answered None without a search, so an empty room costs a thumbnail per frame.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from device.faces import Face, FaceDetector, to_grey
+
+logger = logging.getLogger(__name__)
+
+# Window around the last box, on each side, in box sides: how far a face may move between two readings
+# and still be found in it (0.45 of a ~130 px box is ~60 px in 250 ms).
+WINDOW_MARGIN = 0.45
+# The window is resized so the last box is this many px, and only WINDOW_LEVELS pyramid levels are
+# scanned (each 5/6 of the one before): dlib's HOG window is 80 px, so the face is found from about 0.8×
+# to 1.4× its last size; a face that changed more is searched for in the whole frame. The window's cost
+# grows with the square of its side; the levels below these would cost about as much again.
+WINDOW_BOX_PX = 96
+WINDOW_LEVELS = 3
+# A whole-frame search at least this often, in frames (4 s at 4 fps).
+FULL_SEARCH_EVERY = 16
+# Thumbnail for the change check: frame pixels per thumbnail pixel, and the grey-level step (on the
+# thumbnail's 8×8 means) that counts as a change: well above sensor noise averaged over 64 pixels.
+THUMB_STEP = 8
+CHANGE_LEVEL = 16
+# Changed area outside the window, as a share of the followed face's box, that may be a new face.
+NEW_FACE_SHARE = 0.5
+# The same while the face is lost: a tenth of its box is a strip of it moving out of the window.
+LOST_FACE_SHARE = 0.1
+# dlib's HOG window; a face under this many detection pixels is not found, so smaller changes are not faces.
+HOG_WINDOW_PX = 80
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass
+class SearchCounts:
+    """What the finder did so far: frames asked about, and how many needed a whole-frame search.
+
+    `unchanged` counts frames answered None without a search (nobody there, nothing changed).
+    """
+
+    frames: int = 0
+    full_searches: int = 0
+    unchanged: int = 0
+
+    @property
+    def full_share(self) -> float:
+        """Share of frames (0..1) that needed a whole-frame search; 0.0 before any frame."""
+        return self.full_searches / self.frames if self.frames else 0.0
+
+
+def grown(box: Box, margin: float, width: int, height: int) -> Box:
+    """`box` grown by `margin` box sides on each side, clipped to a width×height frame."""
+    left, top, right, bottom = box
+    side = max(right - left, bottom - top)
+    pad = round(side * margin)
+    return max(0, left - pad), max(0, top - pad), min(width, right + pad), min(height, bottom + pad)
+
+
+class TrackedFaceFinder:
+    """The FaceFinder the daemon uses: `detector`'s faces, searched for near the last one first.
+
+    `largest(frame)` answers what `detector.largest(frame)` would on a whole-frame search (the largest
+    face, the same Face fields), but looks first in a window around the face it last found; see the
+    module's docstring for when it searches the whole frame. `counts` says how often it had to.
+    Not thread-safe: one camera loop calls it.
+    """
+
+    def __init__(self, detector: FaceDetector, full_search_every: int = FULL_SEARCH_EVERY) -> None:
+        if full_search_every < 1:
+            raise ValueError(f"full_search_every must be at least 1, not {full_search_every}")
+        self.detector = detector
+        detector.hog(WINDOW_LEVELS)  # made now, not in the middle of the first frame that needs it
+        self.full_search_every = full_search_every
+        self.counts = SearchCounts()
+        self._last: Box | None = None  # the followed face's box, or where it was lost; frame pixels
+        self._lost = False  # _last is where the face was lost, not where it was found this frame
+        self._reference: np.ndarray | None = None  # thumbnail at the last whole-frame search
+        self._reference_boxes: list[Box] = []  # every face that search found, or where the face was lost
+        self._since_full = 0
+
+    def largest(self, frame: np.ndarray) -> Face | None:
+        """The listener's face in a BGR or grey frame (H×W[×3] uint8), or None: the largest face found."""
+        grey = to_grey(frame)
+        thumb = self._thumbnail(grey)
+        self.counts.frames += 1
+        self._since_full += 1
+        due = self._since_full >= self.full_search_every
+        if due or self._changed_elsewhere(thumb):
+            return self._search_whole(grey, thumb, keep_lost=not due)
+        if self._last is None:
+            self.counts.unchanged += 1
+            return None  # nobody was there at the last search and nothing has changed
+        face = self._search_window(grey, self._last)
+        if face is not None:
+            self._last, self._lost = face.box, False
+            return face
+        if self._lost:
+            return None  # the whole frame was searched when it was lost, and only its window changed since
+        return self._search_whole(grey, thumb, keep_lost=True)
+
+    def _search_window(self, grey: np.ndarray, last: Box) -> Face | None:
+        height, width = grey.shape[:2]
+        side = max(last[2] - last[0], last[3] - last[1])
+        # never finer than the whole-frame search: the window finds the faces that search finds
+        scale = min(self.detector.full_frame_scale(width), WINDOW_BOX_PX / side)
+        faces = self.detector.detect_region(grey, grown(last, WINDOW_MARGIN, width, height), scale, WINDOW_LEVELS)
+        return faces[0] if faces else None
+
+    def _search_whole(self, grey: np.ndarray, thumb: np.ndarray, keep_lost: bool) -> Face | None:
+        """A whole-frame search. When it finds nobody and `keep_lost`, the last box is kept as where the
+        face was lost: a face that turned away or is briefly unreadable is most likely still there, so
+        its window is searched until the next periodic search rather than the whole frame each time."""
+        self.counts.full_searches += 1
+        faces = self.detector.detect_all(grey)
+        face = faces[0] if faces else None
+        if face is not None:
+            self._last, self._lost = face.box, False
+        elif keep_lost and self._last is not None:
+            self._lost = True
+        else:
+            self._last, self._lost = None, False
+        # a face already seen changing in place (a second listener's expression) is not a new face
+        self._reference = thumb
+        self._reference_boxes = [f.box for f in faces] or ([self._last] if self._last is not None else [])
+        self._since_full = 0
+        return face
+
+    def _thumbnail(self, grey: np.ndarray) -> np.ndarray:
+        height, width = grey.shape[:2]
+        size = (max(1, width // THUMB_STEP), max(1, height // THUMB_STEP))
+        return cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.int16)
+
+    def _changed_elsewhere(self, thumb: np.ndarray) -> bool:
+        """Whether the frame changed since the last whole-frame search, outside the followed face's window
+        and body and the windows of the faces that search found, over an area that could be a face at
+        least half as big as the followed one (with none followed, any face; with the face lost, a tenth
+        of it: the face sliding out of its window)."""
+        if self._reference is None or self._reference.shape != thumb.shape:
+            return True
+        changed = np.abs(thumb - self._reference) > CHANGE_LEVEL
+        for box in [*self._reference_boxes, *([self._last] if self._last is not None else [])]:
+            # the followed listener moving is not a new face; a lost one moving may be found again, so only
+            # the window where it was lost is left out then
+            for left, top, right, bottom in self._listener_regions(box, changed.shape, body=not self._lost):
+                changed[top : bottom + 1, left : right + 1] = False
+        if self._last is not None:
+            share = LOST_FACE_SHARE if self._lost else NEW_FACE_SHARE
+            smallest = share * (self._last[2] - self._last[0]) * (self._last[3] - self._last[1])
+        else:
+            frame_width = changed.shape[1] * THUMB_STEP
+            smallest = NEW_FACE_SHARE * (HOG_WINDOW_PX / self.detector.full_frame_scale(frame_width)) ** 2
+        return int(np.count_nonzero(changed)) * THUMB_STEP**2 >= smallest
+
+    @staticmethod
+    def _listener_regions(box: Box, thumb_shape: tuple[int, ...], body: bool) -> list[Box]:
+        """Thumbnail cells the followed listener may change: the window around the face, and with `body`
+        the body below it (half a face side wider either way, down to the bottom), which moves with the
+        head."""
+        height, width = thumb_shape[0] * THUMB_STEP, thumb_shape[1] * THUMB_STEP
+        regions = [grown(box, WINDOW_MARGIN, width, height)]
+        if body:
+            left, top, right, bottom = box
+            half = max(right - left, bottom - top) // 2
+            regions.append((max(0, left - half), min(height, bottom + half), min(width, right + half), height))
+        step = THUMB_STEP
+        return [(r[0] // step, r[1] // step, r[2] // step, r[3] // step) for r in regions]

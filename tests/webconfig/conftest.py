@@ -1,0 +1,46 @@
+"""Fixtures of the page tests: the app on this test's state dir, a client, a signed-in client, a catalog."""
+
+from __future__ import annotations
+
+import pytest
+import sqlite_utils
+from flask import Flask
+from flask.testing import FlaskClient
+
+from device.catalog import upsert_track
+from device.config import Config
+from tests.webconfig.pages import csrf_of
+from webconfig import create_app
+
+
+@pytest.fixture
+def tracks(db: sqlite_utils.Database) -> dict[str, int]:
+    def add(title: str, artist: str, path: str | None = "/music/x.ogg") -> int:
+        return upsert_track(db, title=title, artist=artist, path=path, valence=0.1, arousal=0.2, va_source="tags")
+
+    return {
+        "clair": add("Clair de Lune", "Debussy"),
+        "yesterday": add("Yesterday", "The Beatles", path=None),  # metadata only: still a valid seed
+        "yesterday_once": add("Yesterday Once More", "Carpenters"),
+        "river": add("Moon River", "Henry Mancini"),
+        "moonlight": add("Moonlight Sonata", "Beethoven"),
+    }
+
+
+@pytest.fixture
+def app(config: Config) -> Flask:
+    app = create_app(config)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient) -> FlaskClient:
+    response = client.post("/login", data={"pin": "4321", "csrf": csrf_of(client, "/login")})
+    assert response.status_code == 302
+    return client

@@ -1,0 +1,351 @@
+"""The page's routes: sign in and out, the main page and its live state, the seed song, the controls,
+like/dislike of a play. Each view reads and writes the database through device.contract."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import math
+import time
+from dataclasses import asdict
+from typing import Any
+
+from flask import Flask, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+import webconfig.display as display
+import webconfig.mood_picture as mood_picture
+import webconfig.sessions as sessions
+from device import catalog, contract
+from device.catalog import Track
+from device.config import Config
+from device.contract import INTENTS as DEVICE_INTENTS
+from device.contract import Command, Play, Seed, Settings
+from webconfig.context import db, ext, web_session
+from webconfig.throttle import LoginThrottle
+from webconfig.words import feeling
+
+logger = logging.getLogger(__name__)
+
+INTENTS = ("auto", *DEVICE_INTENTS)  # "auto": the device chooses
+PLAYER_COMMANDS = (Command.SKIP, Command.PAUSE, Command.RESUME)
+CHOICES_STEP = 8  # search results shown at first, and how many more each "More" shows
+MAX_CHOICES = 64
+MAX_QUERY = 200
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+HISTORY_SHOWN = 10
+TODAY_MAX_PLAYS = 500
+STARTER_CHOICES = {"hide": "Built-in pieces hidden: only your own music plays.",
+                   "show": "The built-in pieces play again, along with your music."}
+NOT_ANSWERING = ("The player is not answering, so nothing was sent. Check that the device is on and "
+                 "emotune is running (systemctl status emotune).")
+
+
+def _bounded_id(text: str) -> int:
+    """A row id from a form: digits only, within SQLite's range; 400 otherwise."""
+    if not text.isdigit() or len(text) > 19 or int(text) > MAX_ID:
+        abort(400, "not a valid id")
+    return int(text)
+
+
+def _today_start() -> float:
+    now = time.localtime()
+    return time.mktime((now.tm_year, now.tm_mon, now.tm_mday, 0, 0, 0, 0, 0, -1))
+
+
+def _duration(track_id: int) -> float | None:
+    track = catalog.get_track(db(), track_id)
+    duration = track.duration_s if track else None
+    limit = ext()["config"].player.max_track_s
+    if limit and (duration is None or duration > limit):
+        return float(limit)
+    return duration
+
+
+def _volume(settings: Settings) -> int:
+    return settings.volume if settings.volume is not None else int(ext()["config"].player.volume)
+
+
+def _panel(settings: Settings, plays: list[Play]) -> dict[str, str]:
+    status = contract.read_status(db())
+    sent_id = session.get("command")
+    sent = contract.read_command(db(), int(sent_id)) if isinstance(sent_id, int) else None
+    return display.panel(
+        status, settings, plays,
+        duration_s=_duration(status.now_playing.track_id) if status.now_playing else None,
+        sent=sent, volume=_volume(settings),
+    )
+
+
+def _mood(plays_today: list[Play], emotion: dict[str, Any] | None, alive: bool) -> dict[str, Any]:
+    found = mood_picture.readings(list(reversed(plays_today)))
+    now = None
+    if alive and emotion and emotion.get("present", True) and "valence" in emotion:
+        try:
+            now = (float(emotion["valence"]), float(emotion["arousal"]))
+        except (KeyError, TypeError, ValueError):
+            now = None
+    return {"plane": mood_picture.plane(found, now), "timeline": mood_picture.timeline(found),
+            "summary": mood_picture.summary(found), "count": len(found)}
+
+
+def _starter(settings: Settings) -> dict[str, Any] | None:
+    """What the built-in pieces card says (None: the catalog has none)."""
+    pieces = catalog.count_starter(db())
+    if not pieces:
+        return None
+    config: Config = ext()["config"]
+    return {
+        "pieces": pieces,
+        "own_music": catalog.has_listener_music(db()),
+        "hidden": settings.starter_hidden,
+        "folders": " or ".join(str(folder) for folder in config.music_dirs),
+    }
+
+
+def _render_main(status: int = 200, **extra: Any) -> ResponseReturnValue:
+    settings = contract.read_settings(db())
+    plays_today = contract.recent_plays(db(), TODAY_MAX_PLAYS, since=_today_start())
+    history = contract.recent_plays(db(), HISTORY_SHOWN)
+    panel = _panel(settings, history)
+    state = contract.read_status(db())
+    html = render_template(
+        "index.html",
+        display=panel,
+        settings=settings,
+        starter=_starter(settings),
+        history=[_history_row(play) for play in history],
+        mood=_mood(plays_today, state.emotion, panel["alive"] == "yes"),
+        nonce=g.nonce,
+        **extra,
+    )
+    return html, status
+
+
+OUTCOMES = {"ended": "played to the end", "skipped": "skipped", "error": "could not play", "stopped": "stopped"}
+
+
+def _history_row(play: Play) -> dict[str, Any]:
+    return {
+        "id": play.id,
+        "title": play.title or "(a song no longer in the catalog)",
+        "artist": play.artist,
+        "at": display.clock(play.started_at),
+        "before": feeling(play.emotion) if play.emotion else "—",
+        "after": feeling(play.end_emotion) if play.end_emotion else "—",
+        "outcome": OUTCOMES.get(play.outcome or "", "playing now" if play.ended_at is None else "—"),
+        "liked": play.liked,
+    }
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+
+def login() -> ResponseReturnValue:
+    if web_session() is not None:
+        return redirect(url_for("index"))
+    return render_template("login.html", message=None)
+
+
+def login_post() -> ResponseReturnValue:
+    throttle: LoginThrottle = ext()["throttle"]
+    address = request.remote_addr
+    wait = throttle.wait_s(db(), address)
+    if wait > 0:
+        message = f"Too many wrong PINs from this device. Try again in {math.ceil(wait)} seconds."
+        return render_template("login.html", message=message), 429, {"Retry-After": str(math.ceil(wait))}
+    sent = request.form.get("pin", "").strip()
+    if not hmac.compare_digest(sent.encode(), ext()["pin"].encode()):
+        left = throttle.failed(db(), address)
+        logger.warning("wrong PIN from %s", address)
+        message = "Wrong PIN. " + (
+            f"{left} more {'try' if left == 1 else 'tries'} before a pause."
+            if left
+            else f"Too many wrong PINs. Try again in {math.ceil(throttle.wait_s(db(), address))} seconds."
+        )
+        return render_template("login.html", message=message), 401
+    throttle.succeeded(db(), address)
+    token, _ = sessions.create(db(), ext()["fingerprint"], address)
+    session.clear()
+    session.permanent = True
+    session["token"] = token
+    g.pop("web_session", None)
+    return redirect(url_for("index"))
+
+
+def logout() -> ResponseReturnValue:
+    signed_in = web_session()
+    if signed_in is not None:
+        sessions.revoke(db(), signed_in)
+    session.clear()
+    return redirect(url_for("login"))
+
+
+def index() -> ResponseReturnValue:
+    return _render_main()
+
+
+def api_state() -> ResponseReturnValue:
+    database = db()
+    status = contract.read_status(database)
+    settings = contract.read_settings(database)
+    return jsonify(
+        state={**status.to_json(), "alive": status.alive()},
+        settings={**asdict(settings), "seed": asdict(settings.seed) if settings.seed else None},
+        display=_panel(settings, contract.recent_plays(database, HISTORY_SHOWN)),
+    )
+
+
+def manifest() -> ResponseReturnValue:
+    """The web app manifest, at the root so its scope is the whole page."""
+    response = current_app.send_static_file("manifest.webmanifest")
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+def _clear_match(text: str, found: list[Track]) -> Track | None:
+    """The one track `text` clearly means: the only hit, or the only hit whose title (with or without
+    its artist) is exactly what was typed."""
+    if len(found) == 1:
+        return found[0]
+    wanted = catalog.normalise(text)
+    exact = [
+        track
+        for track in found
+        if wanted
+        in {
+            catalog.normalise(track.title),
+            catalog.normalise(f"{track.artist} {track.title}"),
+            catalog.normalise(f"{track.title} {track.artist}"),
+        }
+    ]
+    return exact[0] if len(exact) == 1 else None
+
+
+def _store_seed(track: Track, query: str) -> None:
+    contract.set_seed(db(), Seed(track.id, track.title, track.artist, query))
+    logger.info("seed song set to %s (track %d)", track.describe(), track.id)
+    flash(f"Seed song set: {track.describe()}", "ok")
+
+
+def seed() -> ResponseReturnValue:
+    text = request.form.get("seed", "").strip()[:MAX_QUERY]
+    if not text:
+        flash("Type a song title or an artist first.", "error")
+        return redirect(url_for("index"))
+    shown_text = request.form.get("shown", "")
+    shown = min(MAX_CHOICES, int(shown_text) + CHOICES_STEP) if shown_text.isdigit() and len(shown_text) < 4 \
+        else CHOICES_STEP
+    found = catalog.search(db(), text, limit=shown + 1)
+    if not found:
+        count = db()["tracks"].count
+        message = f"No song matches “{text}” in the catalog ({count} songs). Try fewer words or check the spelling."
+        return _render_main(message=message, query=text)
+    chosen = _clear_match(text, found) if not shown_text else None
+    if chosen is None:
+        return _render_main(choices=found[:shown], more=len(found) > shown, shown=shown,
+                            first_new=shown - CHOICES_STEP if shown_text else 0, query=text)
+    _store_seed(chosen, text)
+    return redirect(url_for("index"))
+
+
+def seed_pick() -> ResponseReturnValue:
+    track = catalog.get_track(db(), _bounded_id(request.form.get("track_id", "")))
+    if track is None:
+        flash("That song is not in the catalog any more; search again.", "error")
+    else:
+        _store_seed(track, request.form.get("query", "").strip()[:MAX_QUERY])
+    return redirect(url_for("index"))
+
+
+def _send(command: Command) -> bool:
+    """Queue `command` for the player if it is answering; the page then follows it (sent → done)."""
+    if not contract.read_status(db()).alive():
+        flash(NOT_ANSWERING, "error")
+        return False
+    session["command"] = contract.push_command(db(), command)
+    return True
+
+
+def command() -> ResponseReturnValue:
+    name = request.form.get("command", "")
+    if name not in [c.value for c in PLAYER_COMMANDS]:
+        flash(f"Unknown command {name[:40]!r}.", "error")
+    else:
+        _send(Command(name))
+    return redirect(url_for("index"))
+
+
+def volume() -> ResponseReturnValue:
+    text = request.form.get("volume", "")
+    if not text.isdigit() or int(text) > 100:
+        abort(400, "volume must be 0 to 100")
+    contract.set_volume(db(), int(text))
+    if contract.read_status(db()).alive():
+        _send(Command.VOLUME)
+    else:
+        flash(f"Volume {text} saved; the player is not answering, so it applies when it is back.", "error")
+    return redirect(url_for("index"))
+
+
+def feedback() -> ResponseReturnValue:
+    play_id = _bounded_id(request.form.get("play", ""))
+    liked = {"like": 1, "dislike": -1}.get(request.form.get("liked", ""))
+    if liked is None:
+        abort(400, "liked must be like or dislike")
+    if not contract.record_feedback(db(), play_id, liked):
+        flash("That play is no longer in the history.", "error")
+    return redirect(url_for("index", _anchor=f"play-{play_id}"))
+
+
+def intent() -> ResponseReturnValue:
+    value = request.form.get("intent", "")
+    if value not in INTENTS:
+        flash(f"Unknown intent {value[:40]!r}.", "error")
+    else:
+        contract.set_intent_override(db(), None if value == "auto" else value)
+        flash("Intent: chosen by emotune." if value == "auto" else f"Intent: always {value}.", "ok")
+    return redirect(url_for("index"))
+
+
+def camera() -> ResponseReturnValue:
+    value = request.form.get("camera", "")
+    if value not in ("on", "off"):
+        flash(f"Unknown camera setting {value[:40]!r}.", "error")
+    else:
+        contract.set_camera_enabled(db(), value == "on")
+        flash(f"Camera {value}.", "ok")
+    return redirect(url_for("index"))
+
+
+def starter() -> ResponseReturnValue:
+    value = request.form.get("starter", "")
+    if value not in STARTER_CHOICES:
+        flash(f"Unknown choice {value[:40]!r}.", "error")
+    elif value == "hide" and not catalog.has_listener_music(db()):
+        flash("There is no music of your own to play yet, so the built-in pieces stay.", "error")
+    else:
+        contract.set_starter_hidden(db(), value == "hide")
+        flash(STARTER_CHOICES[value], "ok")
+    return redirect(url_for("index"))
+
+
+def register(app: Flask) -> None:
+    """Each view under its URL; the endpoint is the function's name (templates use url_for with it)."""
+    for rule, view, method in (
+        ("/login", login, "GET"),
+        ("/login", login_post, "POST"),
+        ("/logout", logout, "POST"),
+        ("/", index, "GET"),
+        ("/api/state", api_state, "GET"),
+        ("/manifest.webmanifest", manifest, "GET"),
+        ("/seed", seed, "POST"),
+        ("/seed/pick", seed_pick, "POST"),
+        ("/command", command, "POST"),
+        ("/volume", volume, "POST"),
+        ("/feedback", feedback, "POST"),
+        ("/intent", intent, "POST"),
+        ("/camera", camera, "POST"),
+        ("/starter", starter, "POST"),
+    ):
+        app.add_url_rule(rule, view.__name__, view, methods=[method])
