@@ -87,8 +87,6 @@ FEATURE_NAMES: tuple[str, ...] = (
     *(f"mfcc{i}_mean" for i in range(1, N_MFCC + 1)),
     *(f"mfcc{i}_std" for i in range(1, N_MFCC + 1)),
     *(f"chroma{i}_rel" for i in range(12)),
-    *(f"chroma{i}_rel_std" for i in range(12)),
-    *(f"mfcc{i}_delta_std" for i in range(1, N_MFCC + 1)),
     *(f"tonnetz{i}_mean" for i in range(6)),
     *(f"tonnetz{i}_std" for i in range(6)),
 )
@@ -425,16 +423,11 @@ def features_from_excerpts(excerpts: list[np.ndarray], state_dir: Path | None = 
     for i in range(N_MFCC):
         out[f"mfcc{i + 1}_mean"], out[f"mfcc{i + 1}_std"] = _mean_std(mfcc[i])
     # How fast the timbre moves: the spread of the MFCC's frame-to-frame change (coefficients 2..13).
-    moving = librosa.feature.delta(mfcc, width=9) if mfcc.shape[1] >= 9 else np.zeros((N_MFCC, 1))
-    out["texture_change"] = float(moving[1:13].std(axis=1).mean())
-    for i in range(N_MFCC):
-        out[f"mfcc{i + 1}_delta_std"] = float(moving[i].std())
+    moving = librosa.feature.delta(mfcc[1:13], width=9) if mfcc.shape[1] >= 9 else np.zeros((12, 1))
+    out["texture_change"] = float(moving.std(axis=1).mean())
     relative = np.roll(chroma_mean / max(float(chroma_mean.sum()), 1e-9), -max(key, 0))
-    # How much each scale degree comes and goes (harmonic movement), per frame normalised, tonic first.
-    spread = np.roll((chroma / np.maximum(chroma.sum(axis=0, keepdims=True), 1e-9)).std(axis=1), -max(key, 0))
     for i in range(12):
         out[f"chroma{i}_rel"] = float(relative[i])
-        out[f"chroma{i}_rel_std"] = float(spread[i])
     out.update(_tonal_features(chroma, fine_parts, librosa))
     # Silence or degenerate input can give NaN in a ratio; a feature vector is always finite.
     return {name: (out[name] if math.isfinite(out[name]) else 0.0) for name in FEATURE_NAMES}

@@ -13,6 +13,7 @@ its estimate is optimistic by a little; the spread between the top candidates sa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,7 @@ V2_ADDED = frozenset({
     "tempo_stability", "harmonic_change_mean", "harmonic_change_std", "dissonance_mean", "dissonance_std",
     "roughness_mean", "roughness_std", "register", "register_spread", "contour", "texture_change",
     "harmonic_centroid", *(f"mfcc{i}_{s}" for i in range(14, 21) for s in ("mean", "std")),
-    *(f"tonnetz{i}_std" for i in range(6)), *(f"chroma{i}_rel_std" for i in range(12)),
-    *(f"mfcc{i}_delta_std" for i in range(1, 21)),
+    *(f"tonnetz{i}_std" for i in range(6)),
 })
 V1_FEATURES = tuple(n for n in ALL_FEATURES if n not in V2_ADDED)
 # The textbook set: means and SDs over the clip of 20 MFCCs, chroma, centroid, contrast, rolloff, RMS,
@@ -134,7 +134,9 @@ def score(valence: np.ndarray, arousal: np.ndarray, quadrant: np.ndarray) -> dic
         "quadrant_accuracy": round(float(per_repeat.mean()), 4),
         "quadrant_accuracy_sd": round(float(per_repeat.std()), 4),
         "valence_accuracy": round(float(v_right.mean()), 4),
+        "valence_accuracy_sd": round(float(v_right.mean(axis=1).std()), 4),
         "arousal_accuracy": round(float(a_right.mean()), 4),
+        "arousal_accuracy_sd": round(float(a_right.mean(axis=1).std()), 4),
         "recall": {q: round(float(right[:, quadrant == q].mean()), 4) for q in QUADRANT_SIGNS},
     }
 
@@ -151,16 +153,37 @@ class Choice:
     decisions: dict[str, np.ndarray]
 
 
+def complexity(candidate: Candidate) -> tuple[bool, int, float, float]:
+    """Orders candidates from the simplest: linear before RBF, fewer features, then stronger regularisation
+    (smaller C) and a smoother kernel (smaller gamma)."""
+    return candidate.classifier == "rbf_svm", len(candidate.features), candidate.c, candidate.gamma_scale
+
+
+def simplest_within_noise(candidates: tuple[Candidate, ...], table: dict[str, dict[str, Any]], axis: str,
+                          clips: int) -> Candidate:
+    """The one-standard-error rule (Breiman et al. 1984; Hastie et al., ESL 7.10): of the candidates whose
+    `axis` accuracy is within one standard error of the best's, the simplest. The standard error is the
+    binomial one of an accuracy over `clips` clips, sqrt(p(1 - p) / clips) (the SD over artist shuffles is
+    far smaller: it leaves out which clips the set happens to hold). A model the folds cannot tell from the
+    best is not worth the extra freedom: on music unlike the training clips (a listener's own, the
+    synthesised demo pieces) the simpler one extrapolates more gently."""
+    key = f"{axis}_accuracy"
+    best = max(candidates, key=lambda c: table[c.name][key])
+    p = table[best.name][key]
+    bar = p - math.sqrt(p * (1 - p) / clips)
+    return min((c for c in candidates if table[c.name][key] >= bar), key=complexity)
+
+
 def choose(x_all: np.ndarray, quadrant: np.ndarray, groups: np.ndarray, candidates: tuple[Candidate, ...],
            repeats: int) -> Choice:
-    """The best candidate for each axis by its own sign accuracy over the repeated grouped folds (one
-    choice per axis, not per pair, so the estimate is less flattered by the choosing)."""
+    """A candidate for each axis by its own sign accuracy over the repeated grouped folds (one choice per
+    axis, not per pair, so the estimate is less flattered by the choosing), by the one-standard-error rule."""
     signs = axis_signs(quadrant)
     decisions = {(c, axis): out_of_fold(x_all, signs[axis], quadrant, groups, c, repeats)
                  for c in candidates for axis in ("valence", "arousal")}
     table = {c.name: score(decisions[c, "valence"], decisions[c, "arousal"], quadrant) for c in candidates}
-    best_v = max(candidates, key=lambda c: table[c.name]["valence_accuracy"])
-    best_a = max(candidates, key=lambda c: table[c.name]["arousal_accuracy"])
+    best_v = simplest_within_noise(candidates, table, "valence", len(quadrant))
+    best_a = simplest_within_noise(candidates, table, "arousal", len(quadrant))
     chosen = score(decisions[best_v, "valence"], decisions[best_a, "arousal"], quadrant)
     return Choice(best_v, best_a, chosen, table,
                   {"valence": decisions[best_v, "valence"], "arousal": decisions[best_a, "arousal"]})
