@@ -8,8 +8,9 @@
 # inside, and checks: both units active; READY=1 and the watchdog fed; the page's login page on its
 # port; with a replay camera and VLC's dummy output the daemon decides and plays; 'systemctl restart'
 # and kill -9 of the daemon come back; the LiteRT crash seen under emulation stays gone (a bare
-# Interpreter(), emotune run by hand, emotune classify); install.sh again upgrades in place keeping the
-# PIN, catalog and model. Prints the figures (install time, time to READY, RSS of both units) and
+# Interpreter(), emotune run by hand, emotune classify); the page's seed search finds a starter piece;
+# a clip dropped into /var/lib/emotune/music is in the catalog after the scan timer's next run (the timer
+# shortened to 60 s by a drop-in); install.sh again upgrades in place keeping the PIN, catalog and model. Prints the figures (install time, time to READY, RSS of both units) and
 # PASS/FAIL per check; exits 1 if any check failed. The first install runs with no camera attached (see
 # below); the check then gives the daemon replayed faces.
 #
