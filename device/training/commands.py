@@ -84,7 +84,7 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
 
     from device.training.export import export_model
     from device.training.model import ModelSpec
-    from device.training.report import write_report
+    from device.training.report import write_model_report, write_report
     from device.training.train import LOG, TrainOptions, configure_threads, run_training
 
     threads = configure_threads()
@@ -140,12 +140,15 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
     }
     meta = export_model(result.model, data, Path(args.output), provenance)
     report = write_report(args.report or run_dir / "report", meta, result.history, run_dir / LOG)
+    # the report that ships beside the model: models/report/ for models/emotion.tflite
+    output = Path(args.output)
+    write_model_report(output.parent / "report", meta, result.history, output)
     m = meta["metrics"]
     print(
         f"{args.output}: {meta['file_size'] / 1e6:.2f} MB int8, best epoch {result.best_epoch}/{result.epochs_run}\n"
         f"PrivateTest accuracy float {m['float']['accuracy']:.2%} int8 {m['int8']['accuracy']:.2%}; "
         f"macro-F1 float {m['float']['macro_f1']:.3f} int8 {m['int8']['macro_f1']:.3f}\n"
-        f"report: {report}"
+        f"report: {report}; beside the model: {output.parent / 'report'}"
     )
     return 0
 
