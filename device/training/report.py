@@ -131,11 +131,8 @@ def read_log_csv(path: Path) -> list[dict[str, float]]:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def model_source(model_file: Path | None, meta: dict[str, Any]) -> str:
