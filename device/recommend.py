@@ -125,7 +125,7 @@ class Recommender:
     def infer_intent(self, mood: Mood, seed: Track | None, override: str | None) -> tuple[str, str]:
         """(intent, why) from the face against the seed's emotion."""
         if override in INTENTS:
-            return override, f"{override} chosen on the phone"
+            return override, f"{override}, as you asked"
         if not mood.present:
             return "modulate", "no face read: following the seed song"
         seed_bright = seed is not None and seed.valence is not None and seed.valence > 0.1
@@ -140,7 +140,9 @@ class Recommender:
                 return "enhance", f"{_describe_mood(mood)} for {self._negative_streak + 1} songs: lifting gently"
             if seed is None:
                 return "modulate", f"{_describe_mood(mood)}: staying with you"
-            return "modulate", f"{_describe_mood(mood)} and so is your seed: staying with you"
+            gloomy = seed.valence is not None and seed.valence < 0
+            seed_is = "and so is your seed" if gloomy else "and your seed is not a bright one"
+            return "modulate", f"{_describe_mood(mood)} {seed_is}: staying with you"
         return "modulate", f"{_describe_mood(mood)}: staying with your mood"
 
     def target_for(self, intent: str, mood: Mood, seed: Track | None) -> tuple[float, float]:

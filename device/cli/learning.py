@@ -30,8 +30,9 @@ def cmd_forget(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         print_json(erased)
     else:
-        print(f"forgot {erased['plays']} plays and {erased['feedback']} likes and dislikes: the next songs are "
-              "chosen by geometry alone until new ones are heard")
+        plays = f"{erased['plays']} play{'' if erased['plays'] == 1 else 's'}"
+        presses = "1 like or dislike" if erased["feedback"] == 1 else f"{erased['feedback']} likes and dislikes"
+        print(f"forgot {plays} and {presses}: the next songs are chosen by geometry alone until new ones are heard")
     return 0
 
 

@@ -155,6 +155,8 @@ class _Explained:
         if like_it.plays >= 2 and like_it.helped:
             return f"({off:.2f} from the target): " + evidence.times_phrase(
                 like_it, self.intent, subject="songs like it", pronoun="they")
+        if self.intent == "modulate":
+            return f"({off:.2f} from the target) is new to you: something a little different to try"
         return f"({off:.2f} from the target) is new to you: a try that goes the way you need"
 
     def _turned_away_from(self, closest: int) -> str:

@@ -45,6 +45,9 @@ def test_a_sad_seed_still_is_named() -> None:
     gloomy = track(998, -0.6, -0.4)
     decision = Recommender(RecommendConfig()).decide(mood("sad"), CATALOG, gloomy)
     assert "and so is your seed" in decision.reason
+    neither = track(997, 0.1, 0.2)  # not bright enough to lift toward, not gloomy either
+    decision = Recommender(RecommendConfig()).decide(mood("sad"), CATALOG, neither)
+    assert "your seed is not a bright one" in decision.reason and "so is your seed" not in decision.reason
 
 
 def test_the_face_points_of_plays_count_from_where_the_listener_was() -> None:
