@@ -49,7 +49,8 @@ class Track:
 
     @property
     def playable(self) -> bool:
-        return bool(self.path)
+        """Whether the daemon can play it: a file, and a point on the plane (a silent file has none)."""
+        return bool(self.path) and self.valence is not None and self.arousal is not None
 
     @property
     def starter(self) -> bool:
@@ -292,7 +293,7 @@ def find_seed(db: sqlite_utils.Database, text: str) -> Track:
 
 def count_tracks(db: sqlite_utils.Database) -> dict[str, int]:
     total = db.table("tracks").count
-    playable = db.execute("SELECT count(*) FROM tracks WHERE path IS NOT NULL AND path != ''").fetchone()[0]
+    playable = db.execute(f"SELECT count(*) FROM tracks WHERE {PLAYABLE_WITH_POINT}").fetchone()[0]
     return {"tracks": total, "playable": playable}
 
 

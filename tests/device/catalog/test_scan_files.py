@@ -116,6 +116,11 @@ def test_a_silent_file_is_reported_not_placed_and_never_recommended(
     blank = row(db, "Blank Side")
     assert (blank["valence"], blank["arousal"], blank["va_source"], blank["duration_s"]) == (None, None, None, 40.0)
     assert len(Candidates.from_db(db)) == 0 and not has_listener_music(db)
+    # nor counted or shown as playable: stats and search say what the daemon can play
+    from device.catalog import catalog_stats, search
+
+    assert catalog_stats(db)["playable"] == 0
+    assert [t.playable for t in search(db, "blank side")] == [False]
 
     assert cli.main(["catalog", "scan", str(music), "--state-dir", str(config.state_dir)]) == 0
     out = capsys.readouterr().out  # unchanged, and still said to be silent
