@@ -63,6 +63,10 @@ class Record:
     def lines(self) -> str:
         return f"lines {self.line}–{self.last_line}" if self.last_line > self.line else f"line {self.line}"
 
+    def span(self) -> str:
+        """" (lines 6–8)" for a record over several lines; "" for one line (the report already names it)."""
+        return f" ({self.lines()})" if self.last_line > self.line else ""
+
 
 @dataclass
 class Table:
@@ -361,7 +365,7 @@ class _RecordReader:
                 return
             except csv.Error as error:  # a value over the field limit: an unbalanced quote ran away
                 record = Record(line + 1 + shift, [], reader.line_num + shift)
-                record.problem = f"unreadable ({error}) ({record.lines()}); check the quotes"
+                record.problem = f"unreadable ({error}){record.span()}; check the quotes"
                 yield record
             else:
                 yield Record(line + 1 + shift, cells, reader.line_num + shift)
@@ -392,9 +396,9 @@ class _RecordReader:
     def _width_problem(self, record: Record) -> str:
         count = len(record.cells)
         if count < self.width:
-            return f"only {count} fields, the header has {self.width} (missing columns) ({record.lines()})"
+            return f"only {count} fields, the header has {self.width} (missing columns){record.span()}"
         hint = f"an unquoted {_named(self.dialect.delimiter)} inside a value?"
-        return f"{count} fields, the header has {self.width} ({hint}) ({record.lines()})"
+        return f"{count} fields, the header has {self.width} ({hint}){record.span()}"
 
     def _swallowed(self, record: Record) -> int:
         """How many lines inside the record's multi-line values are shaped like rows of their own.
