@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -324,13 +325,31 @@ def open_database(path: Path) -> sqlite_utils.Database:
 
 
 def _create_private(path: Path) -> None:
-    """A new database (it holds the emotion history) is readable by its owner only, whatever the umask
-    (systemd's units set UMask=0077; a shell usually 0022); SQLite gives its -wal and -shm files the same
-    mode. A new state dir is the owner's only too. Existing files and folders are left as they are."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    """Create a missing database file, ready in WAL mode and readable by its owner only.
+
+    The file holds the emotion history, so it is 0600 whatever the umask (systemd's units set UMask=0077;
+    a shell usually 0022); SQLite gives its -wal and -shm files the same mode, and a new state dir is the
+    owner's only too. It is made aside and linked into place, so processes opening a new database at once
+    (the daemon and the page at first boot) never race to switch its journal mode: that switch needs an
+    exclusive lock, and SQLite answers "database is locked" at once, without waiting, to the second of two
+    connections asking for it. Existing files and folders are left as they are."""
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
+    try:
+        os.close(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        with contextlib.closing(sqlite3.connect(str(fresh))) as conn:
+            conn.execute("PRAGMA journal_mode = WAL")  # persistent: written into the file's header
+        try:
+            os.link(fresh, path)
+        except FileExistsError:  # another process linked its own first: use that one
+            pass
+        except OSError:  # a filesystem without hard links (a FAT stick): rename, unless one appeared
+            if not path.exists():
+                fresh.replace(path)
+    finally:
+        fresh.unlink(missing_ok=True)
 
 
 def migrate(db: sqlite_utils.Database, path: Path | str = "database") -> None:
