@@ -6,7 +6,6 @@ Importing this module is cheap: TensorFlow is imported inside train_command, aft
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import shlex
@@ -18,6 +17,7 @@ from device.cli.parser import SHIPPED_EMOTION_MODEL, add_train_arguments
 from device.config import Config, load_config
 from device.errors import EmotuneError
 from device.listener.fer2013 import load_fer2013
+from device.training.report import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +40,11 @@ def command_line() -> str:
     return " ".join([program, *map(shlex.quote, sys.argv[1:])])
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def _start_model_provenance(path: Path | None) -> dict[str, Any] | None:
     """What a warm-restarted run started from: the file, its hash, and how that model was trained."""
     if path is None:
         return None
-    described: dict[str, Any] = {"file": str(path), "sha256": _sha256(path)}
+    described: dict[str, Any] = {"file": str(path), "sha256": file_sha256(path)}
     sibling = path.with_suffix(".json")
     if sibling.is_file():
         try:
@@ -108,7 +103,7 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
             "data": {
                 "file": data.path.name,
                 "path": str(data.path),
-                "sha256": _sha256(data.path),
+                "sha256": file_sha256(data.path),
                 "split_sizes": data.sizes(),
                 "training_images_in_file": data.train_total,
                 "limit": args.limit,

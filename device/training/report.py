@@ -130,7 +130,8 @@ def read_log_csv(path: Path) -> list[dict[str, float]]:
                 for row in csv.DictReader(handle)]
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, hex."""
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
@@ -139,7 +140,7 @@ def model_source(model_file: Path | None, meta: dict[str, Any]) -> str:
     """What a shipped PNG says it describes: "<file> sha256 <hex>, <date>" (the model file's own hash)."""
     parts = []
     if model_file is not None and Path(model_file).is_file():
-        parts.append(f"{Path(model_file).name} sha256 {_sha256(Path(model_file))}")
+        parts.append(f"{Path(model_file).name} sha256 {file_sha256(Path(model_file))}")
     if meta.get("date"):
         parts.append(str(meta["date"]))
     return ", ".join(parts)
