@@ -25,7 +25,7 @@ ENHANCE_GOAL = (0.75, 0.35)  # pleasant and a little energetic
 CALM_GOAL = (0.55, -0.45)  # pleasant and relaxed
 TASTE_WEIGHT = 0.15  # seed taste only breaks near-ties on the plane
 # A track the music emotion model placed unsure of its quadrant counts as this much farther per unit of
-# doubt (1 - confidence, 0..0.75): between two songs about as near the target, the surely placed one wins;
+# doubt (1 - confidence, 0..1): between two songs about as near the target, the surely placed one wins;
 # a much nearer unsure one still wins over a far sure one.
 DOUBT_WEIGHT = 0.15
 WRONG_WAY_SLACK = 0.05  # how far a song may go against the intent (noise in the reading), on either axis

@@ -288,7 +288,7 @@ def _v9(db: sqlite_utils.Database) -> None:
 def _v10(db: sqlite_utils.Database) -> None:
     """The music emotion model's certainty, and re-analysis when the model changes (issue 12).
 
-    `tracks.va_confidence`: the model's probability (0.25..1) that an audio-placed track's quadrant is
+    `tracks.va_confidence`: the model's probability (0..1) that an audio-placed track's quadrant is
     right (device.music.mer.Placement); NULL for points from tags, imports or older analyses.
     `files.analysed_with`: the features version and model a file was placed with (MerModel.version); a
     scan analyses a file again when it differs, so a new model re-places the listener's music by itself

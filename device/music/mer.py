@@ -1,12 +1,17 @@
-"""Music emotion recognition: audio features → a point on the valence–arousal plane and a quadrant.
+"""Music emotion recognition: audio features → a quadrant of the valence–arousal plane and a point in it.
 
-The model (`models/mer.json`, made by `python -m device.training.mer_train`) has one classifier per axis,
-for the sign of valence and the sign of arousal, learned from the 4-quadrant MER clips: a standardised
-logistic regression (`"type": "logistic"`: coef, intercept) or an RBF support vector machine
-(`"type": "rbf_svm"`: support vectors in standardised units, dual coefficients, intercept, gamma). Each
-axis' decision value d is calibrated to tanh(slope · d / 2) = 2·P(positive) − 1, so the point's sign is the
-quadrant and its distance from an axis is how sure the model is. Reading it needs numpy only (no
+The model (`models/mer.json`, made by `python -m device.training.mer_train`) is one classifier of the four
+quadrants, learned from the 4-quadrant MER clips: a standardised RBF support vector machine (`"type":
+"rbf_svm"`: support vectors in standardised units, their count per class, one-vs-one dual coefficients and
+intercepts, gamma; the quadrant is the one-vs-one vote, as libsvm decides) or a multinomial logistic
+regression (`"type": "logistic"`: coef, intercept; the quadrant is the largest logit). Its decision values
+(6 one-vs-one, or 4 logits) are calibrated to quadrant probabilities by a multinomial logistic regression
+fitted to out-of-fold decisions (`"calibration"`: weights, bias). Reading it needs numpy only (no
 scikit-learn, no pickle).
+
+The point: its signs are the quadrant; each coordinate's size is how sure the model is of that side,
+2·P(side) − 1 (P summed over the two quadrants on that side), at least MIN_CERTAINTY so the sign survives
+when the calibrated probabilities lean the other way. `confidence` is the probability of the quadrant.
 
 Quadrants (Russell): Q1 +valence +arousal, Q2 -valence +arousal, Q3 -valence -arousal, Q4 +valence -arousal.
 """
@@ -14,10 +19,10 @@ Quadrants (Russell): Q1 +valence +arousal, Q2 -valence +arousal, Q3 -valence -ar
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,11 @@ DEFAULT_MODEL = PACKAGE_ROOT / "models" / "mer.json"
 # Below this probability that the quadrant is right, a placement is called unsure (analyze says so).
 UNSURE_BELOW = 0.5
 QUADRANT_SIGNS = {"Q1": (1, 1), "Q2": (-1, 1), "Q3": (-1, -1), "Q4": (1, -1)}
+QUADRANTS = tuple(QUADRANT_SIGNS)
+# The pairs of a one-vs-one classifier, in libsvm's (and scikit-learn's) order: (Q1,Q2), (Q1,Q3) .. (Q3,Q4).
+PAIRS = tuple(combinations(range(len(QUADRANTS)), 2))
+# The smallest size of a coordinate, so a point never leaves its quadrant for the axis.
+MIN_CERTAINTY = 0.01
 
 
 def quadrant(valence: float, arousal: float) -> str:
@@ -43,7 +53,7 @@ def quadrant(valence: float, arousal: float) -> str:
 @dataclass(frozen=True)
 class Placement:
     """Where a track sits: valence and arousal in [-1, 1] (sign = side of the axis, size = certainty), its
-    quadrant, and `confidence`, the model's probability that the quadrant is right (0.25 .. 1)."""
+    quadrant, and `confidence`, the model's probability that the quadrant is right (0 .. 1)."""
 
     valence: float
     arousal: float
@@ -51,74 +61,109 @@ class Placement:
     confidence: float
 
 
-def quadrant_confidence(valence: float, arousal: float) -> float:
-    """P(quadrant right) from calibrated axes: P(valence sign right) * P(arousal sign right), 0.25 .. 1."""
-    return (1 + abs(valence)) / 2 * (1 + abs(arousal)) / 2
+def point_in(quadrant_name: str, probabilities: np.ndarray) -> tuple[float, float]:
+    """(valence, arousal) in the quadrant, each of size 2·P(that side) − 1 (at least MIN_CERTAINTY);
+    probabilities: (4,) over QUADRANTS."""
+    p = dict(zip(QUADRANTS, probabilities.tolist(), strict=True))
+    sign_v, sign_a = QUADRANT_SIGNS[quadrant_name]
+    p_valence = p["Q1"] + p["Q4"] if sign_v > 0 else p["Q2"] + p["Q3"]
+    p_arousal = p["Q1"] + p["Q2"] if sign_a > 0 else p["Q3"] + p["Q4"]
+    return (sign_v * min(1.0, max(MIN_CERTAINTY, 2 * p_valence - 1)),
+            sign_a * min(1.0, max(MIN_CERTAINTY, 2 * p_arousal - 1)))
+
+
+def _array(part: Mapping[str, Any], key: str, shape: tuple[int, ...]) -> np.ndarray:
+    array = np.asarray(part[key], dtype=np.float64)
+    if array.shape != shape or not np.isfinite(array).all():
+        raise ValueError(f"{key} must be {'x'.join(map(str, shape))} finite numbers, got shape {array.shape}")
+    return array
 
 
 @dataclass(frozen=True)
-class AxisModel:
-    """One axis' classifier over standardised features; `decision(x)` is its raw decision value."""
+class QuadrantClassifier:
+    """The classifier over standardised features: `decisions(x)` its raw decision values, `vote` its
+    quadrant index (0..3 over QUADRANTS)."""
 
-    columns: np.ndarray  # (features,) indices of this axis' features in the model's feature vector
-    mean: np.ndarray
-    scale: np.ndarray
-    slope: float
-    intercept: float
-    coef: np.ndarray | None = None  # logistic: (features,)
+    mean: np.ndarray  # (features,)
+    scale: np.ndarray  # (features,)
+    coef: np.ndarray | None = None  # logistic: (4, features)
+    intercept: np.ndarray | None = None  # logistic: (4,); rbf_svm: (6,) one per pair
     support_vectors: np.ndarray | None = None  # rbf_svm: (vectors, features), standardised units
-    dual_coef: np.ndarray | None = None  # rbf_svm: (vectors,)
+    n_support: tuple[int, ...] = ()  # rbf_svm: support vectors per class, in order
+    dual_coef: np.ndarray | None = None  # rbf_svm: (3, vectors)
     gamma: float = 0.0
 
-    def decision(self, x: np.ndarray) -> float:
-        """The raw decision value for x, this axis' own features (len(columns),)."""
+    def decisions(self, x: np.ndarray) -> np.ndarray:
+        """(6,) one-vs-one decision values (positive: the pair's first quadrant) or (4,) logits for the
+        model's feature vector x (features,)."""
         z = (x - self.mean) / self.scale
+        assert self.intercept is not None
         if self.coef is not None:
-            return float(z @ self.coef + self.intercept)
+            return self.coef @ z + self.intercept
         assert self.support_vectors is not None and self.dual_coef is not None
         kernel = np.exp(-self.gamma * np.sum((self.support_vectors - z) ** 2, axis=1))
-        return float(kernel @ self.dual_coef + self.intercept)
+        starts = np.concatenate([[0], np.cumsum(self.n_support)])
+        out = np.empty(len(PAIRS))
+        for k, (i, j) in enumerate(PAIRS):
+            # libsvm's layout: class i's vectors weigh with row j-1, class j's with row i.
+            si, sj = slice(starts[i], starts[i + 1]), slice(starts[j], starts[j + 1])
+            out[k] = (self.dual_coef[j - 1, si] @ kernel[si] + self.dual_coef[i, sj] @ kernel[sj]
+                      + self.intercept[k])
+        return out
 
-    def position(self, x: np.ndarray) -> float:
-        """2·P(positive) − 1 in [-1, 1] for the model's whole feature vector x."""
-        own = x[self.columns]
-        own = np.where(np.isfinite(own), own, self.mean)  # an unmeasurable feature counts as typical
-        return math.tanh(max(-50.0, min(50.0, self.slope * self.decision(own) / 2)))
+    def vote(self, decisions: np.ndarray) -> int:
+        """The quadrant index the classifier decides: the largest logit, or the one-vs-one vote (ties to the
+        first, as libsvm)."""
+        if self.coef is not None:
+            return int(np.argmax(decisions))
+        votes = np.zeros(len(QUADRANTS))
+        for (i, j), d in zip(PAIRS, decisions, strict=True):
+            votes[i if d > 0 else j] += 1
+        return int(np.argmax(votes))
 
     @classmethod
-    def from_json(cls, part: Mapping[str, Any], names: tuple[str, ...]) -> AxisModel:
-        """From the model file's part for one axis; its "features" (default: all of `names`) must be among
-        the model's feature `names`. ValueError/KeyError/TypeError when malformed."""
-        own = [str(n) for n in part.get("features", names)]
-        columns = np.array([names.index(n) for n in own], dtype=np.int64)  # ValueError when not a model feature
-        features = len(own)
-        def vector(key: str, shape: tuple[int, ...]) -> np.ndarray:
-            array = np.asarray(part[key], dtype=np.float64)
-            if array.shape != shape or not np.isfinite(array).all():
-                raise ValueError(f"{key} must be {'x'.join(map(str, shape))} finite numbers")
-            return array
-
-        mean, scale = vector("mean", (features,)), vector("scale", (features,))
+    def from_json(cls, part: Mapping[str, Any], features: int) -> QuadrantClassifier:
+        """ValueError/KeyError/TypeError when malformed."""
+        mean, scale = _array(part, "mean", (features,)), _array(part, "scale", (features,))
         scale = np.where(scale > 0, scale, 1.0)
-        slope = float(part.get("calibration", {}).get("slope", 1.0))
-        kind = part.get("type", "logistic")
+        kind = part.get("type")
         if kind == "logistic":
-            return cls(columns, mean, scale, slope, float(part["intercept"]), coef=vector("coef", (features,)))
+            return cls(mean, scale, coef=_array(part, "coef", (len(QUADRANTS), features)),
+                       intercept=_array(part, "intercept", (len(QUADRANTS),)))
         if kind == "rbf_svm":
-            vectors = np.asarray(part["support_vectors"], dtype=np.float64)
-            if vectors.ndim != 2 or vectors.shape[1] != features:
-                raise ValueError(f"support_vectors must have {features} columns")
-            return cls(columns, mean, scale, slope, float(part["intercept"]), support_vectors=vector(
-                "support_vectors", vectors.shape), dual_coef=vector("dual_coef", (vectors.shape[0],)),
-                gamma=float(part["gamma"]))
+            n_support = tuple(int(n) for n in part["n_support"])
+            if len(n_support) != len(QUADRANTS) or min(n_support) < 1:
+                raise ValueError(f"n_support must be {len(QUADRANTS)} positive counts")
+            vectors = sum(n_support)
+            return cls(mean, scale, intercept=_array(part, "intercept", (len(PAIRS),)),
+                       support_vectors=_array(part, "support_vectors", (vectors, features)), n_support=n_support,
+                       dual_coef=_array(part, "dual_coef", (len(QUADRANTS) - 1, vectors)),
+                       gamma=float(part["gamma"]))
         raise ValueError(f"unknown model type {kind!r}")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Quadrant probabilities softmax(decisions @ weights + bias): weights (decisions, 4), bias (4,)."""
+
+    weights: np.ndarray
+    bias: np.ndarray
+
+    def probabilities(self, decisions: np.ndarray) -> np.ndarray:
+        logits = decisions @ self.weights + self.bias
+        e = np.exp(logits - logits.max())
+        return e / e.sum()
+
+    @classmethod
+    def from_json(cls, part: Mapping[str, Any], decisions: int) -> Calibration:
+        return cls(_array(part, "weights", (decisions, len(QUADRANTS))), _array(part, "bias", (len(QUADRANTS),)))
 
 
 @dataclass(frozen=True)
 class MerModel:
     feature_names: tuple[str, ...]
-    valence: AxisModel
-    arousal: AxisModel
+    classifier: QuadrantClassifier
+    calibration: Calibration
     provenance: dict[str, Any]
 
     @classmethod
@@ -127,13 +172,17 @@ class MerModel:
         if made_for != FEATURES_VERSION:
             raise ModelError(f"the music emotion model was made for audio features v{made_for}, this emotune "
                              f"computes v{FEATURES_VERSION}: rebuild it (python -m device.training.mer_train)")
+        if "classifier" not in document and "valence" in document:
+            raise ModelError("the music emotion model has one classifier per axis, a format this emotune no "
+                             "longer reads: rebuild it (python -m device.training.mer_train)")
         try:
             names = tuple(str(n) for n in document["feature_names"])
-            valence = AxisModel.from_json(document["valence"], names)
-            arousal = AxisModel.from_json(document["arousal"], names)
+            classifier = QuadrantClassifier.from_json(document["classifier"], len(names))
+            outputs = len(QUADRANTS) if classifier.coef is not None else len(PAIRS)
+            calibration = Calibration.from_json(document["calibration"], outputs)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise ModelError(f"music emotion model is malformed: {error}") from None
-        return cls(names, valence, arousal, dict(document.get("provenance", {})))
+        return cls(names, classifier, calibration, dict(document.get("provenance", {})))
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_MODEL) -> MerModel:
@@ -152,14 +201,22 @@ class MerModel:
         """Names what a stored point was placed with: features version and the model's date."""
         return f"features v{FEATURES_VERSION}, model {self.provenance.get('date', 'undated')}"
 
-    def place(self, features: Mapping[str, float]) -> Placement:
-        """The Placement of a feature dict with (at least) this model's feature names."""
+    def vector(self, features: Mapping[str, float]) -> np.ndarray:
+        """(features,) this model's features from a feature dict; one that cannot be measured counts as
+        typical (the training mean)."""
         try:
             x = np.array([float(features[n]) for n in self.feature_names], dtype=np.float64)
         except KeyError as error:
             raise ModelError(f"feature {error} missing: the model and audio_features disagree") from None
-        v, a = self.valence.position(x), self.arousal.position(x)
-        return Placement(v, a, quadrant(v, a), quadrant_confidence(v, a))
+        return np.where(np.isfinite(x), x, self.classifier.mean)
+
+    def place(self, features: Mapping[str, float]) -> Placement:
+        """The Placement of a feature dict with (at least) this model's feature names."""
+        decisions = self.classifier.decisions(self.vector(features))
+        name = QUADRANTS[self.classifier.vote(decisions)]
+        probabilities = self.calibration.probabilities(decisions)
+        v, a = point_in(name, probabilities)
+        return Placement(v, a, name, float(probabilities[QUADRANTS.index(name)]))
 
     def predict(self, features: Mapping[str, float]) -> tuple[float, float, str]:
         """(valence, arousal, quadrant) for a feature dict with (at least) this model's feature names."""

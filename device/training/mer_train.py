@@ -8,12 +8,12 @@ are cached in `<cache-dir>/mer4q-features-v<N>.npz`, saved as it goes, so a reru
 
 Which model ships is chosen by **repeated artist-grouped cross-validation** (`device.training.mer_protocol`):
 10 folds stratified by quadrant with no artist on both sides, repeated with different artist shuffles, the
-mean and its spread over repeats reported. Each candidate is a feature set and a classifier (logistic
-regression or an RBF support vector machine, one for the sign of valence and one for the sign of arousal).
-The winner is refitted on all clips and calibrated: each axis' decision value d becomes tanh(s·d / 2), the
-2·P - 1 of a Platt sigmoid without offset fitted to out-of-fold decisions, so the sign stays the
-classifier's and the size is its confidence. The device reads the result with numpy alone
-(`device.music.mer`). Needs scikit-learn (a dependency of the project).
+mean and its spread over repeats reported. Each candidate is a feature set and a classifier of the four
+quadrants (multinomial logistic regression or a one-vs-one RBF support vector machine). The winner is
+refitted on all clips and calibrated: a multinomial logistic regression from its decision values to the
+quadrant, fitted to the out-of-fold decisions, gives the probabilities that size the point (the quadrant
+stays the classifier's own). The device reads the result with numpy alone (`device.music.mer`). Needs
+scikit-learn (a dependency of the project).
 """
 
 from __future__ import annotations
@@ -31,17 +31,8 @@ from typing import Any
 import numpy as np
 
 from device.music.features import EXCERPT_S, EXCERPTS, FEATURE_NAMES, SAMPLE_RATE, AudioError, extract_features
-from device.music.mer import FEATURES_VERSION, MerModel
-from device.training.mer_protocol import (
-    CANDIDATES,
-    FOLDS,
-    NOT_MODELLED,
-    Choice,
-    axis_signs,
-    calibration_slope,
-    choose,
-    fit_axis,
-)
+from device.music.mer import FEATURES_VERSION, QUADRANTS, MerModel
+from device.training.mer_protocol import CANDIDATES, FOLDS, NOT_MODELLED, Choice, calibration, choose, fit
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mer4q"
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "models" / "mer.json"
@@ -96,18 +87,19 @@ def _rounded(values: Any) -> Any:
     return np.vectorize(lambda v: float(f"{v:.8g}"), otypes=[float])(np.asarray(values, dtype=np.float64)).tolist()
 
 
-def export_axis(pipeline: Any, features: tuple[str, ...], slope: float) -> dict[str, Any]:
-    """One fitted axis (StandardScaler + LogisticRegression or SVC(kernel='rbf')) over `features`, as plain
-    arrays."""
+def export_classifier(pipeline: Any) -> dict[str, Any]:
+    """A fitted quadrant Pipeline (StandardScaler + LogisticRegression or SVC(kernel='rbf')) as plain arrays
+    (device.music.mer.QuadrantClassifier), rows in QUADRANTS order."""
     scaler, model = pipeline.steps[0][1], pipeline.steps[1][1]
-    part: dict[str, Any] = {"features": list(features), "mean": _rounded(scaler.mean_),
-                            "scale": _rounded(scaler.scale_),
-                            "calibration": {"slope": float(f"{slope:.8g}")}}
+    if list(model.classes_) != list(QUADRANTS):
+        raise ValueError(f"the classifier's classes are {list(model.classes_)}, not {list(QUADRANTS)}")
+    part: dict[str, Any] = {"mean": _rounded(scaler.mean_), "scale": _rounded(scaler.scale_)}
     if hasattr(model, "support_vectors_"):
-        part.update(type="rbf_svm", gamma=float(model._gamma), support_vectors=_rounded(model.support_vectors_),
-                    dual_coef=_rounded(model.dual_coef_[0]), intercept=float(model.intercept_[0]))
+        part.update(type="rbf_svm", gamma=float(model._gamma), n_support=[int(n) for n in model.n_support_],
+                    support_vectors=_rounded(model.support_vectors_), dual_coef=_rounded(model.dual_coef_),
+                    intercept=_rounded(model.intercept_))
     else:
-        part.update(type="logistic", coef=_rounded(model.coef_[0]), intercept=float(model.intercept_[0]))
+        part.update(type="logistic", coef=_rounded(model.coef_), intercept=_rounded(model.intercept_))
     return part
 
 
@@ -118,33 +110,33 @@ def _print_scores(scores: dict[str, dict[str, Any]]) -> None:
 
 
 def build_document(x: np.ndarray, quadrant: np.ndarray, choice: Choice, repeats: int) -> dict[str, Any]:
-    """The model file: each axis' chosen candidate refitted on all clips (x: (clips, len(FEATURE_NAMES)))
-    and calibrated on its out-of-fold decisions, with provenance."""
-    signs = axis_signs(quadrant)
-    axes = {}
-    for axis, candidate in (("valence", choice.valence), ("arousal", choice.arousal)):
-        columns = [FEATURE_NAMES.index(name) for name in candidate.features]
-        slope = calibration_slope(choice.decisions[axis], signs[axis])
-        axes[axis] = export_axis(fit_axis(x[:, columns], signs[axis], candidate), candidate.features, slope)
-        axes[axis]["model"] = candidate.description
-    used = set(choice.valence.features) | set(choice.arousal.features)
+    """The model file: the chosen candidate refitted on all clips (x: (clips, len(FEATURE_NAMES))) and
+    calibrated on its out-of-fold decisions, with provenance."""
+    candidate = choice.candidate
+    columns = [FEATURE_NAMES.index(name) for name in candidate.features]
+    weights, bias = calibration(choice.decisions, quadrant)
     return {
         "kind": "emotune music emotion model",
         "features_version": FEATURES_VERSION,
-        "feature_names": [name for name in FEATURE_NAMES if name in used],
+        "feature_names": list(candidate.features),
         "not_modelled": sorted(NOT_MODELLED),
-        **axes,
+        "classes": list(QUADRANTS),
+        "classifier": {**export_classifier(fit(x[:, columns], quadrant, candidate)),
+                       "model": candidate.description},
+        "calibration": {"weights": _rounded(weights), "bias": _rounded(bias),
+                        "method": "multinomial logistic regression (C=1) from the classifier's out-of-fold "
+                                  "decision values to the quadrant"},
         "provenance": {
             "data": f"mer4q: {len(x)} clips of the 4-quadrant MER set (Panda, Malheiro & Paiva 2018), "
                     "labels.csv Quadrant (Q1 +v+a, Q2 -v+a, Q3 -v-a, Q4 +v-a)",
             "excerpts": f"{EXCERPTS} x {EXCERPT_S:g} s at {SAMPLE_RATE} Hz mono (30 s clips: read whole)",
-            "model": f"valence: {choice.valence.name}; arousal: {choice.arousal.name}; output per axis "
-                     "tanh(slope * decision / 2), the slope fitted (Platt, no offset) to out-of-fold decisions",
+            "model": f"{candidate.name}; the quadrant is the classifier's; the point's coordinates are "
+                     "2 P(side) - 1 from the calibrated probabilities",
             "command": "python -m device.training.mer_train",
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "protocol": f"{FOLDS}-fold cross-validation stratified by quadrant, grouped by artist, repeated "
-                        f"{repeats} times with different artist shuffles; each axis' model chosen by its own "
-                        "sign accuracy; means and the quadrant's SD over repeats",
+                        f"{repeats} times with different artist shuffles; the candidate with the best mean "
+                        "quadrant accuracy; means and SDs over repeats",
             "estimate": choice.estimate,
             "candidates": choice.candidates,
         },
@@ -177,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = args.output.with_name(args.output.name + ".tmp")
     tmp.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     tmp.replace(args.output)
-    print(json.dumps({"valence": choice.valence.name, "arousal": choice.arousal.name, **choice.estimate}))
+    print(json.dumps({"model": choice.candidate.name, **choice.estimate}))
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 

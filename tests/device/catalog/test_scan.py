@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def test_a_new_music_model_places_scanned_music_again(demo_clips: dict[str, Path
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     """A listener who upgrades emotune gets their music re-placed by the new model at the next scan, with
     nothing to type; files the same model already placed are left alone."""
-    from device.music.mer import DEFAULT_MODEL
+    from device.music.mer import DEFAULT_MODEL, QUADRANTS, quadrant
     from device.store import open_database
 
     music = tmp_path / "music"
@@ -149,20 +150,23 @@ def test_a_new_music_model_places_scanned_music_again(demo_clips: dict[str, Path
     capsys.readouterr()
     db = open_database(config.database_path)
     placed = db.execute("SELECT valence, arousal, va_confidence FROM tracks").fetchone()
-    assert 0.25 <= placed[2] <= 1
+    assert 0 < placed[2] <= 1
 
     # the same model: unchanged
     assert cli.main(args) == 0
     assert json.loads(capsys.readouterr().out)["unchanged"] == 1
 
-    # a retrained model (here: the shipped one with its valence flipped) places the file again
+    # a retrained model (here: the shipped one, calibrated to be all but certain of the file's quadrant)
+    # places the file again: same quadrant, now at the corner
     document = json.loads(DEFAULT_MODEL.read_text())
     document["provenance"]["date"] = "2099-01-01T00:00:00Z"
-    document["valence"]["calibration"]["slope"] *= -1
+    placed_in = QUADRANTS.index(quadrant(placed[0], placed[1]))
+    document["calibration"]["bias"] = [0.0 if i == placed_in else -40.0 for i in range(len(QUADRANTS))]
     model = tmp_path / "mer.json"
     model.write_text(json.dumps(document))
     assert cli.main([*args, "--model", str(model)]) == 0
     assert json.loads(capsys.readouterr().out)["updated"] == 1
     valence, arousal, confidence = db.execute("SELECT valence, arousal, va_confidence FROM tracks").fetchone()
-    assert valence == pytest.approx(-placed[0], abs=1e-3) and arousal == pytest.approx(placed[1], abs=1e-3)
-    assert confidence == pytest.approx(placed[2], abs=1e-3)
+    assert valence == pytest.approx(math.copysign(1, placed[0]), abs=1e-3)
+    assert arousal == pytest.approx(math.copysign(1, placed[1]), abs=1e-3)
+    assert confidence == pytest.approx(1.0, abs=1e-3)
