@@ -123,9 +123,9 @@ def main() -> int:
               f"{loose['quadrant_accuracy']:19.1%}", flush=True)
     print("\nRBF SVM C=3, gamma 1/d, grouped CV: per axis against four quadrants")
     for name in ("v1", "textbook", "all"):
-        per_axis = score(predictions(ours_set(name), quadrant, groups, svm(3.0), True, args.repeats), quadrant)
+        axes = score(predictions(ours_set(name), quadrant, groups, svm(3.0), True, args.repeats), quadrant)
         four = score(predictions(ours_set(name), quadrant, groups, svm(3.0), False, args.repeats), quadrant)
-        print(f"  {name:10s} per axis {per_axis['quadrant_accuracy']:.1%}   four quadrants "
+        print(f"  {name:10s} per axis {axes['quadrant_accuracy']:.1%}   four quadrants "
               f"{four['quadrant_accuracy']:.1%}", flush=True)
     return 0
 
