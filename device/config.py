@@ -85,6 +85,8 @@ class FacesConfig:
 class ModelConfig:
     path: str = ""  # empty: the personal model in the state dir if any, else models/emotion.tflite
     threads: int = 1
+    # read each face and its mirror image and average the two: +0.7 points on PublicTest, twice the time
+    flip_average: bool = True
 
     def validate(self) -> None:
         _bounded("model.threads", self.threads, 1, 8)

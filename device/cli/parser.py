@@ -219,6 +219,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="start a new run from this float .keras model (e.g. models/emotion.keras) instead of random weights",
     )
+    parser.add_argument(
+        "--camera-augmentation",
+        action="store_true",
+        help="also degrade Training faces the way a camera does (exposure, gamma, blur, small faces enlarged, "
+        "sensor noise; Augmentation.camera_like in device/training/train.py)",
+    )
     personal = parser.add_argument_group("with --personal")
     personal.add_argument(
         "--holdout", type=float, default=0.25, help="share of each emotion's faces kept out to check (default: 0.25)"

@@ -64,11 +64,14 @@ def classification_metrics(
     }
 
 
-def predict_classes(model_path: Path | str, images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
-    """Class index per grey face, from the model file as the daemon runs it."""
+def predict_classes(
+    model_path: Path | str, images: Sequence[np.ndarray] | np.ndarray, flip_average: bool = False
+) -> np.ndarray:
+    """Class index per grey face, from the model file as the daemon runs it (flip_average: as
+    `[model] flip_average` reads faces; off: the model's own single reading)."""
     from device.emotion import EmotionClassifier  # LiteRT, loaded only when a model is evaluated
 
-    classifier = EmotionClassifier(Path(model_path))
+    classifier = EmotionClassifier(Path(model_path), flip_average=flip_average)
     if list(classifier.labels) != list(EMOTION_LABELS):
         raise EmotuneError(f"{model_path}: its labels {classifier.labels} are not emotune's {list(EMOTION_LABELS)}")
     return np.fromiter(
@@ -79,9 +82,15 @@ def predict_classes(model_path: Path | str, images: Sequence[np.ndarray] | np.nd
 
 
 def evaluate_model(
-    model_path: Path | str, images: Sequence[np.ndarray] | np.ndarray, labels: Sequence[int] | np.ndarray
+    model_path: Path | str,
+    images: Sequence[np.ndarray] | np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    flip_average: bool = False,
 ) -> dict[str, Any]:
-    """Run the model on grey faces (uint8, any size) and score it against `labels` (EMOTION_LABELS order)."""
+    """Run the model on grey faces (uint8, any size) and score it against `labels` (EMOTION_LABELS order).
+
+    flip_average: average each face's reading with its mirror image's, as the device does by default.
+    """
     labels = np.asarray(labels, dtype=np.int64)
     if len(images) != len(labels):
         raise EmotuneError(f"{len(images)} images but {len(labels)} labels")
@@ -89,7 +98,7 @@ def evaluate_model(
         raise EmotuneError("nothing to evaluate: no labelled images")
     if labels.min() < 0 or labels.max() >= len(EMOTION_LABELS):
         raise EmotuneError(f"labels must be 0..{len(EMOTION_LABELS) - 1} ({', '.join(EMOTION_LABELS)})")
-    return classification_metrics(labels, predict_classes(model_path, images))
+    return classification_metrics(labels, predict_classes(model_path, images, flip_average))
 
 
 def read_labelled_faces(folder: Path) -> tuple[list[np.ndarray], list[int], list[str]]:
@@ -172,11 +181,13 @@ def evaluate_command(args: argparse.Namespace, config: Config) -> int:
 
     model_path = Path(args.model) if args.model else resolve_model_path(config)
     images, labels = load_eval_data(args.data, args.split)
-    result = evaluate_model(model_path, images, labels)
+    # read the way the daemon reads faces with this config (by default each face and its mirror image)
+    result = evaluate_model(model_path, images, labels, flip_average=config.model.flip_average)
     if args.json:
         json.dump(result, sys.stdout)
         sys.stdout.write("\n")
     else:
         where = f"{args.data} ({args.split})" if Path(args.data).suffix == ".npz" else str(args.data)
-        print(format_report(result, f"model {model_path}\ndata  {where}"))
+        reading = "each face and its mirror image, averaged" if config.model.flip_average else "each face once"
+        print(format_report(result, f"model {model_path}\ndata  {where}\nread  {reading} ([model] flip_average)"))
     return 0

@@ -68,7 +68,9 @@ class ReloadingClassifier:
             return False
         self._key = key  # tried once per change: a bad file is not reloaded every few seconds
         try:
-            self.current = open_model(path, threads=self.config.model.threads)
+            self.current = open_model(
+                path, threads=self.config.model.threads, flip_average=self.config.model.flip_average
+            )
         except EmotuneError as error:
             logger.error("new emotion model not loaded, keeping %s: %s", self.current.model_path, error)
             return False

@@ -64,6 +64,8 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
                 "--output, --fresh and --init-from do not apply to --personal (it starts from the model in use "
                 "and installs into the state dir)"
             )
+        if getattr(args, "camera_augmentation", False):
+            raise EmotuneError("--camera-augmentation does not apply to --personal (your faces come from your camera)")
         from device.training.personal import personal_command
 
         return personal_command(args, config)
@@ -77,7 +79,7 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
     from device.training.export import export_model
     from device.training.model import ModelSpec
     from device.training.report import write_model_report, write_report
-    from device.training.train import LOG, TrainOptions, configure_threads, run_training
+    from device.training.train import LOG, Augmentation, TrainOptions, configure_threads, run_training
 
     threads = configure_threads()
     run_dir = Path(args.run_dir) if args.run_dir else config.state_dir / "training-runs" / default_run_name(args)
@@ -90,6 +92,7 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
         spec=ModelSpec(width=args.width) if args.width else None,
         fresh=args.fresh,
         init_from=args.init_from,
+        augmentation=Augmentation.camera_like() if getattr(args, "camera_augmentation", False) else Augmentation(),
         verbose=1 if sys.stdout.isatty() else 2,  # a bar on a terminal, a line per epoch in a log
     )
     print(f"training on {data.path} {data.sizes()} in {run_dir} ({threads} threads)", file=sys.stderr)

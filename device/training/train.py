@@ -39,7 +39,14 @@ LOG_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning
 
 @dataclass(frozen=True)
 class Augmentation:
-    """Random per-image changes for Training faces (none for PublicTest/PrivateTest)."""
+    """Random per-image changes for Training faces (none for PublicTest/PrivateTest).
+
+    The camera-like fields (all off by default; `camera_like()` turns them on) imitate what a camera's
+    face crop has and FER2013's faces mostly lack (bench/strangers.py measured blur and small faces as
+    the costliest): each is applied to an image with probability `camera_probability`, at a random
+    strength up to its value. In a camera's order: exposure and gamma (the light), Gaussian blur (the
+    optics), downscale-then-upscale (a small face, enlarged to 48×48 by preprocess_face), sensor noise.
+    """
 
     flip: bool = True  # mirror left-right (faces are roughly symmetric; labels are not sided)
     rotation_deg: float = 10.0
@@ -47,6 +54,25 @@ class Augmentation:
     zoom: float = 0.1  # scale in [1 - zoom, 1 + zoom]
     brightness: float = 0.1  # added, in [0, 1] pixel units
     contrast: float = 0.2  # scale around the image mean in [1 - contrast, 1 + contrast]
+    camera_probability: float = 0.0  # chance that each camera-like change below is applied to an image
+    exposure: float = 0.0  # gain in [1 - exposure, 1 + exposure / 2] (a dim room darkens more than it brightens)
+    gamma: float = 0.0  # gamma log-uniform in [1 / (1 + gamma), 1 + gamma]
+    blur_sigma: float = 0.0  # Gaussian blur, sigma uniform in [0, blur_sigma] pixels of the 48×48 face
+    low_res_side: int = 0  # shrink to a side uniform in [low_res_side, 48] (one per batch), enlarge back
+    noise: float = 0.0  # Gaussian sensor noise, sd uniform in [0, noise] in [0, 1] pixel units
+
+    @classmethod
+    def camera_like(cls) -> Augmentation:
+        """The defaults plus camera-like degradations at the strengths bench/strangers.py's frames show:
+        its blur (sigma 1.5-3 frame px on 80-250 px faces) is up to about 1.8 px at 48×48; faces a camera
+        sees small (16-48 px), dim rooms (gain down to 0.5), sensor noise (up to 10 grey levels)."""
+        return cls(camera_probability=0.4, exposure=0.5, gamma=0.5, blur_sigma=1.8, low_res_side=16, noise=0.04)
+
+    @property
+    def camera(self) -> bool:
+        return self.camera_probability > 0 and any(
+            (self.exposure, self.gamma, self.blur_sigma, self.low_res_side, self.noise)
+        )
 
 
 @dataclass(frozen=True)
@@ -101,7 +127,8 @@ def class_weights(labels: np.ndarray, power: float, num_classes: int = len(EMOTI
 
 
 def augment_batch(images: tf.Tensor, aug: Augmentation) -> tf.Tensor:
-    """One random affine (flip, rotation, zoom, shift) per image in a single resampling, then light."""
+    """One random affine (flip, rotation, zoom, shift) per image in a single resampling, then light, then
+    the camera-like changes if `aug` has them."""
     n = tf.shape(images)[0]
     side = tf.cast(tf.shape(images)[1], tf.float32)
     centre = (side - 1.0) / 2.0
@@ -128,7 +155,61 @@ def augment_batch(images: tf.Tensor, aug: Augmentation) -> tf.Tensor:
     mean = tf.reduce_mean(out, axis=[1, 2, 3], keepdims=True)
     contrast = tf.random.uniform([n, 1, 1, 1], 1.0 - aug.contrast, 1.0 + aug.contrast)
     brightness = tf.random.uniform([n, 1, 1, 1], -aug.brightness, aug.brightness)
-    return tf.clip_by_value((out - mean) * contrast + mean + brightness, 0.0, 1.0)
+    out = tf.clip_by_value((out - mean) * contrast + mean + brightness, 0.0, 1.0)
+    return camera_degrade(out, aug) if aug.camera else out
+
+
+def _chosen(n: tf.Tensor, probability: float) -> tf.Tensor:
+    """(n, 1, 1, 1) booleans: which images of the batch get a change."""
+    return tf.random.uniform([n, 1, 1, 1]) < probability
+
+
+def gaussian_blur(images: tf.Tensor, sigmas: tf.Tensor, radius: int) -> tf.Tensor:
+    """Each image (N, H, W, 1) blurred with its own Gaussian sigma (N,), separably, edges reflected.
+
+    The batch becomes the channels of one image, so one depthwise convolution per axis blurs them all;
+    a sigma near 0 is a single-pixel kernel (no change).
+    """
+    n = tf.shape(images)[0]
+    taps = tf.range(-radius, radius + 1, dtype=tf.float32)
+    sig = tf.maximum(sigmas, 1e-3)[:, None]
+    kernel = tf.exp(-0.5 * tf.square(taps[None, :] / sig))
+    kernel = tf.transpose(kernel / tf.reduce_sum(kernel, axis=1, keepdims=True))  # (2r + 1, N)
+    stacked = tf.transpose(images, [3, 1, 2, 0])  # (1, H, W, N)
+    stacked = tf.pad(stacked, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="REFLECT")
+    across = tf.reshape(kernel, [1, 2 * radius + 1, n, 1])
+    down = tf.reshape(kernel, [2 * radius + 1, 1, n, 1])
+    stacked = tf.nn.depthwise_conv2d(stacked, across, strides=[1, 1, 1, 1], padding="VALID")
+    stacked = tf.nn.depthwise_conv2d(stacked, down, strides=[1, 1, 1, 1], padding="VALID")
+    return tf.transpose(stacked, [3, 1, 2, 0])
+
+
+def camera_degrade(images: tf.Tensor, aug: Augmentation) -> tf.Tensor:
+    """The camera-like changes of `aug` (see Augmentation), each on a random share of the batch; [0, 1] kept."""
+    n = tf.shape(images)[0]
+    side = images.shape[1] or tf.shape(images)[1]
+    p = aug.camera_probability
+    out = images
+    if aug.exposure:
+        gain = tf.random.uniform([n, 1, 1, 1], 1.0 - aug.exposure, 1.0 + aug.exposure / 2)
+        out = tf.where(_chosen(n, p), tf.clip_by_value(out * gain, 0.0, 1.0), out)
+    if aug.gamma:
+        bound = math.log1p(aug.gamma)
+        gamma = tf.exp(tf.random.uniform([n, 1, 1, 1], -bound, bound))
+        out = tf.where(_chosen(n, p), tf.pow(tf.maximum(out, 0.0), gamma), out)
+    if aug.blur_sigma:
+        sigmas = tf.random.uniform([n], 0.0, aug.blur_sigma)
+        blurred = gaussian_blur(out, sigmas, radius=max(1, math.ceil(3 * aug.blur_sigma)))
+        out = tf.where(_chosen(n, p), blurred, out)
+    if aug.low_res_side:
+        small = tf.random.uniform([], aug.low_res_side, side + 1, dtype=tf.int32)
+        shrunk = tf.image.resize(out, [small, small], method="area")
+        enlarged = tf.image.resize(shrunk, [side, side], method="bilinear")
+        out = tf.where(_chosen(n, p), enlarged, out)
+    if aug.noise:
+        sd = tf.random.uniform([n, 1, 1, 1], 0.0, aug.noise)
+        out = tf.where(_chosen(n, p), out + tf.random.normal(tf.shape(out)) * sd, out)
+    return tf.clip_by_value(out, 0.0, 1.0)
 
 
 def training_dataset(x: np.ndarray, y: np.ndarray, options: TrainOptions) -> tf.data.Dataset:
@@ -286,6 +367,11 @@ def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
         resumed_from = int(state["epoch"])
         model = keras.models.load_model(run_dir / LAST)
         logger.info("resuming %s after epoch %d", run_dir, resumed_from)
+        stored_aug = state.get("options", {}).get("augmentation")
+        asked_aug = asdict(options.augmentation) if options.augmentation is not None else None
+        if stored_aug is not None and asked_aug is not None and {**asked_aug, **stored_aug} != asked_aug:
+            # e.g. a camera-augmented run resumed without --camera-augmentation: the rest of it changes
+            logger.warning("%s was started with augmentation %s; resuming with %s", run_dir, stored_aug, asked_aug)
     if state["epoch"] < options.epochs and not state["stopped_early"]:
         x_train = preprocess_batch(data.train.images)
         x_val = preprocess_batch(data.public_test.images)

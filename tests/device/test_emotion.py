@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from device import EMOTION_LABELS
-from device.config import Config
+from device.config import Config, load_config
 from device.demo.faces import load_fixture
 from device.emotion import SHIPPED_MODEL, EmotionClassifier, load_classifier, open_model
 from device.errors import ModelError
@@ -125,6 +125,32 @@ def test_the_model_in_use_is_configured_else_personal_else_shipped(config: Confi
     assert load_classifier(config.replace_section("model", path=str(configured))).model_path == configured
     shutil.rmtree(personal.parent)
     assert load_classifier(config).model_path == SHIPPED_MODEL
+
+
+def test_a_face_and_its_mirror_image_get_the_same_reading(config: Config, tmp_path: Path) -> None:
+    """[model] flip_average (on by default) reads each face and its mirror image and averages the two, so
+    which way the listener turns no longer changes the reading; off, the model reads each face once."""
+    assert config.model.flip_average
+    device = load_classifier(config)
+    fixture = load_fixture()
+    for face in fixture.images[::7]:
+        mirror = np.ascontiguousarray(face[:, ::-1])
+        reading, mirrored = device.classify(face), device.classify(mirror)
+        assert mirrored.label == reading.label
+        assert mirrored.probabilities == pytest.approx(reading.probabilities, abs=1e-6)
+        assert sum(reading.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+        # a camera-sized crop (3× the model's side) and its mirror image too
+        big = cv2.resize(face, (144, 144), interpolation=cv2.INTER_CUBIC)
+        assert device.classify(np.ascontiguousarray(big[:, ::-1])).label == device.classify(big).label
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(f'state_dir = "{config.state_dir}"\n[model]\nflip_average = false\n', encoding="utf-8")
+    once = load_classifier(load_config(config_file))
+    assert not once.flip_average
+    differ = sum(
+        once.probabilities(face) != pytest.approx(once.probabilities(np.ascontiguousarray(face[:, ::-1])), abs=1e-3)
+        for face in fixture.images
+    )
+    assert differ > len(fixture.images) // 2  # read once, a face and its mirror image mostly read differently
 
 
 # ---- an arm64 process shown a /proc/cpuinfo with no ARM core (qemu-user 7.2) ---------------------------

@@ -6,9 +6,11 @@ Seven classes of simple drawn patterns, 40 Training faces each, and a width-8 mo
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +99,57 @@ def test_class_weights_soften_imbalance() -> None:
     assert weights[0] > 1 > weights[1]
     assert (10 * weights[0] + 90 * weights[1]) / 100 == pytest.approx(1.0)
     assert class_weights(labels, power=0.0, num_classes=2) == {0: 1.0, 1: 1.0}
+
+
+def _detail(images: np.ndarray) -> np.ndarray:
+    """Per image: mean absolute difference between neighbouring pixels (fine detail, and noise)."""
+    return np.abs(np.diff(images, axis=1)).mean(axis=(1, 2, 3)) + np.abs(np.diff(images, axis=2)).mean(axis=(1, 2, 3))
+
+
+def test_camera_like_augmentation_degrades_faces_the_way_a_camera_does() -> None:
+    """Each camera-like change does what it says to real faces and keeps pixels in [0, 1]; off by default."""
+    pytest.importorskip("tensorflow")
+    import tensorflow as tf
+
+    from device.demo.faces import load_fixture
+    from device.preprocess import preprocess_batch
+    from device.training.train import Augmentation, augment_batch, camera_degrade
+
+    tf.random.set_seed(0)
+    faces = preprocess_batch(load_fixture().images)  # real FER2013 faces, (N, 48, 48, 1) in [0, 1]
+
+    def degrade(**fields: float) -> np.ndarray:
+        out = camera_degrade(tf.constant(faces), Augmentation(camera_probability=1.0, **fields)).numpy()
+        assert out.shape == faces.shape and out.dtype == np.float32
+        assert out.min() >= 0.0 and out.max() <= 1.0
+        return out
+
+    detail = _detail(faces)
+    # blur and a small face enlarged both take fine detail away, from (nearly) every face; the light stays
+    for blurry in (degrade(blur_sigma=1.8), degrade(low_res_side=16)):
+        assert (_detail(blurry) <= detail + 1e-6).all() and (_detail(blurry) < 0.9 * detail).mean() > 0.5
+        assert np.abs(blurry.mean(axis=(1, 2, 3)) - faces.mean(axis=(1, 2, 3))).max() < 0.03
+    noisy = degrade(noise=0.04)  # sensor noise adds grain, not light
+    assert (_detail(noisy) > detail).mean() > 0.9
+    assert np.abs(noisy.mean(axis=(1, 2, 3)) - faces.mean(axis=(1, 2, 3))).mean() < 0.01
+    # exposure and gamma change the light but never the order of a face's pixels (darker stays darker)
+    for relit in (degrade(exposure=0.5), degrade(gamma=0.5)):
+        changed = np.abs(relit.mean(axis=(1, 2, 3)) - faces.mean(axis=(1, 2, 3))) > 0.01
+        assert changed.mean() > 0.5
+        for before, after in zip(faces[:20], relit[:20], strict=True):
+            order = np.argsort(before.ravel(), kind="stable")
+            assert (np.diff(after.ravel()[order]) >= -1e-6).all()
+    # each change reaches about camera_probability of the faces
+    some = camera_degrade(tf.constant(faces), Augmentation(camera_probability=0.4, blur_sigma=1.8)).numpy()
+    share = (np.abs(some - faces).max(axis=(1, 2, 3)) > 0).mean()
+    assert 0.2 < share < 0.6, share
+    # the one preset the --camera-augmentation flag turns on; none of it unless asked for
+    assert Augmentation.camera_like().camera and not Augmentation().camera
+    preset = augment_batch(tf.constant(faces), Augmentation.camera_like()).numpy()
+    assert preset.min() >= 0.0 and preset.max() <= 1.0 and preset.shape == faces.shape
+    assert not Augmentation(blur_sigma=1.8).camera  # strengths without a probability change nothing
+
+
+def test_the_camera_augmentation_flag(train_args: Callable[..., argparse.Namespace]) -> None:
+    assert train_args("--camera-augmentation").camera_augmentation
+    assert not train_args().camera_augmentation
