@@ -21,8 +21,11 @@ drawn per face from the seed. Each frame then goes through:
   full size, eye levelling with dlib's 5-point landmarks, square crop with `faces.margin`) and the
   shipped model (`EmotionClassifier.classify`); the detection overlapping the placed face (IoU ≥ 0.3)
   is the one scored;
-- the daemon's per-frame detector (`FaceDetector(FacesConfig()).largest`, 480 px wide, no upsampling):
-  found or not;
+- the daemon's face finder as the daemon builds it (`TrackedFaceFinder(FaceDetector(faces))`,
+  device/assembly.py), a fresh one per frame, i.e. its first frame with nothing followed yet: the
+  whole-frame search (480 px wide, no upsampling), then, when that finds nothing, the small-face search
+  (`faces.small_face_width`; `--small-face-width 0` turns it off, as before issue 16's change): found
+  (IoU >= 0.3) or not;
 - the model on exactly the placed square cut from the degraded frame ("exact crop": what size, light,
   blur, noise and JPEG cost without the detector's box), and on the original 48×48 face ("48×48").
 
@@ -32,9 +35,10 @@ an inference-only illumination normalisation (the crop's mean and spread matched
 per-face averages), also on the 48×48 faces to show what it does to FER2013 itself.
 
     .venv/bin/python bench/strangers.py [--faces 1080] [--seed 0] [--model PATH] [--data NPZ]
-        [--min-score S] [--fer-check] [--save-frames DIR] [--json]
+        [--min-score S] [--small-face-width W] [--fer-check] [--save-frames DIR] [--json]
 
-About 0.1 s per frame on one core (`--faces 0`: all 3,589 PublicTest faces, about 6 minutes).
+About 0.1–0.2 s per frame on one core (`--faces 0`: all 3,589 PublicTest faces, about 6–10 minutes).
+`--timing N` instead times the daemon's finder per frame (see `timing`).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from device.emotion import SHIPPED_MODEL, EmotionClassifier  # noqa: E402
 from device.faces import FaceDetector, StillPhotoDetector, level_crop, overlap, square_crop, to_grey  # noqa: E402
 from device.listener.fer2013 import load_split  # noqa: E402
 from device.preprocess import INPUT_SIZE  # noqa: E402
+from device.tracking import TrackedFaceFinder  # noqa: E402
 
 FRAME_W, FRAME_H = 640, 480
 SIZES: dict[str, tuple[int, int]] = {"small 80-110": (80, 110), "medium 110-160": (110, 160),
@@ -128,6 +133,15 @@ def relight(frame: np.ndarray, light: str, box: tuple[int, int, int, int],
 
 def build_frame(face: np.ndarray, condition: Condition, rng: np.random.Generator) -> Frame:
     """A camera-like 640×480 frame of `face` (48×48 uint8) under `condition`, as a JPEG decodes."""
+    frame, box, side = build_scene(face, condition, rng)
+    image, noise, quality = expose(frame, rng)
+    return Frame(image, box, condition, {"side": side, "noise": noise, "jpeg_quality": quality})
+
+
+def build_scene(face: np.ndarray, condition: Condition, rng: np.random.Generator
+                ) -> tuple[np.ndarray, tuple[int, int, int, int], int]:
+    """The scene of build_frame before the camera's noise and JPEG: a float frame in [0, 1] (H, W), the
+    placed square and its side."""
     low, high = SIZES[condition.size]
     side = int(rng.integers(low, high + 1))
     big = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255
@@ -142,6 +156,12 @@ def build_frame(face: np.ndarray, condition: Condition, rng: np.random.Generator
     sigma = BLURS[condition.blur]
     if sigma:
         frame = cv2.GaussianBlur(frame, (0, 0), sigma)
+    return frame, box, side
+
+
+def expose(frame: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float, int]:
+    """A float scene in [0, 1] (H, W) as the camera delivers it: sensor noise (σ 2–5 grey levels), JPEG
+    (quality 60–90), decoded to BGR uint8; and the noise and quality drawn."""
     noise = float(rng.uniform(2, 5))
     quality = int(rng.integers(60, 91))
     grey = np.clip(frame * 255 + rng.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)
@@ -151,7 +171,7 @@ def build_frame(face: np.ndarray, condition: Condition, rng: np.random.Generator
     image = cv2.imdecode(encoded, cv2.IMREAD_COLOR)  # as `emotune classify` reads a file
     if image is None:
         raise RuntimeError("JPEG decoding failed")
-    return Frame(image, box, condition, {"side": side, "noise": noise, "jpeg_quality": quality})
+    return image, noise, quality
 
 
 def conditions(count: int, rng: np.random.Generator) -> list[Condition]:
@@ -186,10 +206,12 @@ def at_input(grey: np.ndarray) -> np.ndarray:
     return cv2.resize(grey, (INPUT_SIZE, INPUT_SIZE), interpolation=interpolation)
 
 
-def measure(model: Path, data: Path | None, count: int, seed: int, min_score: float | None = None) -> dict[str, Any]:
+def measure(model: Path, data: Path | None, count: int, seed: int, min_score: float | None = None,
+            small_face_width: int | None = None) -> dict[str, Any]:
     """Build the frames, run every path; per face: condition, truth and each path's label (or -1).
 
-    `min_score`: dlib's detection threshold for both detectors (default: `faces.min_score`'s default)."""
+    `min_score`: dlib's detection threshold for both detectors (default: `faces.min_score`'s default);
+    `small_face_width`: the daemon's small-face search (default: `faces.small_face_width`'s; 0: none)."""
     split = load_split(data, "PublicTest")
     images, labels = split.images, split.labels.astype(int)
     usable = np.flatnonzero(images.reshape(len(images), -1).std(axis=1) >= 1.0)  # drop blank images
@@ -198,7 +220,9 @@ def measure(model: Path, data: Path | None, count: int, seed: int, min_score: fl
     normalise = fer_normaliser(load_split(data, "Training").images)
     classifier = EmotionClassifier(model, threads=1)
     faces_config = FacesConfig() if min_score is None else dataclasses.replace(FacesConfig(), min_score=min_score)
-    still, camera = StillPhotoDetector(faces_config), FaceDetector(faces_config)
+    daemon_config = faces_config if small_face_width is None else dataclasses.replace(
+        faces_config, small_face_width=small_face_width)
+    still, camera = StillPhotoDetector(faces_config), FaceDetector(daemon_config)
 
     def label(grey: np.ndarray) -> int:
         return int(np.argmax(classifier.probabilities(grey)))
@@ -214,8 +238,12 @@ def measure(model: Path, data: Path | None, count: int, seed: int, min_score: fl
         row: dict[str, Any] = {
             "publictest_index": int(index), "truth": int(labels[index]), **condition.__dict__, **frame.details,
             "direct": label(face), "direct_normalised": label(normalise(face)), "exact": label(exact),
-            "daemon_found": any(overlap(f.box, frame.box) >= MATCH_IOU for f in camera.detect_all(frame.image)),
         }
+        finder = TrackedFaceFinder(camera)  # nothing followed yet: this frame is its first
+        daemon_face = finder.largest(frame.image)
+        row["daemon_found"] = daemon_face is not None and overlap(daemon_face.box, frame.box) >= MATCH_IOU
+        row["daemon_false"] = daemon_face is not None and not row["daemon_found"]
+        row["daemon_small_search"] = finder.counts.small_searches > 0
         detected = still.detect_all(frame.image)
         found = [f for f in detected if overlap(f.box, frame.box) >= MATCH_IOU]
         row["false_detections"] = len(detected) - len(found)
@@ -232,8 +260,82 @@ def measure(model: Path, data: Path | None, count: int, seed: int, min_score: fl
         else:
             row["camera"] = -1
         rows.append(row)
-    return {"model": str(model), "seed": seed, "min_score": faces_config.min_score, "faces": len(rows),
+    return {"model": str(model), "seed": seed, "min_score": faces_config.min_score,
+            "small_face_width": daemon_config.small_face_width, "faces": len(rows),
             "seconds": time.perf_counter() - started, "rows": rows}
+
+
+TIMING_FRAMES = 40  # frames per timing sequence: 10 s at the daemon's 4 fps
+TIMING_KINDS = ("nobody, still", "nobody, changing", "small face, still")
+
+
+def timing_sequence(kind: str, split_images: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """TIMING_FRAMES camera frames (BGR uint8) of one kind: a still wall (each frame only its own noise
+    and JPEG), a new wall every frame (the worst case: every frame changed, nobody to find), or a still
+    wall with one PublicTest face of 80–110 px (even light, sharp) on it."""
+    if kind == "nobody, still":
+        wall = background(rng)
+        return [expose(wall, rng)[0] for _ in range(TIMING_FRAMES)]
+    if kind == "nobody, changing":
+        return [expose(background(rng), rng)[0] for _ in range(TIMING_FRAMES)]
+    if kind == "small face, still":
+        face = split_images[int(rng.integers(len(split_images)))]
+        scene, _, _ = build_scene(face, Condition("small 80-110", "even", "sharp"), rng)
+        return [expose(scene, rng)[0] for _ in range(TIMING_FRAMES)]
+    raise ValueError(f"unknown timing sequence {kind!r}")
+
+
+def timing(data: Path | None, sequences: int, seed: int, widths: tuple[int, ...]) -> dict[str, Any]:
+    """The daemon's finder (`TrackedFaceFinder` over `FaceDetector`, as device/assembly.py builds it) over
+    `sequences` sequences of each kind, a fresh finder per sequence, for each `faces.small_face_width` in
+    `widths` (0: no small-face search) on the same frames, alternating: CPU ms per frame (one thread),
+    split by what the finder did on the frame, and the frames with a face found."""
+    split = load_split(data, "PublicTest")
+    images = split.images[split.images.reshape(len(split.images), -1).std(axis=1) >= 1.0]
+    detectors = {width: FaceDetector(dataclasses.replace(FacesConfig(), small_face_width=width)) for width in widths}
+    rng = np.random.default_rng(seed)
+    samples: dict[tuple[str, int], list[tuple[float, str, bool]]] = {(k, w): [] for k in TIMING_KINDS for w in widths}
+    for _ in range(sequences):
+        for kind in TIMING_KINDS:
+            frames = timing_sequence(kind, images, rng)
+            for width, detector in detectors.items():
+                finder = TrackedFaceFinder(detector)
+                for frame in frames:
+                    before = dataclasses.replace(finder.counts)
+                    started = time.process_time()
+                    face = finder.largest(frame)
+                    seconds = time.process_time() - started
+                    if finder.counts.small_searches > before.small_searches:
+                        did = "small"
+                    elif finder.counts.full_searches > before.full_searches:
+                        did = "whole"
+                    elif finder.counts.unchanged > before.unchanged:
+                        did = "none"
+                    else:
+                        did = "window"
+                    samples[(kind, width)].append((seconds, did, face is not None))
+    out: dict[str, Any] = {}
+    for (kind, width), rows in samples.items():
+        ms = np.array([r[0] for r in rows]) * 1000
+        entry: dict[str, Any] = {"frames": len(rows), "found": sum(r[2] for r in rows),
+                                 "median_ms": float(np.median(ms)), "mean_ms": float(ms.mean())}
+        for did in ("small", "whole", "window", "none"):
+            picked = ms[[r[1] == did for r in rows]]
+            entry[did] = {"frames": len(picked), "median_ms": float(np.median(picked)) if len(picked) else None}
+        out[f"{kind} / small_face_width {width}"] = entry
+    return {"sequences": sequences, "frames_per_sequence": TIMING_FRAMES, "seed": seed, "timing": out}
+
+
+def print_timing(result: dict[str, Any]) -> None:
+    print(f"the daemon's finder, {result['sequences']} sequences of {result['frames_per_sequence']} frames 640x480 "
+          f"per kind, seed {result['seed']}; CPU ms per frame on one thread")
+    print("  per frame: median / mean over all frames; then median (frames) of those with a small-face search, "
+          "a whole-frame search only, a window search only, no search")
+    for name, e in result["timing"].items():
+        parts = [f"{did} {e[did]['median_ms']:.1f} ({e[did]['frames']})" if e[did]["frames"] else f"{did} - (0)"
+                 for did in ("small", "whole", "window", "none")]
+        print(f"  {name:<40} median {e['median_ms']:6.2f}  mean {e['mean_ms']:6.2f}  found {e['found']:>3}/"
+              f"{e['frames']}  | " + ", ".join(parts))
 
 
 def fer_check(model: Path, data: Path | None) -> None:
@@ -291,13 +393,16 @@ def report(result: dict[str, Any]) -> dict[str, Any]:
                     "breaks": sum(r["camera"] == r["truth"] != r[key] for r in found)}
               for key in ("no_levelling", "camera_normalised", *(f"margin_{m:.2f}" for m in MARGINS))}
     false = sum(r["false_detections"] for r in rows)
-    return {"groups": groups, "camera_recall": recall, "paired": paired, "false_detections": false}
+    return {"groups": groups, "camera_recall": recall, "paired": paired, "false_detections": false,
+            "daemon_false": sum(r["daemon_false"] for r in rows),
+            "daemon_small_searches": sum(r["daemon_small_search"] for r in rows)}
 
 
 def print_table(result: dict[str, Any], summary: dict[str, Any]) -> None:
     print(f"{result['faces']} FER2013 PublicTest faces in 640x480 frames, seed {result['seed']}, "
           f"model {result['model']}, detection min_score {result['min_score']}, {result['seconds']:.0f} s")
-    print("found: classify's detector found the placed face (IoU >= 0.3); daemon: the camera's per-frame one")
+    print("found: classify's detector found the placed face (IoU >= 0.3); daemon: the daemon's finder on its first "
+          f"frame (small-face search width {result['small_face_width'] or 'off'})")
     print("acc %: 48x48 = model on the original face; exact = on exactly the placed square of the degraded frame;")
     print("       camera = classify's path over found faces (48x48 and exact on the same faces in brackets); "
           "end-to-end = misses count wrong")
@@ -310,7 +415,9 @@ def print_table(result: dict[str, Any], summary: dict[str, Any]) -> None:
               f"{g['exact']:>7.1f}{g['camera_found']:>8.1f}{g['direct_on_found']:>8.1f}{g['exact_on_found']:>7.1f}"
               f"{g['camera_all']:>11.1f}"
               f"{g['agree']:>7.1f}")
-    print(f"\nboxes classify's detector put on things that are not the face: {summary['false_detections']}")
+    print(f"\nboxes classify's detector put on things that are not the face: {summary['false_detections']}; "
+          f"the daemon's: {summary['daemon_false']} (small-face searches run on {summary['daemon_small_searches']} "
+          "frames)")
     print("camera path per-class recall %: " + ", ".join(
         f"{label} {value:.0f}" for label, value in summary["camera_recall"].items()))
     print("\nvariants on the same found faces, acc % (shipped: margin 0.05, levelled, no normalisation)")
@@ -334,8 +441,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--min-score", type=float, default=None,
                         help="dlib's detection threshold (default: faces.min_score's default, 0)")
+    parser.add_argument("--small-face-width", type=int, default=None,
+                        help="the daemon's faces.small_face_width (default: its default; 0: no small-face search)")
     parser.add_argument("--fer-check", action="store_true",
                         help="also: the illumination normalisation on every 48x48 PublicTest and PrivateTest face")
+    parser.add_argument("--timing", type=int, default=0, metavar="N",
+                        help="instead: the daemon finder's time per frame on N sequences of each kind, "
+                             "small-face search off and on")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--save-frames", type=Path, default=None, help="write the first 36 frames here as JPEGs")
     args = parser.parse_args(argv)
@@ -349,9 +461,17 @@ def main(argv: list[str] | None = None) -> int:
             light = condition.light.replace(" ", "_")
             name = f"{i:02d}-{condition.size.split()[0]}-{light}-{condition.blur.split()[0]}"
             cv2.imwrite(str(args.save_frames / f"{name}.jpg"), frame.image)
+    if args.timing:
+        widths = (0, FacesConfig().small_face_width if args.small_face_width is None else args.small_face_width)
+        timed = timing(args.data, args.timing, args.seed, widths)
+        if args.json:
+            print(json.dumps(timed, indent=2))
+        else:
+            print_timing(timed)
+        return 0
     if args.fer_check:
         fer_check(args.model, args.data)
-    result = measure(args.model, args.data, args.faces, args.seed, args.min_score)
+    result = measure(args.model, args.data, args.faces, args.seed, args.min_score, args.small_face_width)
     summary = report(result)
     if args.json:
         print(json.dumps({**{k: v for k, v in result.items() if k != "rows"}, **summary}, indent=2))

@@ -217,14 +217,15 @@ class FaceDetector:
         return 1.0
 
     def detect_region(self, grey: np.ndarray, region: tuple[int, int, int, int], scale: float,
-                      max_levels: int = 0) -> list[Face]:
+                      max_levels: int = 0, upsample: int | None = None) -> list[Face]:
         """Faces inside `region` (left, top, right, bottom, frame pixels) of a grey frame, largest first.
 
         The region is resized by `scale` (detection pixels per frame pixel) before dlib's HOG runs on it,
         so a caller that knows how big the face is can shrink it to just above HOG's 80 px window, and
         with `max_levels` only that many pyramid levels are scanned (0: all; each level finds faces 1.2×
-        the size of the one before). Boxes come back in frame pixels, and each crop is cut from the
-        full-resolution `grey` (so it may reach past the region). An empty region has no faces.
+        the size of the one before). dlib upsamples the resized region `upsample` times (None:
+        faces.upsample). Boxes come back in frame pixels, and each crop is cut from the full-resolution
+        `grey` (so it may reach past the region). An empty region has no faces.
         """
         left, top, right, bottom = region
         patch = grey[max(0, top) : bottom, max(0, left) : right]
@@ -235,7 +236,8 @@ class FaceDetector:
         if scale != 1.0:
             size = (max(1, round(patch.shape[1] * scale)), max(1, round(patch.shape[0] * scale)))
             small = cv2.resize(patch, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        rects, scores, _ = self.hog(max_levels).run(small, self.config.upsample, self.config.min_score)
+        times = self.config.upsample if upsample is None else upsample
+        rects, scores, _ = self.hog(max_levels).run(small, times, self.config.min_score)
         faces = []
         for rect, score in zip(rects, scores, strict=True):
             # boxes back in full-frame pixels; the crop comes from the full-resolution frame

@@ -16,6 +16,21 @@ searched again, on the same frame, to (re)acquire:
   of every other face that search found (another listener's expression changing in place is not a new
   face; one who comes closer is seen by the periodic search if not before).
 
+Small faces. The whole-frame search runs at `faces.detect_width` (480 of 640 px) with no upsample, so a
+face under about 107 frame px (a listener about 1 m from the camera) is under HOG's 80 px window there.
+While no face is followed (nobody found, or a face this search found and followed lost), a finer search
+looks for those too: the frame scaled to `faces.small_face_width` (800 px), scanning only the pyramid
+levels for faces smaller than the whole-frame search finds and one level into its range (4 levels:
+boxes of about 58–100 frame px), about twice a whole-frame search's HOG time. It runs on a frame where
+the usual searches found nothing, at most once in `faces.small_face_every` frames, and only when the
+picture changed since the last such search (over half the area of the smallest face it finds) or
+`full_search_every` × `small_face_every` frames (16 s) have passed since it: an empty, still room costs
+little more than before. A
+face found so is followed in a window resized up to that search's scale, and the whole-frame searches,
+which cannot see it, do not drop it: its window is searched when they find nobody. A face the
+whole-frame search found and then lost is left to that search as before (the small-face search runs
+once it has given the face up). Measured in bench/strangers.py's section of bench/README.md.
+
 A face lost while nothing changed elsewhere (turned away, an expression dlib cannot read) is most likely
 still where it was: its window is searched each frame, and the whole frame again only when the picture
 changes outside that window (a tenth of the face's area is enough then: the face sliding out of it) or
@@ -26,6 +41,7 @@ that found nobody is answered None without a search, so an empty room costs a th
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -56,6 +72,8 @@ NEW_FACE_SHARE = 0.5
 LOST_FACE_SHARE = 0.1
 # dlib's HOG window; a face under this many detection pixels is not found, so smaller changes are not faces.
 HOG_WINDOW_PX = 80
+# Each pyramid level of dlib's HOG is 5/6 the size of the one before: it finds faces 6/5 as large.
+PYRAMID_STEP = 6 / 5
 
 Box = tuple[int, int, int, int]
 
@@ -64,12 +82,14 @@ Box = tuple[int, int, int, int]
 class SearchCounts:
     """What the finder did so far: frames asked about, and how many needed a whole-frame search.
 
-    `unchanged` counts frames answered None without a search (nobody there, nothing changed).
+    `unchanged` counts frames answered None without a search (nobody there, nothing changed);
+    `small_searches` the searches for faces too small for the whole-frame search (while none is followed).
     """
 
     frames: int = 0
     full_searches: int = 0
     unchanged: int = 0
+    small_searches: int = 0
 
     @property
     def full_share(self) -> float:
@@ -83,6 +103,13 @@ def grown(box: Box, margin: float, width: int, height: int) -> Box:
     side = max(right - left, bottom - top)
     pad = round(side * margin)
     return max(0, left - pad), max(0, top - pad), min(width, right + pad), min(height, bottom + pad)
+
+
+def small_levels(ratio: float) -> int:
+    """Pyramid levels the small-face search scans when it is `ratio` times as fine as the whole-frame
+    search: up to and including the first level whose faces that search finds too (its smallest can be
+    missed there, on its coarser pixel grid: the top level adds 5 points on the strangers bench)."""
+    return math.ceil(math.log(ratio) / math.log(PYRAMID_STEP)) + 1
 
 
 class TrackedFaceFinder:
@@ -106,6 +133,16 @@ class TrackedFaceFinder:
         self._reference: np.ndarray | None = None  # thumbnail at the last whole-frame search
         self._reference_boxes: list[Box] = []  # every face that search found, or where the face was lost
         self._since_full = 0
+        config = detector.config
+        self.small_face_width = config.small_face_width  # 0: no search for small faces
+        self.small_face_every = config.small_face_every
+        self._small_reference: np.ndarray | None = None  # thumbnail at the last small-face search
+        self._small = False  # _last was found by the small-face search (and followed since)
+        self._since_small = full_search_every * self.small_face_every  # none yet: due on the first frame
+        if self.small_face_width and config.detect_width:  # frames wider than detect_width: this ratio
+            ratio = self.small_face_width / (config.detect_width * 2**config.upsample)
+            if ratio > 1:
+                detector.hog(small_levels(ratio))  # made now too (a fraction of a second)
 
     def largest(self, frame: np.ndarray) -> Face | None:
         """The listener's face in a BGR or grey frame (H×W[×3] uint8), or None: the largest face found."""
@@ -113,10 +150,14 @@ class TrackedFaceFinder:
         thumb = self._thumbnail(grey)
         self.counts.frames += 1
         self._since_full += 1
+        self._since_small += 1
         due = self._since_full >= self.full_search_every
         if due or self._changed_elsewhere(thumb):
-            return self._search_whole(grey, thumb, keep_lost=not due)
+            face = self._search_whole(grey, thumb, keep_lost=not due)
+            return face if face is not None else self._small_if_due(grey, thumb)
         if self._last is None:
+            if self._small_due(thumb):
+                return self._search_small(grey, thumb)
             self.counts.unchanged += 1
             return None  # nobody was there at the last search and nothing has changed
         face = self._search_window(grey, self._last)
@@ -124,34 +165,92 @@ class TrackedFaceFinder:
             self._last, self._lost = face.box, False
             return face
         if self._lost:
-            return None  # the whole frame was searched when it was lost, and only its window changed since
-        return self._search_whole(grey, thumb, keep_lost=True)
+            # the whole frame was searched when it was lost, and only its window changed since
+            return self._small_if_due(grey, thumb)
+        face = self._search_whole(grey, thumb, keep_lost=True, window_tried=True)
+        return face if face is not None else self._small_if_due(grey, thumb)
 
     def _search_window(self, grey: np.ndarray, last: Box) -> Face | None:
         height, width = grey.shape[:2]
         side = max(last[2] - last[0], last[3] - last[1])
-        # never finer than the whole-frame search: the window finds the faces that search finds
-        scale = min(self.detector.full_frame_scale(width), WINDOW_BOX_PX / side)
+        # never finer than the search that found it: the window finds the faces that search finds
+        finest = (self._small_scale(width) if self._small else 0.0) or self._whole_scale(width)
+        scale = min(finest / 2**self.detector.config.upsample, WINDOW_BOX_PX / side)
         faces = self.detector.detect_region(grey, grown(last, WINDOW_MARGIN, width, height), scale, WINDOW_LEVELS)
         return faces[0] if faces else None
 
-    def _search_whole(self, grey: np.ndarray, thumb: np.ndarray, keep_lost: bool) -> Face | None:
+    def _search_whole(self, grey: np.ndarray, thumb: np.ndarray, keep_lost: bool,
+                      window_tried: bool = False) -> Face | None:
         """A whole-frame search. When it finds nobody and `keep_lost`, the last box is kept as where the
         face was lost: a face that turned away or is briefly unreadable is most likely still there, so
-        its window is searched until the next periodic search rather than the whole frame each time."""
+        its window is searched until the next periodic search rather than the whole frame each time.
+        A followed face too small for this search (found by the small-face search) is looked for in its
+        window when the search finds nobody, unless `window_tried` (this frame's window missed it)."""
         self.counts.full_searches += 1
         faces = self.detector.detect_all(grey)
+        if faces:
+            self._small = False
+        elif not window_tried and self._small and self._last is not None and not self._lost:
+            near = self._search_window(grey, self._last)
+            faces = [near] if near is not None else []
         face = faces[0] if faces else None
         if face is not None:
             self._last, self._lost = face.box, False
         elif keep_lost and self._last is not None:
             self._lost = True
         else:
-            self._last, self._lost = None, False
+            self._last, self._lost, self._small = None, False, False
         # a face already seen changing in place (a second listener's expression) is not a new face
         self._reference = thumb
         self._reference_boxes = [f.box for f in faces] or ([self._last] if self._last is not None else [])
         self._since_full = 0
+        return face
+
+    def _whole_scale(self, width: int) -> float:
+        """Detection pixels per frame pixel of the whole-frame search, its upsampling included."""
+        return self.detector.full_frame_scale(width) * 2**self.detector.config.upsample
+
+    def _small_scale(self, width: int) -> float:
+        """Detection pixels per frame pixel of the small-face search; 0.0 when there is none (off, or no
+        finer than the whole-frame search)."""
+        scale = self.small_face_width / width
+        return scale if scale > self._whole_scale(width) else 0.0
+
+    def _small_due(self, thumb: np.ndarray) -> bool:
+        """Whether a small-face search is due: on, none in the last `small_face_every` frames, and the
+        picture changed since the last one over half the area of the smallest face it finds (or none
+        for `full_search_every` × `small_face_every` frames, or none yet)."""
+        width = thumb.shape[1] * THUMB_STEP
+        scale = self._small_scale(width)
+        if not scale or self._since_small < self.small_face_every:
+            return False
+        if self._last is not None and not self._small:
+            return False  # a face the whole-frame search found and lost is looked for by it, until it gives up
+        reference = self._small_reference
+        periodic = self.full_search_every * self.small_face_every
+        if reference is None or reference.shape != thumb.shape or self._since_small >= periodic:
+            return True
+        changed = np.count_nonzero(np.abs(thumb - reference) > CHANGE_LEVEL) * THUMB_STEP**2
+        return bool(changed >= NEW_FACE_SHARE * (HOG_WINDOW_PX / scale) ** 2)
+
+    def _small_if_due(self, grey: np.ndarray, thumb: np.ndarray) -> Face | None:
+        return self._search_small(grey, thumb) if self._small_due(thumb) else None
+
+    def _search_small(self, grey: np.ndarray, thumb: np.ndarray) -> Face | None:
+        """The whole frame at the small-face search's scale, scanning only the pyramid levels for faces
+        smaller than the whole-frame search finds and one level into its range (small_levels; the larger
+        ones that search has just looked for). A face found is followed from here, in a window up to this
+        search's scale; none found leaves the state as it was (nobody, or the face lost)."""
+        height, width = grey.shape[:2]
+        scale = self._small_scale(width)
+        levels = small_levels(scale / self._whole_scale(width))
+        self.counts.small_searches += 1
+        self._small_reference, self._since_small = thumb, 0
+        faces = self.detector.detect_region(grey, (0, 0, width, height), scale, levels, upsample=0)
+        if not faces:
+            return None
+        face = faces[0]
+        self._last, self._lost, self._small = face.box, False, True
         return face
 
     def _thumbnail(self, grey: np.ndarray) -> np.ndarray:
@@ -172,12 +271,15 @@ class TrackedFaceFinder:
             # the window where it was lost is left out then
             for left, top, right, bottom in self._listener_regions(box, changed.shape, body=not self._lost):
                 changed[top : bottom + 1, left : right + 1] = False
-        if self._last is not None:
-            share = LOST_FACE_SHARE if self._lost else NEW_FACE_SHARE
-            smallest = share * (self._last[2] - self._last[0]) * (self._last[3] - self._last[1])
+        # a face smaller than the whole-frame search's window is not one it finds
+        frame_width = changed.shape[1] * THUMB_STEP
+        findable = NEW_FACE_SHARE * (HOG_WINDOW_PX / self._whole_scale(frame_width)) ** 2
+        if self._last is None:
+            smallest = findable
+        elif self._lost:
+            smallest = LOST_FACE_SHARE * (self._last[2] - self._last[0]) * (self._last[3] - self._last[1])
         else:
-            frame_width = changed.shape[1] * THUMB_STEP
-            smallest = NEW_FACE_SHARE * (HOG_WINDOW_PX / self.detector.full_frame_scale(frame_width)) ** 2
+            smallest = max(findable, NEW_FACE_SHARE * (self._last[2] - self._last[0]) * (self._last[3] - self._last[1]))
         return int(np.count_nonzero(changed)) * THUMB_STEP**2 >= smallest
 
     @staticmethod

@@ -22,6 +22,7 @@ from device.config import FacesConfig
 from device.demo.faces import BACKGROUND, FRAME_SIZE, load_fixture
 from device.demo.motion import Placed, motion_sequences, render
 from device.emotion import SHIPPED_MODEL, EmotionClassifier
+from device.errors import ConfigError
 from device.faces import Face, FaceDetector
 from device.tracking import FULL_SEARCH_EVERY, Box, TrackedFaceFinder
 
@@ -196,3 +197,72 @@ def test_motion_sequences_are_made_from_the_seed() -> None:
     assert frame.shape == (FRAME_SIZE[1], FRAME_SIZE[0], 3) and abs(float(frame.mean()) - BACKGROUND) < 1
     with pytest.raises(ValueError, match="at least 12"):
         motion_sequences(5)
+
+
+SMALL_SIDE = 90  # px: a listener about 1 m away; under dlib's 80 px window at faces.detect_width 480
+
+
+def _small_face_frames(index: int, count: int, rng: np.random.Generator, arrives: int = 0) -> list[np.ndarray]:
+    """`count` frames of a wall; from frame `arrives` on, fixture face `index` at SMALL_SIDE px, swaying."""
+    fixture = load_fixture()
+    return [render(fixture, [Placed(index, (250 + 4 * np.sin(i), 200 + 3 * np.cos(i)), SMALL_SIDE)] if i >= arrives
+                   else [], rng) for i in range(count)]
+
+
+def test_a_small_face_is_found_while_none_is_followed_and_then_followed() -> None:
+    index = _detectable_faces(1)[0]
+    frames = _small_face_frames(index, 24, np.random.default_rng(7), arrives=6)
+    before = TrackedFaceFinder(FaceDetector(FacesConfig(small_face_width=0)))  # as before the small-face search
+    assert all(before.largest(frame) is None for frame in frames), "the whole-frame search alone misses it"
+    config = FacesConfig()
+    finder = TrackedFaceFinder(FaceDetector(config))
+    found = [finder.largest(frame) for frame in frames]
+    assert all(face is None for face in found[:6])
+    first = next(i for i, face in enumerate(found) if face is not None)
+    assert first < 6 + config.small_face_every, f"found on frame {first}, it arrived on frame 6"
+    assert all(face is not None for face in found[first:]), "followed once found"
+    for face in found[first:]:
+        assert face is not None
+        left, top, right, bottom = face.box
+        assert 200 < (left + right) / 2 < 300 and 150 < (top + bottom) / 2 < 250
+        assert 0.6 * SMALL_SIDE < right - left < 1.2 * SMALL_SIDE
+    # found once by the small-face search (and the first frame's), then followed in its window
+    assert finder.counts.small_searches <= 3
+    assert finder.counts.full_searches <= 24 // FULL_SEARCH_EVERY + 3
+
+
+def test_a_small_face_found_on_the_first_frame_as_the_strangers_bench_reads_it() -> None:
+    frame = _small_face_frames(_detectable_faces(1)[0], 1, np.random.default_rng(8))[0]
+    finder = TrackedFaceFinder(FaceDetector(FacesConfig()))
+    assert finder.largest(frame) is not None and finder.counts.small_searches == 1
+
+
+def test_no_small_face_search_while_a_face_is_followed_or_when_it_is_not_finer() -> None:
+    fixture = load_fixture()
+    index = _detectable_faces(1)[0]
+    rng = np.random.default_rng(9)
+    finder = TrackedFaceFinder(FaceDetector(FacesConfig()))
+    for i in range(20):
+        assert finder.largest(render(fixture, [Placed(index, (320 + 30 * np.sin(i / 3), 240), 150)], rng)) is not None
+    assert finder.counts.small_searches == 0
+    small = _small_face_frames(index, 6, rng)
+    not_finer = TrackedFaceFinder(FaceDetector(FacesConfig(small_face_width=480)))  # the whole-frame search's width
+    assert all(not_finer.largest(frame) is None for frame in small) and not_finer.counts.small_searches == 0
+
+
+def test_an_empty_still_room_costs_few_small_face_searches() -> None:
+    fixture = load_fixture()
+    rng = np.random.default_rng(10)
+    finder = TrackedFaceFinder(FaceDetector(FacesConfig()))
+    for _ in range(2 * FULL_SEARCH_EVERY):
+        assert finder.largest(render(fixture, [], rng)) is None
+    # the first frame's only: sensor noise is not a change, and the periodic one comes after 64 frames
+    assert finder.counts.small_searches == 1
+
+
+def test_small_face_settings_are_validated() -> None:
+    FacesConfig(small_face_width=0).validate()
+    with pytest.raises(ConfigError, match="small_face_width"):
+        FacesConfig(small_face_width=100).validate()
+    with pytest.raises(ConfigError, match="small_face_every"):
+        FacesConfig(small_face_every=0).validate()
