@@ -24,7 +24,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUM
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from device.demo.music import DEMO_PIECES, SAMPLE_RATE, DemoPiece, render_piece  # noqa: E402 (after the thread settings)
-from device.music.features import analyse_file  # noqa: E402
+from device.music.features import analyse_file, analyse_parts  # noqa: E402
 from device.music.mer import load_model  # noqa: E402
 
 
@@ -55,8 +55,9 @@ def main() -> int:
         times, cpu = [], []
         for path in files:
             started, started_cpu = time.perf_counter(), time.process_time()
-            features, duration = analyse_file(path)
-            model.place(features)
+            analysis = analyse_parts(path)
+            model.place(analysis.parts)
+            duration = analysis.duration
             times.append(time.perf_counter() - started)
             cpu.append(time.process_time() - started_cpu)
             print(f"{path.name}: {duration:.0f} s of audio, analysed in {times[-1]:.2f} s ({cpu[-1]:.2f} s CPU)")

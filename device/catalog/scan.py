@@ -50,7 +50,7 @@ from device.catalog import upsert_track
 from device.errors import CatalogError
 from device.filenames import URI_PREFIX, readable, shown, stored_path
 from device.music.decode import decoder_set
-from device.music.features import AudioError, SilentAudioError, analyse_file
+from device.music.features import AudioAnalysis, AudioError, SilentAudioError, analyse_parts
 from device.music.mer import DEFAULT_MODEL, MerModel, Placement, load_model
 
 logger = logging.getLogger(__name__)
@@ -254,10 +254,11 @@ def _mutagen(source: str | io.BytesIO, id3: bool = False) -> Any:
         return None
 
 
-def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], features: dict[str, float],
-                     duration: float, placement: Placement, provenance: str) -> dict[str, Any]:
+def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], analysis: AudioAnalysis,
+                     placement: Placement, provenance: str) -> dict[str, Any]:
     from device.catalog import match_key
 
+    features, duration = analysis.features, analysis.duration
     existing = db.execute(
         "SELECT va_source, tempo, mode, key, loudness FROM tracks WHERE match_key = ?",
         [match_key(tags["artist"], tags["title"])],
@@ -265,7 +266,7 @@ def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], features: 
     fields: dict[str, Any] = {
         "title": tags["title"], "artist": tags["artist"],
         "duration_s": round(duration, 2) if duration else tags["duration_s"],  # decoded: a header can lie
-        "audio_features": json.dumps({k: round(v, 6) for k, v in features.items()}),
+        "audio_features": json.dumps(analysis.stored()),
         "audio_valence": round(placement.valence, 4), "audio_arousal": round(placement.arousal, 4),
         "analysed_at": time.time(),
     }
@@ -323,7 +324,7 @@ def _scan_one(db: sqlite_utils.Database, path: Path, root: Path, model: MerModel
                               "track_id": None, "error": None, "decoders": None, "silent": 0,
                               "analysed_with": model.version}
     try:
-        features, duration = analyse_file(path, state_dir)
+        analysis = analyse_parts(path, state_dir)
     except SilentAudioError as silent:
         _store_silent(db, path, _silent_fields(read_tags(path), silent.duration), record, f"scan {root}")
         summary.silent.append(shown(path))
@@ -335,7 +336,7 @@ def _scan_one(db: sqlite_utils.Database, path: Path, root: Path, model: MerModel
         with db.conn:
             db.table("files").upsert(record, pk="path")
         return
-    fields = _analysed_fields(db, read_tags(path), features, duration, model.place(features), f"scan {root}")
+    fields = _analysed_fields(db, read_tags(path), analysis, model.place(analysis.parts), f"scan {root}")
     _store_analysed(db, fields, record, summary)
 
 

@@ -76,21 +76,21 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
 def _analyse_one(path: Path, model: Any, config: Config) -> dict[str, Any] | None:
     """analyze's answer for one file (named as `shown` writes it), or None after saying why it has none."""
     from device.filenames import shown
-    from device.music.features import AudioError, SilentAudioError, analyse_file
+    from device.music.features import AudioError, SilentAudioError, analyse_parts
 
     try:
-        features, duration = analyse_file(path, config.state_dir)
+        analysis = analyse_parts(path, config.state_dir)
     except SilentAudioError as silent:
         return {"file": shown(path), "silent": True, "valence": None, "arousal": None, "quadrant": None,
                 "confidence": None, "duration_s": round(silent.duration, 2), "features": None}
     except AudioError as error:
         print(f"emotune: {error}", file=sys.stderr)
         return None
-    placement = model.place(features)
+    placement = model.place(analysis.parts)
     return {"file": shown(path), "silent": False, "valence": round(placement.valence, 4),
             "arousal": round(placement.arousal, 4), "quadrant": placement.quadrant,
-            "confidence": round(placement.confidence, 4), "duration_s": round(duration, 2),
-            "features": {k: round(v, 6) for k, v in features.items()}}
+            "confidence": round(placement.confidence, 4), "duration_s": round(analysis.duration, 2),
+            "features": {k: round(v, 6) for k, v in analysis.features.items()}}
 
 
 def _describe_analysis(result: dict[str, Any]) -> str:

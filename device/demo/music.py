@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -46,7 +47,7 @@ from scipy.signal import butter, fftconvolve, lfilter
 
 from device.catalog import match_key, upsert_track
 from device.errors import ModelError
-from device.music.features import analyse_file
+from device.music.features import analyse_parts, stored_parts
 from device.music.mer import DEFAULT_MODEL, load_model
 
 logger = logging.getLogger(__name__)
@@ -501,17 +502,18 @@ def _remove_stale(piece: DemoPiece, music_dir: Path, keep: Path) -> None:
 
 
 def _known_features(db: sqlite_utils.Database, title: str, path: Path, collection: str | None
-                    ) -> dict[str, float] | None:
-    """The audio features stored for this piece's current file, if it was analysed before."""
+                    ) -> dict[str, Any] | None:
+    """The audio features stored for this piece's current file (AudioAnalysis.stored()), if it was analysed
+    before and they have its parts."""
     row = db.execute("SELECT path, audio_features FROM tracks WHERE match_key = ?",
                      [match_key(ARTIST, title, collection)]).fetchone()
     if row is None or row[0] != str(path) or not row[1]:
         return None
     try:
-        features = json.loads(row[1])
+        stored = json.loads(row[1])
     except ValueError:
         return None
-    return features if isinstance(features, dict) else None
+    return stored if stored_parts(stored) is not None else None
 
 
 def build_demo_catalog(
@@ -546,19 +548,18 @@ def build_demo_catalog(
             write_piece(piece, path, seconds)
             rendered += 1
             _remove_stale(piece, music_dir, keep=path)
-        features = _known_features(db, piece.title, path, collection)
+        stored = _known_features(db, piece.title, path, collection)
         try:
-            point = model.place(features) if features is not None else None
+            point = model.place(stored["parts"]) if stored is not None else None
         except ModelError:  # stored by an older feature set: analyse again
             point = None
         fields: dict[str, object] = {}
-        if features is None or point is None:
-            measured, _ = analyse_file(path, state_dir)
+        if stored is None or point is None:
+            stored = analyse_parts(path, state_dir).stored()
             # Stored rounded, and the point made from what is stored, so a later build gives the same point.
-            features = {name: round(float(value), 6) for name, value in measured.items()}
-            point = model.place(features)
+            point = model.place(stored["parts"])
             analysed += 1
-            fields = {"audio_features": json.dumps(features), "analysed_at": time.time()}
+            fields = {"audio_features": json.dumps(stored), "analysed_at": time.time()}
         valence, arousal = point.valence, point.arousal
         composed_valence, composed_arousal = va_point(piece)
         ids.append(
@@ -582,7 +583,7 @@ def build_demo_catalog(
                 tempo=float(piece.tempo_bpm),
                 mode=1 if piece.mode == "major" else 0,
                 key=piece.tonic,
-                loudness=round(float(features["loudness"]), 2),
+                loudness=round(float(stored["loudness"]), 2),
             )
         )
     logger.info("demo catalog: %d pieces (%d rendered, %d analysed) in %s", len(ids), rendered, analysed,

@@ -2,8 +2,11 @@
 
 A track is not analysed whole: up to `EXCERPTS` excerpts of `EXCERPT_S` seconds, spread over the track
 (at 1/4, 1/2 and 3/4 of its length; a short file is read whole), are decoded (device.music.decode:
-libsndfile, else FFmpeg) and resampled to 22,050 Hz mono. One STFT of them feeds every spectral feature,
-so a track costs about the same whatever its length. The length is the decoded one, not the header's.
+libsndfile, else FFmpeg) and resampled to 22,050 Hz mono. Each excerpt is a part (a file read whole is cut
+into EXCERPTS equal parts, so a 30-second clip is heard as three 10-second parts, as a song is), and each
+part gets its own feature vector (`analyse_parts`); the music emotion model places the track from all of
+them, and the track's features are their summary. A track costs about the same whatever its length. The
+length is the decoded one, not the header's.
 Where an excerpt falls in silence (a hidden track after minutes of it), the file is probed every 10 s
 and the excerpts are taken where there is sound; a file with no sound (nothing above SILENCE_DBFS, or
 only clicks) raises SilentAudioError: it gets no point on the plane.
@@ -31,6 +34,7 @@ from __future__ import annotations
 import math
 import os
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -355,6 +359,12 @@ def _tonal_features(chroma: np.ndarray, fine: list[np.ndarray], librosa: ModuleT
 
 
 def features_from_excerpts(excerpts: list[np.ndarray], state_dir: Path | None = None) -> dict[str, float]:
+    """The named features of the excerpts (mono float32 at SAMPLE_RATE) heard as one."""
+    return _features_and_chroma(excerpts, state_dir)[0]
+
+
+def _features_and_chroma(excerpts: list[np.ndarray], state_dir: Path | None) -> tuple[dict[str, float], np.ndarray]:
+    """The features of the excerpts and their mean chroma (12,), C first."""
     librosa = _librosa(state_dir)
     sr = SAMPLE_RATE
     specs, onset_envs, tempos, clarities, onsets = [], [], [], [], 0
@@ -430,19 +440,77 @@ def features_from_excerpts(excerpts: list[np.ndarray], state_dir: Path | None = 
         out[f"chroma{i}_rel"] = float(relative[i])
     out.update(_tonal_features(chroma, fine_parts, librosa))
     # Silence or degenerate input can give NaN in a ratio; a feature vector is always finite.
-    return {name: (out[name] if math.isfinite(out[name]) else 0.0) for name in FEATURE_NAMES}
+    return {name: (out[name] if math.isfinite(out[name]) else 0.0) for name in FEATURE_NAMES}, chroma_mean
+
+
+@dataclass(frozen=True)
+class AudioAnalysis:
+    """What the analysis of a file gives: the features of each part it was heard in (`excerpt_parts`; the
+    music emotion model places a track from all of them), and its decoded duration in seconds."""
+
+    parts: tuple[dict[str, float], ...]
+    duration: float
+    chroma: np.ndarray | None = None  # (12,) the mean chroma over all parts, C first
+
+    @property
+    def features(self) -> dict[str, float]:
+        """The track's features: each the mean over its parts, but key, mode, mode strength and key
+        clarity estimated from the whole track's chroma (a part of a few seconds can miss the key)."""
+        out = {name: float(np.mean([p[name] for p in self.parts])) for name in FEATURE_NAMES}
+        if self.chroma is not None:
+            key, mode, strength, clarity = estimate_key(self.chroma)
+            out.update(key=float(key), mode=float(mode), mode_strength=strength, key_clarity=clarity)
+        return out
+
+    def stored(self) -> dict[str, Any]:
+        """What the catalog keeps (tracks.audio_features): the track's features and, under "parts", each
+        part's, rounded to 6 decimals; `stored_parts` reads the parts back."""
+        def rounded(features: dict[str, float]) -> dict[str, float]:
+            return {k: round(v, 6) for k, v in features.items()}
+        return {**rounded(self.features), "parts": [rounded(p) for p in self.parts]}
+
+
+def stored_parts(document: Any) -> list[dict[str, float]] | None:
+    """The parts' features from a stored AudioAnalysis.stored() document, None when it has none."""
+    parts = document.get("parts") if isinstance(document, dict) else None
+    if not isinstance(parts, list) or not parts or not all(isinstance(p, dict) for p in parts):
+        return None
+    return parts
+
+
+def excerpt_parts(excerpts: list[np.ndarray]) -> list[np.ndarray]:
+    """The parts a track is heard in: the excerpts of a long track (EXCERPTS × EXCERPT_S s), or a file read
+    whole cut into as many equal parts of about EXCERPT_S as fit (1..EXCERPTS: a 30-second clip gives three
+    10-second parts, like a long track's excerpts; a 12-second one stays whole). Parts mostly in silence are
+    left out while one with sound remains."""
+    if len(excerpts) == 1:
+        y = excerpts[0]
+        count = max(1, min(EXCERPTS, round(y.size / (EXCERPT_S * SAMPLE_RATE))))
+        size = y.size // count
+        excerpts = [y[k * size:(k + 1) * size] for k in range(count)]
+    sounding = [e for e in excerpts if _mostly_sound(e)]
+    return sounding or excerpts
+
+
+def analyse_parts(path: Path | str, state_dir: Path | None = None) -> AudioAnalysis:
+    """The features of each part of an audio file and its duration (AudioError if it cannot be read,
+    SilentAudioError if it is silent)."""
+    excerpts, duration = load_excerpts(path, state_dir)
+    parts = excerpt_parts(excerpts)
+    heard = [_features_and_chroma([part], state_dir) for part in parts]
+    chroma = np.average([c for _, c in heard], axis=0, weights=[p.size for p in parts])
+    return AudioAnalysis(tuple(f for f, _ in heard), duration, chroma)
 
 
 def extract_features(path: Path | str, state_dir: Path | None = None) -> dict[str, float]:
-    """The named feature vector of an audio file (raises AudioError if it cannot be read)."""
-    excerpts, _ = load_excerpts(path, state_dir)
-    return features_from_excerpts(excerpts, state_dir)
+    """The track's named feature vector (AudioAnalysis.features; raises AudioError if it cannot be read)."""
+    return analyse_parts(path, state_dir).features
 
 
 def analyse_file(path: Path | str, state_dir: Path | None = None) -> tuple[dict[str, float], float]:
-    """(features, duration in seconds) of an audio file."""
-    excerpts, duration = load_excerpts(path, state_dir)
-    return features_from_excerpts(excerpts, state_dir), duration
+    """(features, duration in seconds) of an audio file: AudioAnalysis.features and .duration."""
+    analysis = analyse_parts(path, state_dir)
+    return analysis.features, analysis.duration
 
 
 def feature_vector(features: dict[str, Any]) -> np.ndarray:

@@ -5,7 +5,8 @@ quadrants, learned from the 4-quadrant MER clips: a standardised RBF support vec
 "rbf_svm"`: support vectors in standardised units, their count per class, one-vs-one dual coefficients and
 intercepts, gamma; the quadrant is the one-vs-one vote, as libsvm decides) or a multinomial logistic
 regression (`"type": "logistic"`: coef, intercept; the quadrant is the largest logit). Its decision values
-(6 one-vs-one, or 4 logits) are calibrated to quadrant probabilities by a multinomial logistic regression
+(6 one-vs-one, or 4 logits), averaged over the parts a track was heard in (three 10-second excerpts), are
+calibrated to quadrant probabilities by a multinomial logistic regression
 fitted to out-of-fold decisions (`"calibration"`: weights, bias). Reading it needs numpy only (no
 scikit-learn, no pickle).
 
@@ -19,7 +20,7 @@ Quadrants (Russell): Q1 +valence +arousal, Q2 -valence +arousal, Q3 -valence -ar
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -72,6 +73,18 @@ def point_in(quadrant_name: str, probabilities: np.ndarray) -> tuple[float, floa
             sign_a * min(1.0, max(MIN_CERTAINTY, 2 * p_arousal - 1)))
 
 
+def decide(decisions: np.ndarray) -> np.ndarray:
+    """Quadrant indices (n,) (0..3 over QUADRANTS) from decision values (n, 4) (logits: the largest) or
+    (n, 6) (one-vs-one: the vote, ties to the first quadrant, as libsvm decides)."""
+    if decisions.shape[1] == len(QUADRANTS):
+        return np.argmax(decisions, axis=1)
+    votes = np.zeros((decisions.shape[0], len(QUADRANTS)))
+    for k, (i, j) in enumerate(PAIRS):
+        votes[:, i] += decisions[:, k] > 0
+        votes[:, j] += decisions[:, k] <= 0
+    return np.argmax(votes, axis=1)
+
+
 def _array(part: Mapping[str, Any], key: str, shape: tuple[int, ...]) -> np.ndarray:
     array = np.asarray(part[key], dtype=np.float64)
     if array.shape != shape or not np.isfinite(array).all():
@@ -112,14 +125,8 @@ class QuadrantClassifier:
         return out
 
     def vote(self, decisions: np.ndarray) -> int:
-        """The quadrant index the classifier decides: the largest logit, or the one-vs-one vote (ties to the
-        first, as libsvm)."""
-        if self.coef is not None:
-            return int(np.argmax(decisions))
-        votes = np.zeros(len(QUADRANTS))
-        for (i, j), d in zip(PAIRS, decisions, strict=True):
-            votes[i if d > 0 else j] += 1
-        return int(np.argmax(votes))
+        """The quadrant index the classifier decides for decision values (4,) or (6,)."""
+        return int(decide(decisions[None])[0])
 
     @classmethod
     def from_json(cls, part: Mapping[str, Any], features: int) -> QuadrantClassifier:
@@ -210,17 +217,23 @@ class MerModel:
             raise ModelError(f"feature {error} missing: the model and audio_features disagree") from None
         return np.where(np.isfinite(x), x, self.classifier.mean)
 
-    def place(self, features: Mapping[str, float]) -> Placement:
-        """The Placement of a feature dict with (at least) this model's feature names."""
-        decisions = self.classifier.decisions(self.vector(features))
+    def place(self, parts: Mapping[str, float] | Sequence[Mapping[str, float]]) -> Placement:
+        """The Placement of a track from the feature dicts of its parts (device.music.features.AudioAnalysis
+        .parts; one dict: one part), each with (at least) this model's feature names: the classifier's
+        decision values are averaged over the parts, then voted and calibrated."""
+        if isinstance(parts, Mapping):
+            parts = [parts]
+        if not parts:
+            raise ModelError("nothing to place: no analysed part")
+        decisions = np.mean([self.classifier.decisions(self.vector(p)) for p in parts], axis=0)
         name = QUADRANTS[self.classifier.vote(decisions)]
         probabilities = self.calibration.probabilities(decisions)
         v, a = point_in(name, probabilities)
         return Placement(v, a, name, float(probabilities[QUADRANTS.index(name)]))
 
-    def predict(self, features: Mapping[str, float]) -> tuple[float, float, str]:
-        """(valence, arousal, quadrant) for a feature dict with (at least) this model's feature names."""
-        placement = self.place(features)
+    def predict(self, parts: Mapping[str, float] | Sequence[Mapping[str, float]]) -> tuple[float, float, str]:
+        """(valence, arousal, quadrant) of `place(parts)`."""
+        placement = self.place(parts)
         return placement.valence, placement.arousal, placement.quadrant
 
 

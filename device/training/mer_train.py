@@ -4,7 +4,7 @@
                                         [--cache-dir ~/.cache/emotune] [--features-only] [--repeats 5]
 
 Features come from `device.music.features` (the same code `emotune analyze` and `catalog scan` run) and
-are cached in `<cache-dir>/mer4q-features-v<N>.npz`, saved as it goes, so a rerun only trains.
+are cached in `<cache-dir>/mer4q-parts-v<N>.npz` (every part of every clip), saved as it goes, so a rerun only trains.
 
 Which model ships is chosen by **repeated artist-grouped cross-validation** (`device.training.mer_protocol`):
 10 folds stratified by quadrant with no artist on both sides, repeated with different artist shuffles, the
@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from device.music.features import EXCERPT_S, EXCERPTS, FEATURE_NAMES, SAMPLE_RATE, AudioError, extract_features
+from device.music.features import EXCERPT_S, EXCERPTS, FEATURE_NAMES, SAMPLE_RATE, AudioError, analyse_parts
 from device.music.mer import FEATURES_VERSION, QUADRANTS, MerModel
-from device.training.mer_protocol import CANDIDATES, FOLDS, NOT_MODELLED, Choice, calibration, choose, fit
+from device.training.mer_protocol import CANDIDATES, FOLDS, NOT_MODELLED, Choice, Clips, calibration, choose, fit
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mer4q"
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "models" / "mer.json"
@@ -48,37 +48,50 @@ def read_labels(data: Path) -> list[dict[str, str]]:
         return [row for row in csv.DictReader(handle) if row.get("file")]
 
 
-def _save_cache(path: Path, files: list[str], matrix: list[list[float]]) -> None:
+def _save_cache(path: Path, files: list[str], parts: list[list[list[float]]]) -> None:
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, files=np.array(files), features=np.array(matrix, dtype=np.float64),
+    np.savez(tmp, files=np.array(files), part_counts=np.array([len(p) for p in parts]),
+             features=np.array([part for clip in parts for part in clip], dtype=np.float64),
              names=np.array(FEATURE_NAMES))
     tmp.replace(path)
 
 
+def _read_cache(path: Path) -> dict[str, list[list[float]]]:
+    if not path.exists():
+        return {}
+    stored = np.load(path)
+    if tuple(str(n) for n in stored["names"]) != FEATURE_NAMES:
+        return {}
+    ends = np.cumsum(stored["part_counts"])
+    return {str(f): stored["features"][end - count:end].tolist()
+            for f, count, end in zip(stored["files"], stored["part_counts"], ends, strict=True)}
+
+
 def load_features(data: Path, rows: list[dict[str, str]], cache: Path,
-                  limit: int | None = None) -> tuple[np.ndarray, list[int]]:
-    """Feature matrix for `rows` (in order) and the indices of rows that could be analysed."""
-    done: dict[str, list[float]] = {}
-    if cache.exists():
-        stored = np.load(cache)
-        if tuple(str(n) for n in stored["names"]) == FEATURE_NAMES:
-            done = {str(f): list(v) for f, v in zip(stored["files"], stored["features"], strict=True)}
+                  limit: int | None = None) -> tuple[Clips, list[int]]:
+    """The features of every part of `rows`' clips (in order), and the indices of rows that could be
+    analysed."""
+    done = _read_cache(cache)
     cache.parent.mkdir(parents=True, exist_ok=True)
     todo = [r["file"] for r in rows if r["file"] not in done][: limit if limit is not None else None]
     started = time.perf_counter()
     for i, name in enumerate(todo, 1):
         try:
-            features = extract_features(data / name, cache.parent)
+            analysis = analyse_parts(data / name, cache.parent)
         except AudioError as error:
             print(f"skipped: {error}", file=sys.stderr)
             continue
-        done[name] = [features[n] for n in FEATURE_NAMES]
+        done[name] = [[part[n] for n in FEATURE_NAMES] for part in analysis.parts]
         if i % 25 == 0 or i == len(todo):
             _save_cache(cache, list(done), list(done.values()))
             rate = (time.perf_counter() - started) / i
             print(f"features: {i}/{len(todo)} new clips, {rate:.2f} s per clip", file=sys.stderr)
     kept = [i for i, r in enumerate(rows) if r["file"] in done]
-    return np.array([done[rows[i]["file"]] for i in kept], dtype=np.float64), kept
+    parts = [done[rows[i]["file"]] for i in kept]
+    return Clips(x=np.array([p for clip in parts for p in clip], dtype=np.float64),
+                 clip=np.repeat(np.arange(len(kept)), [len(clip) for clip in parts]),
+                 quadrant=np.array([rows[i]["Quadrant"] for i in kept]),
+                 groups=np.array([rows[i]["Artist"].strip().lower() for i in kept])), kept
 
 
 def _rounded(values: Any) -> Any:
@@ -109,27 +122,30 @@ def _print_scores(scores: dict[str, dict[str, Any]]) -> None:
               f"valence {s['valence_accuracy']:.3f}  arousal {s['arousal_accuracy']:.3f}", file=sys.stderr)
 
 
-def build_document(x: np.ndarray, quadrant: np.ndarray, choice: Choice, repeats: int) -> dict[str, Any]:
-    """The model file: the chosen candidate refitted on all clips (x: (clips, len(FEATURE_NAMES))) and
-    calibrated on its out-of-fold decisions, with provenance."""
+def build_document(data: Clips, choice: Choice, repeats: int) -> dict[str, Any]:
+    """The model file: the chosen candidate refitted on every part of every clip and calibrated on its
+    out-of-fold decisions, with provenance."""
     candidate = choice.candidate
     columns = [FEATURE_NAMES.index(name) for name in candidate.features]
-    weights, bias = calibration(choice.decisions, quadrant)
+    weights, bias = calibration(choice.decisions, data.quadrant)
     return {
         "kind": "emotune music emotion model",
         "features_version": FEATURES_VERSION,
         "feature_names": list(candidate.features),
         "not_modelled": sorted(NOT_MODELLED),
         "classes": list(QUADRANTS),
-        "classifier": {**export_classifier(fit(x[:, columns], quadrant, candidate)),
+        "classifier": {**export_classifier(fit(data.x[:, columns], data.quadrant[data.clip], candidate)),
                        "model": candidate.description},
         "calibration": {"weights": _rounded(weights), "bias": _rounded(bias),
                         "method": "multinomial logistic regression (C=1) from the classifier's out-of-fold "
                                   "decision values to the quadrant"},
         "provenance": {
-            "data": f"mer4q: {len(x)} clips of the 4-quadrant MER set (Panda, Malheiro & Paiva 2018), "
+            "data": f"mer4q: {len(data.quadrant)} clips ({len(data.x)} parts) of the 4-quadrant MER set "
+                    "(Panda, Malheiro & Paiva 2018), "
                     "labels.csv Quadrant (Q1 +v+a, Q2 -v+a, Q3 -v-a, Q4 +v-a)",
-            "excerpts": f"{EXCERPTS} x {EXCERPT_S:g} s at {SAMPLE_RATE} Hz mono (30 s clips: read whole)",
+            "excerpts": f"each clip read whole at {SAMPLE_RATE} Hz mono and cut into {EXCERPTS} parts "
+                        f"({EXCERPT_S:g} s each for a 30 s clip), as a song's {EXCERPTS} excerpts of "
+                        f"{EXCERPT_S:g} s; fitted on the parts; a clip's decisions are its parts' mean",
             "model": f"{candidate.name}; the quadrant is the classifier's; the point's coordinates are "
                      "2 P(side) - 1 from the calibrated probabilities",
             "command": "python -m device.training.mer_train",
@@ -154,16 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rows = read_labels(args.data)
-    cache = args.cache_dir / f"mer4q-features-v{FEATURES_VERSION}.npz"
-    x, kept = load_features(args.data, rows, cache, args.limit)
+    cache = args.cache_dir / f"mer4q-parts-v{FEATURES_VERSION}.npz"
+    data, kept = load_features(args.data, rows, cache, args.limit)
     print(f"{len(kept)} of {len(rows)} clips analysed (cache: {cache})", file=sys.stderr)
     if args.features_only:
         return 0
-    quadrant = np.array([rows[i]["Quadrant"] for i in kept])
-    groups = np.array([rows[i]["Artist"].strip().lower() for i in kept])
-    choice = choose(x, quadrant, groups, CANDIDATES, args.repeats)
+    choice = choose(data, CANDIDATES, args.repeats)
     _print_scores(choice.candidates)
-    document = build_document(x, quadrant, choice, args.repeats)
+    document = build_document(data, choice, args.repeats)
     MerModel.from_json(document)  # what the device will load must load
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_name(args.output.name + ".tmp")

@@ -8,8 +8,13 @@ import pytest
 
 from device.music.features import FEATURE_NAMES
 from device.music.mer import QUADRANT_SIGNS, QUADRANTS, MerModel, quadrant
-from device.training.mer_protocol import Candidate, choose, fit
+from device.training.mer_protocol import Candidate, Clips, choose, fit
 from device.training.mer_train import build_document
+
+
+def _whole(x: np.ndarray, quadrants: np.ndarray, groups: np.ndarray) -> Clips:
+    """Clips heard as one part each."""
+    return Clips(x, np.arange(len(x)), quadrants, groups)
 
 
 def _clips(rng: np.random.Generator, n: int = 160) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -29,7 +34,8 @@ def _clips(rng: np.random.Generator, n: int = 160) -> tuple[np.ndarray, np.ndarr
                          ids=lambda c: c.classifier)
 def test_the_device_reads_the_model_as_scikit_learn_predicts(candidate: Candidate) -> None:
     x, quadrants, groups = _clips(np.random.default_rng(7))
-    document = build_document(x, quadrants, choose(x, quadrants, groups, (candidate,), repeats=1), repeats=1)
+    data = _whole(x, quadrants, groups)
+    document = build_document(data, choose(data, (candidate,), repeats=1), repeats=1)
     model = MerModel.from_json(document)
     columns = [FEATURE_NAMES.index(n) for n in candidate.features]
     trained = fit(x[:, columns], quadrants, candidate)
@@ -54,8 +60,8 @@ def test_calibration_makes_certainty_mean_accuracy() -> None:
     x, quadrants, groups = _clips(np.random.default_rng(11), n=480)
     candidate = Candidate("all", "rbf_svm", 3.0, 1.0)
     train, test = np.arange(360), np.arange(360, 480)
-    choice = choose(x[train], quadrants[train], groups[train], (candidate,), repeats=2)
-    model = MerModel.from_json(build_document(x[train], quadrants[train], choice, repeats=2))
+    data = _whole(x[train], quadrants[train], groups[train])
+    model = MerModel.from_json(build_document(data, choose(data, (candidate,), repeats=2), repeats=2))
     placements = [model.place(dict(zip(FEATURE_NAMES, row, strict=True))) for row in x[test]]
     right = np.array([p.quadrant == t for p, t in zip(placements, quadrants[test], strict=True)])
     confidence = np.array([p.confidence for p in placements])
@@ -74,9 +80,39 @@ def test_the_protocol_picks_the_model_that_reads_the_quadrants_best() -> None:
     cannot, and the protocol picks by out-of-fold quadrant accuracy."""
     x, quadrants, groups = _clips(np.random.default_rng(5), n=240)
     candidates = (Candidate("all", "rbf_svm", 3.0, 1.0), Candidate("all", "logistic", 0.1))
-    choice = choose(x, quadrants, groups, candidates, repeats=2)
+    choice = choose(_whole(x, quadrants, groups), candidates, repeats=2)
     assert choice.candidate.classifier == "rbf_svm"
     table = choice.candidates
     assert table[candidates[0].name]["quadrant_accuracy"] > table[candidates[1].name]["quadrant_accuracy"] + 0.1
     assert choice.estimate == table[candidates[0].name]
     assert set(choice.estimate["recall"]) == set(QUADRANTS)
+
+
+def test_a_track_is_placed_from_all_its_parts() -> None:
+    """Fitted on the parts of clips (three each, as a 30-second clip is cut), the model places a track
+    from the mean of its parts' decisions, as the protocol scored it: a track with one part unlike the
+    others goes where most of its evidence is, though that part alone is placed elsewhere."""
+    rng = np.random.default_rng(3)
+    x, quadrants, groups = _clips(rng, n=120)
+    parts = np.repeat(x, 3, axis=0) + 0.3 * rng.normal(size=(360, x.shape[1])) * x.std(axis=0)
+    data = Clips(parts, np.repeat(np.arange(120), 3), quadrants, groups)
+    candidate = Candidate("all", "rbf_svm", 3.0, 1.0)
+    model = MerModel.from_json(build_document(data, choose(data, (candidate,), repeats=1), repeats=1))
+    columns = [FEATURE_NAMES.index(n) for n in candidate.features]
+    trained = fit(parts[:, columns], quadrants[data.clip], candidate)
+
+    def placed(row: np.ndarray) -> str:
+        return model.place(dict(zip(FEATURE_NAMES, row, strict=True))).quadrant
+
+    odd_placed_elsewhere = 0
+    for clip in range(40):
+        other = next(j for j in range(clip + 1, clip + 120) if placed(x[j % 120]) != placed(x[clip]))
+        rows = np.stack([x[clip], x[clip], x[other % 120]])  # two parts of one clip, one of another
+        mean = trained.decision_function(rows[:, columns]).mean(axis=0)
+        votes = np.zeros(4)
+        for k, (i, j) in enumerate([(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]):
+            votes[i if mean[k] > 0 else j] += 1
+        track = model.place([dict(zip(FEATURE_NAMES, row, strict=True)) for row in rows])
+        assert track.quadrant == QUADRANTS[int(np.argmax(votes))]
+        odd_placed_elsewhere += placed(rows[2]) != track.quadrant
+    assert odd_placed_elsewhere >= 30  # most tracks follow their two like parts

@@ -36,8 +36,8 @@ def test_scan_is_incremental_and_skips_corrupt_files(
     [track] = search(db, "sunlit market")
     assert track.va_source == "audio" and track.playable and track.artist == ""
     assert -1 <= (track.valence or 0) <= 1 and track.tempo and track.mode == 1
-    assert set(json.loads(db.execute("SELECT audio_features FROM tracks WHERE id = ?", [track.id]).fetchone()[0])
-               ) == set(FEATURE_NAMES)
+    stored = json.loads(db.execute("SELECT audio_features FROM tracks WHERE id = ?", [track.id]).fetchone()[0])
+    assert set(stored) == {*FEATURE_NAMES, "parts"} and all(set(p) == set(FEATURE_NAMES) for p in stored["parts"])
 
     stats = catalog_stats(db)
     assert stats["analysed"] == 2 and stats["last_scan"]["rows"] == 3 and stats["last_scan"]["skipped"] == 1

@@ -200,10 +200,10 @@ def test_a01_a07_a10_scanned(music: Path, config, capsys: pytest.CaptureFixture[
     assert m4a["artist"] == "Elin Moss" and m4a["valence"] is not None and m4a["duration_s"] == 19.99
     assert row(db, "piped header")["duration_s"] == 45.0  # was 268,435 s: the header's 0xFFFFFFFF
     good = row(db, "Paper Moon")  # the control, as before: placed where the music model hears it
-    from device.music.features import extract_features
+    from device.music.features import analyse_parts
     from device.music.mer import load_model
 
-    heard = load_model().place(extract_features(music / "good_song.flac"))
+    heard = load_model().place(analyse_parts(music / "good_song.flac").parts)
     assert (good["artist"], good["duration_s"]) == ("Kit Arden", 12.0)
     assert (good["valence"], good["arousal"]) == (round(heard.valence, 4), round(heard.arousal, 4))
     assert good["va_confidence"] == round(heard.confidence, 4)

@@ -13,7 +13,7 @@ from device.config import Config
 from device.demo.faces import load_fixture, write_scenes
 from device.demo.music import build_demo_catalog
 from device.faces import StillPhotoDetector
-from device.music.features import FEATURE_NAMES
+from device.music.features import FEATURE_NAMES, analyse_parts
 from device.music.mer import DEFAULT_MODEL, load_model, quadrant
 from tests.helpers import Emotune, Pipeline
 
@@ -90,7 +90,7 @@ def test_analyze_json(demo_clips: dict[str, Path], config, capsys: pytest.Captur
     assert -1 <= result["valence"] <= 1 and -1 <= result["arousal"] <= 1
     assert result["quadrant"] == quadrant(result["valence"], result["arousal"])
     # how sure the model is: the probability that the quadrant is right, the model's own
-    placement = load_model(DEFAULT_MODEL).place(result["features"])
+    placement = load_model(DEFAULT_MODEL).place(analyse_parts(path, config.state_dir).parts)
     assert result["confidence"] == pytest.approx(placement.confidence, abs=1e-3)
     assert result["valence"] == pytest.approx(placement.valence, abs=1e-3)
     assert set(result["features"]) == set(FEATURE_NAMES)

@@ -133,7 +133,7 @@ def test_build_demo_catalog_fills_the_catalog_once(tmp_path: Path, monkeypatch: 
         row = db["tracks"].get(track.id)
         # Placed like any listener's file: by the music emotion model from the file's own audio features.
         assert track.artist == ARTIST and track.va_source == "audio"
-        valence, arousal, _ = model.predict(json.loads(row["audio_features"]))
+        valence, arousal, _ = model.predict(json.loads(row["audio_features"])["parts"])
         assert (track.valence, track.arousal) == (round(valence, 4), round(arousal, 4))
         assert row["analysed_at"] is not None and "composed for valence" in row["provenance"]
         assert track.mode == (1 if piece.mode == "major" else 0) and track.tempo == piece.tempo_bpm
