@@ -3,7 +3,7 @@
 A track is not analysed whole: up to `EXCERPTS` excerpts of `EXCERPT_S` seconds, spread over the track
 (at 1/4, 1/2 and 3/4 of its length; a short file is read whole), are decoded (device.music.decode:
 libsndfile, else FFmpeg) and resampled to 22,050 Hz mono. Each excerpt is a part (a file read whole is cut
-into EXCERPTS equal parts, so a 30-second clip is heard as three 10-second parts, as a song is), and each
+into equal parts of about EXCERPT_S, so a 30-second clip is heard as three 10-second parts, as a song is), and each
 part gets its own feature vector (`analyse_parts`); the music emotion model places the track from all of
 them, and the track's features are their summary. A track costs about the same whatever its length. The
 length is the decoded one, not the header's.
