@@ -276,10 +276,9 @@ class TrackedFaceFinder:
         findable = NEW_FACE_SHARE * (HOG_WINDOW_PX / self._whole_scale(frame_width)) ** 2
         if self._last is None:
             smallest = findable
-        elif self._lost:
-            smallest = LOST_FACE_SHARE * (self._last[2] - self._last[0]) * (self._last[3] - self._last[1])
         else:
-            smallest = max(findable, NEW_FACE_SHARE * (self._last[2] - self._last[0]) * (self._last[3] - self._last[1]))
+            last_area = (self._last[2] - self._last[0]) * (self._last[3] - self._last[1])
+            smallest = LOST_FACE_SHARE * last_area if self._lost else max(findable, NEW_FACE_SHARE * last_area)
         return int(np.count_nonzero(changed)) * THUMB_STEP**2 >= smallest
 
     @staticmethod

@@ -35,6 +35,7 @@ import math
 import os
 from contextlib import closing
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -452,10 +453,10 @@ class AudioAnalysis:
     duration: float
     chroma: np.ndarray | None = None  # (12,) the mean chroma over all parts, C first
 
-    @property
+    @cached_property
     def features(self) -> dict[str, float]:
-        """The track's features: each the mean over its parts, but key, mode, mode strength and key
-        clarity estimated from the whole track's chroma (a part of a few seconds can miss the key)."""
+        """The track's features (computed once): each the mean over its parts, but key, mode, mode strength
+        and key clarity estimated from the whole track's chroma (a part of a few seconds can miss the key)."""
         out = {name: float(np.mean([p[name] for p in self.parts])) for name in FEATURE_NAMES}
         if self.chroma is not None:
             key, mode, strength, clarity = estimate_key(self.chroma)
