@@ -225,6 +225,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="also degrade Training faces the way a camera does (exposure, gamma, blur, small faces enlarged, "
         "sensor noise; Augmentation.camera_like in device/training/train.py)",
     )
+    parser.add_argument(
+        "--ferplus-weight",
+        type=float,
+        default=0.0,
+        help="train on soft targets: this share of each Training face's target is its FER+ votes, the rest its "
+        "FER2013 label (0-1; default 0: the label alone; needs ferplus_votes in the data file)",
+    )
     personal = parser.add_argument_group("with --personal")
     personal.add_argument(
         "--holdout", type=float, default=0.25, help="share of each emotion's faces kept out to check (default: 0.25)"

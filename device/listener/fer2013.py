@@ -20,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
 REQUIRED_ARRAYS = ("images", "labels", "usage")
+# the columns of the optional `ferplus_votes` array (Barsoum et al. 2016, FER+: ten annotators per face)
+FERPLUS_VOTE_NAMES: tuple[str, ...] = (
+    "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF",
+)
 
 
 class DataError(EmotuneError):
@@ -33,6 +37,8 @@ class Split:
     name: str
     images: np.ndarray
     labels: np.ndarray
+    # FER+ relabelling (N, 10) uint8 vote counts in FERPLUS_VOTE_NAMES order, where the file has them
+    ferplus_votes: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -94,6 +100,21 @@ def _check_arrays(path: Path, images: np.ndarray, labels: np.ndarray, usage: np.
         raise DataError(f"{path}: 'usage' must be 0..2 ({', '.join(SPLITS)})")
 
 
+def read_ferplus_votes(path: Path, rows: int) -> np.ndarray | None:
+    """The optional `ferplus_votes` (rows, 10) of the npz at `path`, or None where the file has none;
+    DataError if it has them in another shape."""
+    with np.load(path, allow_pickle=False) as npz:
+        if "ferplus_votes" not in npz.files:
+            return None
+        votes = np.asarray(npz["ferplus_votes"])
+    expected = (rows, len(FERPLUS_VOTE_NAMES))
+    if votes.shape != expected or not np.issubdtype(votes.dtype, np.integer) or (rows and votes.min() < 0):
+        raise DataError(
+            f"{path}: 'ferplus_votes' must be vote counts of shape {expected}, got {votes.dtype} {votes.shape}"
+        )
+    return votes.astype(np.uint8)
+
+
 def split_index(name: str) -> int:
     if name not in SPLITS:
         raise DataError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
@@ -113,12 +134,13 @@ def load_split(path: Path | str | None, name: str) -> Split:
 def load_fer2013(path: Path | str | None = None, limit: int | None = None, seed: int = 0) -> Fer2013:
     """The three splits; `limit` keeps a random N of the Training images (smoke runs, tests)."""
     path, images, labels, usage = read_npz(path)
+    votes = read_ferplus_votes(path, len(images))
     splits = []
     for index, name in enumerate(SPLITS):
         mask = usage == index
         if not mask.any():
             raise DataError(f"{path}: no {name} images (usage == {index}); training needs all three splits")
-        splits.append(Split(name, images[mask], labels[mask]))
+        splits.append(Split(name, images[mask], labels[mask], None if votes is None else votes[mask]))
     train = splits[0]
     total = len(train)
     if limit is not None:
@@ -126,6 +148,7 @@ def load_fer2013(path: Path | str | None = None, limit: int | None = None, seed:
             raise DataError(f"--limit must be at least 1, got {limit}")
         if limit < total:
             keep = np.sort(np.random.default_rng(seed).permutation(total)[:limit])
-            train = Split(train.name, train.images[keep], train.labels[keep])
+            kept_votes = None if train.ferplus_votes is None else train.ferplus_votes[keep]
+            train = Split(train.name, train.images[keep], train.labels[keep], kept_votes)
     logger.info("FER2013 %s: %s", path, {s.name: len(s) for s in (train, *splits[1:])})
     return Fer2013(path=path, train=train, public_test=splits[1], private_test=splits[2], train_total=total)

@@ -64,6 +64,8 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
                 "--output, --fresh and --init-from do not apply to --personal (it starts from the model in use "
                 "and installs into the state dir)"
             )
+        if getattr(args, "ferplus_weight", 0.0):
+            raise EmotuneError("--ferplus-weight does not apply to --personal (your faces have your labels)")
         if getattr(args, "camera_augmentation", False):
             raise EmotuneError("--camera-augmentation does not apply to --personal (your faces come from your camera)")
         from device.training.personal import personal_command
@@ -74,7 +76,12 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
     args.learning_rate = 1e-3 if args.learning_rate is None else args.learning_rate
     for name in ("epochs", "batch_size", "limit", "width", "learning_rate", "patience"):
         _positive(f"--{name.replace('_', '-')}", getattr(args, name, None))
+    ferplus_weight = float(getattr(args, "ferplus_weight", 0.0) or 0.0)
+    if not 0.0 <= ferplus_weight <= 1.0:
+        raise EmotuneError(f"--ferplus-weight must be between 0 and 1, got {ferplus_weight}")
     data = load_fer2013(args.data, limit=args.limit)  # fails fast, before TensorFlow loads
+    if ferplus_weight and data.train.ferplus_votes is None:
+        raise EmotuneError(f"--ferplus-weight needs FER+ votes, and {data.path} has no 'ferplus_votes' array")
 
     from device.training.export import export_model
     from device.training.model import ModelSpec
@@ -93,6 +100,7 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
         fresh=args.fresh,
         init_from=args.init_from,
         augmentation=Augmentation.camera_like() if getattr(args, "camera_augmentation", False) else Augmentation(),
+        ferplus_weight=ferplus_weight,
         verbose=1 if sys.stdout.isatty() else 2,  # a bar on a terminal, a line per epoch in a log
     )
     print(f"training on {data.path} {data.sizes()} in {run_dir} ({threads} threads)", file=sys.stderr)
@@ -125,6 +133,11 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
             "optimizer": "adam",
             "class_weights": result.class_weights,
             "augmentation": (options.augmentation.__dict__ if options.augmentation else None),
+            "targets": (
+                f"soft: {1 - ferplus_weight:g} FER2013 label + {ferplus_weight:g} FER+ vote shares"
+                if ferplus_weight
+                else "FER2013 labels"
+            ),
             "seconds": round(result.seconds, 1),
             "median_epoch_seconds": seconds_per_epoch,
             "threads": threads,

@@ -30,6 +30,7 @@ from device.listener.atomic_file import replacing
 from device.listener.fer2013 import Fer2013
 from device.preprocess import preprocess_batch
 from device.training.model import ModelSpec, build_model, spec_of
+from device.training.soft_targets import soft_targets
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ class TrainOptions:
     # a new run starts from this float model's weights (a warm restart: a second cosine cycle) instead of
     # random ones; its architecture is read from the model
     init_from: Path | None = None
+    # share of each Training face's target taken from its FER+ votes (device.training.soft_targets);
+    # 0: the FER2013 label alone (sparse targets)
+    ferplus_weight: float = 0.0
     verbose: int | str = "auto"  # keras progress
 
 
@@ -212,12 +216,18 @@ def camera_degrade(images: tf.Tensor, aug: Augmentation) -> tf.Tensor:
     return tf.clip_by_value(out, 0.0, 1.0)
 
 
-def training_dataset(x: np.ndarray, y: np.ndarray, options: TrainOptions) -> tf.data.Dataset:
-    ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
+def training_dataset(
+    x: np.ndarray, y: np.ndarray, options: TrainOptions, sample_weights: np.ndarray | None = None
+) -> tf.data.Dataset:
+    """Shuffled, batched, augmented (images, targets[, sample weights]); `y` is (N,) labels or (N, C) soft
+    targets."""
+    targets = y.astype(np.int32) if y.ndim == 1 else y.astype(np.float32)
+    columns = (x, targets) if sample_weights is None else (x, targets, sample_weights.astype(np.float32))
+    ds = tf.data.Dataset.from_tensor_slices(columns)
     ds = ds.shuffle(len(x), seed=options.seed, reshuffle_each_iteration=True).batch(options.batch_size)
     if options.augmentation is not None:
         aug = options.augmentation
-        ds = ds.map(lambda images, labels: (augment_batch(images, aug), labels), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(lambda images, *rest: (augment_batch(images, aug), *rest), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -344,7 +354,7 @@ def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
             model = build_model(spec)
         model.compile(
             optimizer=keras.optimizers.Adam(options.learning_rate),
-            loss="sparse_categorical_crossentropy",
+            loss="categorical_crossentropy" if options.ferplus_weight else "sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
         state = {
@@ -375,13 +385,27 @@ def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
     if state["epoch"] < options.epochs and not state["stopped_early"]:
         x_train = preprocess_batch(data.train.images)
         x_val = preprocess_batch(data.public_test.images)
+        soft = bool(state["options"].get("ferplus_weight"))
+        if soft:
+            # soft targets: the class weights (of the FER2013 label) become per-face weights, and the model
+            # is still chosen on PublicTest's FER2013 labels (one-hot)
+            train_set = training_dataset(
+                x_train,
+                soft_targets(data.train.labels, data.train.ferplus_votes, float(state["options"]["ferplus_weight"])),
+                options,
+                sample_weights=np.array([weights[int(label)] for label in data.train.labels]),
+            )
+            val_targets = soft_targets(data.public_test.labels, None, 0.0)
+        else:
+            train_set = training_dataset(x_train, data.train.labels, options)
+            val_targets = data.public_test.labels.astype(np.int32)
         model.fit(
-            training_dataset(x_train, data.train.labels, options),
-            validation_data=(x_val, data.public_test.labels.astype(np.int32)),
+            train_set,
+            validation_data=(x_val, val_targets),
             validation_batch_size=256,
             epochs=options.epochs,
             initial_epoch=int(state["epoch"]),
-            class_weight=weights,
+            class_weight=None if soft else weights,
             callbacks=[RunCheckpoint(run_dir, state, options)],
             shuffle=False,  # the dataset shuffles itself
             verbose=options.verbose,

@@ -153,3 +153,29 @@ def test_camera_like_augmentation_degrades_faces_the_way_a_camera_does() -> None
 def test_the_camera_augmentation_flag(train_args: Callable[..., argparse.Namespace]) -> None:
     assert train_args("--camera-augmentation").camera_augmentation
     assert not train_args().camera_augmentation
+
+
+def test_soft_targets_train_and_are_recorded(trained: dict[str, Path], tmp_path: Path) -> None:
+    """A warm restart on FER+-style soft targets keeps what the model knew, and the run says how it trained."""
+    import json as json_module
+
+    from device.preprocess import preprocess_batch
+    from device.training.train import TrainOptions, run_training
+    from tests.synthetic import make_dataset
+
+    arrays = make_dataset()
+    # the annotators agree with the label 8 times in 10 and otherwise see the next class
+    votes = np.zeros((len(arrays["labels"]), 10), np.uint8)
+    columns = [0, 4, 5, 6, 1, 2, 3]  # FER+ column of each FER2013 class (neutral, happiness, ... order)
+    for row, label in enumerate(arrays["labels"]):
+        votes[row, columns[label]] += 8
+        votes[row, columns[(label + 1) % 7]] += 2
+    np.savez(tmp_path / "votes.npz", **arrays, ferplus_votes=votes)
+    data = load_fer2013(tmp_path / "votes.npz")
+    options = TrainOptions(run_dir=tmp_path / "soft", epochs=2, learning_rate=1e-3, batch_size=16,
+                           init_from=trained["run_dir"] / "best.keras", ferplus_weight=0.3, verbose=0)
+    result = run_training(data, options)
+    predicted = np.argmax(result.model.predict(preprocess_batch(data.private_test.images), verbose=0), axis=1)
+    assert np.mean(predicted == data.private_test.labels) >= 0.6
+    state = json_module.loads((tmp_path / "soft" / "state.json").read_text())
+    assert state["options"]["ferplus_weight"] == 0.3 and all(np.isfinite(r["loss"]) for r in state["history"])
