@@ -32,7 +32,17 @@ import numpy as np
 
 from device.music.features import EXCERPT_S, EXCERPTS, FEATURE_NAMES, SAMPLE_RATE, AudioError, analyse_parts
 from device.music.mer import FEATURES_VERSION, QUADRANTS, MerModel
-from device.training.mer_protocol import CANDIDATES, FOLDS, NOT_MODELLED, Choice, Clips, calibration, choose, fit
+from device.training.mer_protocol import (
+    CANDIDATES,
+    FOLDS,
+    NOT_MODELLED,
+    Choice,
+    Clips,
+    calibration,
+    choose,
+    fit,
+    kept_features,
+)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mer4q"
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "models" / "mer.json"
@@ -101,12 +111,14 @@ def _rounded(values: Any) -> Any:
 
 
 def export_classifier(pipeline: Any) -> dict[str, Any]:
-    """A fitted quadrant Pipeline (StandardScaler + LogisticRegression or SVC(kernel='rbf')) as plain arrays
-    (device.music.mer.QuadrantClassifier), rows in QUADRANTS order."""
-    scaler, model = pipeline.steps[0][1], pipeline.steps[1][1]
+    """A fitted quadrant Pipeline (StandardScaler [+ SelectKBest] + LogisticRegression or SVC(kernel='rbf')) as
+    plain arrays over the features it reads (device.music.mer.QuadrantClassifier), rows in QUADRANTS order."""
+    scaler, model = pipeline.steps[0][1], pipeline.steps[-1][1]
     if list(model.classes_) != list(QUADRANTS):
         raise ValueError(f"the classifier's classes are {list(model.classes_)}, not {list(QUADRANTS)}")
-    part: dict[str, Any] = {"mean": _rounded(scaler.mean_), "scale": _rounded(scaler.scale_)}
+    selector = pipeline.named_steps.get("selectkbest")
+    kept = slice(None) if selector is None else selector.get_support()
+    part: dict[str, Any] = {"mean": _rounded(scaler.mean_[kept]), "scale": _rounded(scaler.scale_[kept])}
     if hasattr(model, "support_vectors_"):
         part.update(type="rbf_svm", gamma=float(model._gamma), n_support=[int(n) for n in model.n_support_],
                     support_vectors=_rounded(model.support_vectors_), dual_coef=_rounded(model.dual_coef_),
@@ -128,14 +140,14 @@ def build_document(data: Clips, choice: Choice, repeats: int) -> dict[str, Any]:
     candidate = choice.candidate
     columns = [FEATURE_NAMES.index(name) for name in candidate.features]
     weights, bias = calibration(choice.decisions, data.quadrant)
+    fitted = fit(data.x[:, columns], data.quadrant[data.clip], candidate)
     return {
         "kind": "emotune music emotion model",
         "features_version": FEATURES_VERSION,
-        "feature_names": list(candidate.features),
+        "feature_names": list(kept_features(fitted, candidate.features)),
         "not_modelled": sorted(NOT_MODELLED),
         "classes": list(QUADRANTS),
-        "classifier": {**export_classifier(fit(data.x[:, columns], data.quadrant[data.clip], candidate)),
-                       "model": candidate.description},
+        "classifier": {**export_classifier(fitted), "model": candidate.description},
         "calibration": {"weights": _rounded(weights), "bias": _rounded(bias),
                         "method": "multinomial logistic regression (C=1) from the classifier's out-of-fold "
                                   "decision values to the quadrant"},

@@ -30,8 +30,9 @@ def _clips(rng: np.random.Generator, n: int = 160) -> tuple[np.ndarray, np.ndarr
     return x, quadrants, groups
 
 
-@pytest.mark.parametrize("candidate", [Candidate("all", "rbf_svm", 3.0, 1.0), Candidate("v1", "logistic", 0.1)],
-                         ids=lambda c: c.classifier)
+@pytest.mark.parametrize("candidate", [Candidate("all", "rbf_svm", 3.0, 1.0), Candidate("v1", "logistic", 0.1),
+                                       Candidate("all", "rbf_svm", 1.0, 0.5, select=40)],
+                         ids=lambda c: c.name)
 def test_the_device_reads_the_model_as_scikit_learn_predicts(candidate: Candidate) -> None:
     x, quadrants, groups = _clips(np.random.default_rng(7))
     data = _whole(x, quadrants, groups)
@@ -40,6 +41,11 @@ def test_the_device_reads_the_model_as_scikit_learn_predicts(candidate: Candidat
     columns = [FEATURE_NAMES.index(n) for n in candidate.features]
     trained = fit(x[:, columns], quadrants, candidate)
     probe = x[:40] + np.random.default_rng(8).normal(size=(40, x.shape[1])) * x.std(axis=0)  # clips neither saw
+    if candidate.select:  # the device reads only the chosen features: a change to another moves nothing
+        assert len(model.feature_names) == candidate.select and set(model.feature_names) < set(candidate.features)
+        left_out = next(n for n in candidate.features if n not in model.feature_names)
+        features = dict(zip(FEATURE_NAMES, probe[0], strict=True))
+        assert model.place({**features, left_out: 1e9}) == model.place(features)
     seen = set()
     for row in probe:
         features = dict(zip(FEATURE_NAMES, row, strict=True))
