@@ -179,3 +179,31 @@ def test_soft_targets_train_and_are_recorded(trained: dict[str, Path], tmp_path:
     assert np.mean(predicted == data.private_test.labels) >= 0.6
     state = json_module.loads((tmp_path / "soft" / "state.json").read_text())
     assert state["options"]["ferplus_weight"] == 0.3 and all(np.isfinite(r["loss"]) for r in state["history"])
+
+
+def test_every_epoch_draws_new_augmentations(tmp_path: Path) -> None:
+    """Each face is changed differently from one epoch to the next. (Random ops inside the pipeline once
+    drew the same values every epoch, so a model saw the same augmented faces again and again.)"""
+    from device.training.train import Augmentation, TrainOptions, training_dataset
+
+    n = 256
+    ramp = np.tile(np.linspace(0.0, 1.0, 48, dtype=np.float32), (48, 1))[None, :, :, None]  # dark left, light right
+    faces = np.repeat(ramp, n, axis=0)
+    options = TrainOptions(run_dir=tmp_path, batch_size=32, augmentation=Augmentation.camera_like())
+
+    def epoch_of(dataset) -> tuple[np.ndarray, np.ndarray]:
+        mirrored, pictures = np.zeros(n, bool), np.zeros((n, 48, 48))
+        for images, index in dataset:
+            rows = images.numpy()[..., 0]
+            mirrored[index.numpy()] = rows[:, 24, :4].mean(axis=1) > rows[:, 24, -4:].mean(axis=1)
+            pictures[index.numpy()] = rows
+        return mirrored, pictures
+
+    dataset = training_dataset(faces, np.arange(n), options)
+    (first, first_pictures), (second, second_pictures) = epoch_of(dataset), epoch_of(dataset)
+    assert 0.35 < first.mean() < 0.65 and 0.35 < second.mean() < 0.65  # about half mirrored each epoch
+    assert 0.3 < (first == second).mean() < 0.7  # ... and not the same half
+    assert (np.abs(first_pictures - second_pictures).max(axis=(1, 2)) > 0.01).all()  # every face changed anew
+    # a resumed run does not replay the epochs before it
+    resumed = epoch_of(training_dataset(faces, np.arange(n), options, first_epoch=1))[1]
+    assert (np.abs(resumed - first_pictures).max(axis=(1, 2)) > 0.01).all()
