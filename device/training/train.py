@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import json
 import logging
 import math
@@ -225,9 +226,11 @@ def training_dataset(
     options: TrainOptions,
     sample_weights: np.ndarray | None = None,
     first_epoch: int = 0,
+    seed: int | None = None,
 ) -> tf.data.Dataset:
     """Shuffled, batched, augmented (images, targets[, sample weights]); `y` is (N,) labels or (N, C) soft
-    targets; `first_epoch` (0-based) is where a resumed run starts, so it draws augmentations of its own.
+    targets; `first_epoch` (0-based) is where a resumed run starts, so it draws augmentations and orders of
+    its own; `seed` (default options.seed) is the run's (run_seed).
 
     The augmentation draws from one tf.random.Generator whose state lives outside the pipeline, so every
     epoch gets new ones. Stateful tf.random ops inside Dataset.map (used until 2026-11-29) restart their
@@ -237,13 +240,24 @@ def training_dataset(
     targets = y.astype(np.int32) if y.ndim == 1 else y.astype(np.float32)
     columns = (x, targets) if sample_weights is None else (x, targets, sample_weights.astype(np.float32))
     ds = tf.data.Dataset.from_tensor_slices(columns)
-    ds = ds.shuffle(len(x), seed=options.seed, reshuffle_each_iteration=True).batch(options.batch_size)
+    seed = (options.seed if seed is None else seed) * 1_000_003 + first_epoch
+    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(options.batch_size)
     if options.augmentation is not None:
         aug = options.augmentation
-        rng = tf.random.Generator.from_seed(options.seed * 1_000_003 + first_epoch)
+        rng = tf.random.Generator.from_seed(seed)
         ds = ds.map(lambda images, *rest: (augment_batch(images, aug, rng), *rest),
                     num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def run_seed(options: TrainOptions) -> int:
+    """The seed of a new run: options.seed, mixed with the starting model's hash for a warm restart, so a
+    run started from another's model does not replay that run's face orders and augmentations (which
+    that model has learnt: its loss on them is lower than on new ones)."""
+    if options.init_from is None:
+        return options.seed
+    digest = hashlib.sha256(Path(options.init_from).read_bytes()).hexdigest()
+    return (options.seed + int(digest[:8], 16)) % 2**31
 
 
 def cosine_rate(epoch: int, options: TrainOptions) -> float:
@@ -358,13 +372,16 @@ def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
     resumed_from = 0
     weights = class_weights(data.train.labels, options.class_weight_power)
     if state is None:
-        keras.utils.set_random_seed(options.seed)
         if options.init_from is not None:
             model = _load_start_model(Path(options.init_from))
             spec = spec_of(model)
             if options.spec is not None and options.spec != spec:
                 raise ModelError(f"{options.init_from} is a {spec}, not the requested {options.spec}")
+            seed = run_seed(options)
+            keras.utils.set_random_seed(seed)
         else:
+            seed = run_seed(options)
+            keras.utils.set_random_seed(seed)
             spec = options.spec or ModelSpec()
             model = build_model(spec)
         model.compile(
@@ -381,6 +398,7 @@ def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
             "seconds": 0.0,
             "history": [],
             "spec": spec.to_dict(),
+            "seed": seed,
             "options": {
                 k: (str(v) if isinstance(v, Path) else v)
                 for k, v in asdict(options).items()
@@ -401,6 +419,7 @@ def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
         x_train = preprocess_batch(data.train.images)
         x_val = preprocess_batch(data.public_test.images)
         soft = bool(state["options"].get("ferplus_weight"))
+        first_epoch, seed = int(state["epoch"]), int(state.get("seed", options.seed))
         if soft:
             # soft targets: the class weights (of the FER2013 label) become per-face weights, and the model
             # is still chosen on PublicTest's FER2013 labels (one-hot)
@@ -409,11 +428,12 @@ def run_training(data: Fer2013, options: TrainOptions) -> TrainResult:
                 soft_targets(data.train.labels, data.train.ferplus_votes, float(state["options"]["ferplus_weight"])),
                 options,
                 sample_weights=np.array([weights[int(label)] for label in data.train.labels]),
-                first_epoch=int(state["epoch"]),
+                first_epoch=first_epoch,
+                seed=seed,
             )
             val_targets = soft_targets(data.public_test.labels, None, 0.0)
         else:
-            train_set = training_dataset(x_train, data.train.labels, options, first_epoch=int(state["epoch"]))
+            train_set = training_dataset(x_train, data.train.labels, options, first_epoch=first_epoch, seed=seed)
             val_targets = data.public_test.labels.astype(np.int32)
         model.fit(
             train_set,

@@ -207,3 +207,20 @@ def test_every_epoch_draws_new_augmentations(tmp_path: Path) -> None:
     # a resumed run does not replay the epochs before it
     resumed = epoch_of(training_dataset(faces, np.arange(n), options, first_epoch=1))[1]
     assert (np.abs(resumed - first_pictures).max(axis=(1, 2)) > 0.01).all()
+
+
+def test_a_warm_restart_does_not_replay_the_run_it_starts_from(trained: dict[str, Path], tmp_path: Path) -> None:
+    """A run started from another run's model draws other face orders and augmentations than that run did
+    (the model has learnt those), yet the same start gives the same draws again."""
+    from device.training.train import TrainOptions, run_seed
+
+    start, other = trained["run_dir"] / "best.keras", trained["run_dir"] / "last.keras"
+    fresh = TrainOptions(run_dir=tmp_path / "a")
+    warm = TrainOptions(run_dir=tmp_path / "b", init_from=start)
+    assert run_seed(fresh) == fresh.seed
+    assert run_seed(warm) != fresh.seed and run_seed(warm) == run_seed(TrainOptions(run_dir=tmp_path, init_from=start))
+    assert run_seed(TrainOptions(run_dir=tmp_path, init_from=other)) != run_seed(warm) or (
+        start.read_bytes() == other.read_bytes()
+    )
+    state = json.loads((trained["run_dir"] / "state.json").read_text())
+    assert state["seed"] == 0  # the fixture's run started from random weights, with options.seed
