@@ -8,7 +8,8 @@ are cached in `<cache-dir>/mer4q-parts-v<N>.npz` (every part of every clip), sav
 
 Which model ships is chosen by **repeated artist-grouped cross-validation** (`device.training.mer_protocol`):
 10 folds stratified by quadrant with no artist on both sides, repeated with different artist shuffles, the
-mean and its spread over repeats reported. Each candidate is a feature set and a classifier of the four
+mean and its spread over repeats reported. Each candidate is a feature set (or the part of it with the
+largest ANOVA F, chosen in each fold) and a classifier of the four
 quadrants (multinomial logistic regression or a one-vs-one RBF support vector machine). The winner is
 refitted on all clips and calibrated: a multinomial logistic regression from its decision values to the
 quadrant, fitted to the out-of-fold decisions, gives the probabilities that size the point (the quadrant
