@@ -48,9 +48,18 @@ def _bounded_id(text: str) -> int:
     return int(text)
 
 
-def _today_start() -> float:
-    now = time.localtime()
-    return time.mktime((now.tm_year, now.tm_mon, now.tm_mday, 0, 0, 0, 0, 0, -1))
+# The listening day rolls over at 04:00 local time, not at midnight, so an evening that runs past midnight
+# stays one picture (at 00:10 the page still shows the evening's readings), as sleep and fitness apps
+# draw their days.
+DAY_ROLLOVER_HOUR = 4
+
+
+def listening_day_start(now: float | None = None) -> float:
+    """Epoch seconds at which the listening day holding `now` (epoch seconds; default: now) began: the
+    latest DAY_ROLLOVER_HOUR:00 local time at or before it."""
+    now = time.time() if now is None else now
+    day = time.localtime(now - DAY_ROLLOVER_HOUR * 3600)
+    return time.mktime((day.tm_year, day.tm_mon, day.tm_mday, DAY_ROLLOVER_HOUR, 0, 0, 0, 0, -1))
 
 
 def _duration(track_id: int) -> float | None:
@@ -105,7 +114,7 @@ def _starter(settings: Settings) -> dict[str, Any] | None:
 
 def _render_main(status: int = 200, **extra: Any) -> ResponseReturnValue:
     settings = contract.read_settings(db())
-    plays_today = contract.recent_plays(db(), TODAY_MAX_PLAYS, since=_today_start())
+    plays_today = contract.recent_plays(db(), TODAY_MAX_PLAYS, since=listening_day_start())
     history = contract.recent_plays(db(), HISTORY_SHOWN)
     panel = _panel(settings, history)
     state = contract.read_status(db())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlite_utils
 from flask import Flask
@@ -10,7 +12,15 @@ from flask.testing import FlaskClient
 from device.catalog import upsert_track
 from device.config import Config
 from tests.webconfig.pages import csrf_of
-from webconfig import create_app
+from webconfig import create_app, views
+
+
+@pytest.fixture(autouse=True)
+def listening_day_began_hours_ago(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's listening day began 6 hours before each test, not at 04:00 local time, so readings and
+    plays placed minutes ago are today's whatever the clock says (tests/webconfig/test_listening_day.py
+    checks the real rule)."""
+    monkeypatch.setattr(views, "listening_day_start", lambda now=None: (time.time() if now is None else now) - 6 * 3600)
 
 
 @pytest.fixture
