@@ -130,10 +130,16 @@ def fit(x: np.ndarray, quadrant: np.ndarray, candidate: Candidate) -> Any:
     return make_pipeline(*steps, model).fit(x, quadrant)
 
 
+def kept_mask(pipeline: Any) -> np.ndarray | None:
+    """(features given,) bool: which features a fitted `fit` pipeline reads; None when it reads them all."""
+    selector = pipeline.named_steps.get("selectkbest")
+    return None if selector is None else selector.get_support()
+
+
 def kept_features(pipeline: Any, names: tuple[str, ...]) -> tuple[str, ...]:
     """The names of the features a fitted `fit` pipeline reads, from the `names` it was given."""
-    selector = pipeline.named_steps.get("selectkbest")
-    return names if selector is None else tuple(np.array(names)[selector.get_support()])
+    mask = kept_mask(pipeline)
+    return names if mask is None else tuple(np.array(names)[mask])
 
 
 def _folds(quadrant: np.ndarray, groups: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -43,6 +43,7 @@ from device.training.mer_protocol import (
     choose,
     fit,
     kept_features,
+    kept_mask,
 )
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mer4q"
@@ -117,8 +118,8 @@ def export_classifier(pipeline: Any) -> dict[str, Any]:
     scaler, model = pipeline.steps[0][1], pipeline.steps[-1][1]
     if list(model.classes_) != list(QUADRANTS):
         raise ValueError(f"the classifier's classes are {list(model.classes_)}, not {list(QUADRANTS)}")
-    selector = pipeline.named_steps.get("selectkbest")
-    kept = slice(None) if selector is None else selector.get_support()
+    mask = kept_mask(pipeline)
+    kept = slice(None) if mask is None else mask
     part: dict[str, Any] = {"mean": _rounded(scaler.mean_[kept]), "scale": _rounded(scaler.scale_[kept])}
     if hasattr(model, "support_vectors_"):
         part.update(type="rbf_svm", gamma=float(model._gamma), n_support=[int(n) for n in model.n_support_],
