@@ -325,7 +325,8 @@ def fine_tune(
         aug = Augmentation()
         data = tf.data.Dataset.from_tensor_slices((preprocess_batch(images), labels, weights))
         data = data.shuffle(len(images), seed=options.seed).batch(options.batch_size)
-        data = data.map(lambda x, y, w: (augment_batch(x, aug), y, w)).prefetch(tf.data.AUTOTUNE)
+        draws = tf.random.Generator.from_seed(options.seed)  # seeded like the rest, new values every epoch
+        data = data.map(lambda x, y, w: (augment_batch(x, aug, draws), y, w)).prefetch(tf.data.AUTOTUNE)
         print(f"fine-tuning on {len(images)} faces for {options.epochs} epochs", file=sys.stdout, flush=True)
         model.fit(data, epochs=options.epochs, shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
     return model
