@@ -191,7 +191,7 @@ def test_every_epoch_draws_new_augmentations(tmp_path: Path) -> None:
     n = 256
     ramp = np.tile(np.linspace(0.0, 1.0, 48, dtype=np.float32), (48, 1))[None, :, :, None]  # dark left, light right
     faces = np.repeat(ramp, n, axis=0)
-    options = TrainOptions(run_dir=tmp_path, batch_size=32, augmentation=Augmentation.camera_like())
+    options = TrainOptions(run_dir=tmp_path, batch_size=32, augmentation=Augmentation())
 
     def epoch_of(dataset) -> tuple[np.ndarray, np.ndarray]:
         mirrored, pictures = np.zeros(n, bool), np.zeros((n, 48, 48))
@@ -201,14 +201,23 @@ def test_every_epoch_draws_new_augmentations(tmp_path: Path) -> None:
             pictures[index.numpy()] = rows
         return mirrored, pictures
 
+    def draws(pictures: np.ndarray) -> np.ndarray:
+        """The epoch's augmented pictures as a set, whichever face each fell to: the faces are all the same
+        ramp, so they differ only by what was drawn."""
+        return np.sort(pictures.reshape(n, -1).mean(axis=1))
+
+    import keras
+
+    keras.utils.set_random_seed(0)  # as run_training seeds a run: the old pipeline repeated its draws under it
     dataset = training_dataset(faces, np.arange(n), options)
     (first, first_pictures), (second, second_pictures) = epoch_of(dataset), epoch_of(dataset)
     assert 0.35 < first.mean() < 0.65 and 0.35 < second.mean() < 0.65  # about half mirrored each epoch
     assert 0.3 < (first == second).mean() < 0.7  # ... and not the same half
-    assert (np.abs(first_pictures - second_pictures).max(axis=(1, 2)) > 0.01).all()  # every face changed anew
+    # new draws, not the same ones handed to other faces (what the old pipeline did)
+    assert np.abs(draws(first_pictures) - draws(second_pictures)).max() > 1e-3
     # a resumed run does not replay the epochs before it
     resumed = epoch_of(training_dataset(faces, np.arange(n), options, first_epoch=1))[1]
-    assert (np.abs(resumed - first_pictures).max(axis=(1, 2)) > 0.01).all()
+    assert np.abs(draws(resumed) - draws(first_pictures)).max() > 1e-3
 
 
 def test_a_warm_restart_does_not_replay_the_run_it_starts_from(trained: dict[str, Path], tmp_path: Path) -> None:
