@@ -57,6 +57,8 @@ ARTIST = "emotune demo ensemble"
 ALBUM = "emotune demo"
 # Bump when the synthesis changes, so cached renders are made again.
 SYNTH_VERSION = 2
+# How long the demo's and the starter catalog's renders are (and what the music emotion model learns them at).
+DEMO_SECONDS = 20.0
 
 ARTICULATION_CUE = {"legato": -1.0, "normal": 0.0, "staccato": 1.0}
 # Fraction of its time slot a melody note sounds for.
@@ -519,7 +521,7 @@ def _known_features(db: sqlite_utils.Database, title: str, path: Path, collectio
 def build_demo_catalog(
     db: sqlite_utils.Database,
     music_dir: Path,
-    seconds: float = 20.0,
+    seconds: float = DEMO_SECONDS,
     *,
     pieces: Sequence[DemoPiece] = DEMO_PIECES,
     state_dir: Path | None = None,

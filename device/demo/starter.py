@@ -19,10 +19,10 @@ from typing import Any
 import sqlite_utils
 
 from device.catalog import STARTER
-from device.demo.music import DEMO_PIECES, DemoPiece, build_demo_catalog, piece_path
+from device.demo.music import DEMO_PIECES, DEMO_SECONDS, DemoPiece, build_demo_catalog, piece_path
 
 STARTER_FOLDER = "starter"  # inside the state dir
-STARTER_SECONDS = 20.0  # the demo's length: 21 pieces render and analyse in about a minute
+STARTER_SECONDS = DEMO_SECONDS  # the demo's length: 21 pieces render and analyse in about a minute
 
 
 def starter_dir(state_dir: Path) -> Path:

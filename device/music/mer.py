@@ -33,7 +33,7 @@ from device.config import PACKAGE_ROOT
 from device.errors import ModelError
 
 # Bump when audio_features changes what a feature means, so cached features and old models are redone.
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 DEFAULT_MODEL = PACKAGE_ROOT / "models" / "mer.json"
 # Below this probability that the quadrant is right, a placement is called unsure (analyze says so).
 UNSURE_BELOW = 0.5

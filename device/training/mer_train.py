@@ -37,6 +37,7 @@ from device.training.mer_protocol import (
     CANDIDATES,
     FOLDS,
     NOT_MODELLED,
+    Candidate,
     Choice,
     Clips,
     calibration,
@@ -77,6 +78,63 @@ def _read_cache(path: Path) -> dict[str, list[list[float]]]:
     ends = np.cumsum(stored["part_counts"])
     return {str(f): stored["features"][end - count:end].tolist()
             for f, count, end in zip(stored["files"], stored["part_counts"], ends, strict=True)}
+
+
+def own_piece_features(cache: Path) -> tuple[list[list[list[float]]], list[str], list[str]]:
+    """(parts' features per piece, quadrant per piece, title per piece) of emotune's own pieces, rendered
+    as the demo renders them (device.demo.music, DEMO_SECONDS) and analysed like any file; cached in
+    `cache` under each render's file name (which changes with the piece's recipe)."""
+    import tempfile
+
+    from device.demo.music import DEMO_PIECES, DEMO_SECONDS, piece_path, va_point, write_piece
+    from device.music.mer import quadrant
+
+    done = _read_cache(cache)
+    parts, quadrants, titles = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for piece in DEMO_PIECES:
+            path = piece_path(piece, Path(tmp), DEMO_SECONDS)
+            key = f"emotune/{path.name}"
+            if key not in done:
+                analysis = analyse_parts(write_piece(piece, path, DEMO_SECONDS), cache.parent)
+                done[key] = [[part[n] for n in FEATURE_NAMES] for part in analysis.parts]
+                _save_cache(cache, list(done), list(done.values()))
+            parts.append(done[key])
+            quadrants.append(quadrant(*va_point(piece)))
+            titles.append(piece.title)
+    return parts, quadrants, titles
+
+
+def with_own_pieces(data: Clips, cache: Path) -> tuple[Clips, list[str]]:
+    """`data` with emotune's own pieces appended as clips that are always learnt from and never judged,
+    and the pieces' titles (in the order appended)."""
+    parts, quadrants, titles = own_piece_features(cache)
+    first = len(data.quadrant)
+    return Clips(
+        x=np.vstack([data.x, np.array([p for piece in parts for p in piece], dtype=np.float64)]),
+        clip=np.concatenate([data.clip, np.repeat(np.arange(first, first + len(parts)), [len(p) for p in parts])]),
+        quadrant=np.concatenate([data.quadrant, quadrants]),
+        groups=np.concatenate([data.groups, ["emotune"] * len(parts)]),
+        scored=np.concatenate([np.ones(first, dtype=bool) if data.scored is None else data.scored,
+                               np.zeros(len(parts), dtype=bool)]),
+    ), titles
+
+
+def own_pieces_left_out(data: Clips, candidate: Candidate, titles: list[str]) -> dict[str, Any]:
+    """How many of emotune's own pieces the candidate places in their composed quadrant when it has learnt
+    everything but that piece, and which ones it misses."""
+    from device.music.mer import decide
+
+    columns = [FEATURE_NAMES.index(name) for name in candidate.features]
+    x, pieces = data.x[:, columns], data.always_learnt
+    missed = []
+    for piece, title in zip(pieces, titles, strict=True):
+        learnt = data.parts_of(np.setdiff1d(np.arange(len(data.quadrant)), [piece]))
+        model = fit(x[learnt], data.quadrant[data.clip[learnt]], candidate)
+        decision = np.asarray(model.decision_function(x[data.clip == piece])).mean(axis=0, keepdims=True)
+        if QUADRANTS[int(decide(decision)[0])] != data.quadrant[piece]:
+            missed.append(title)
+    return {"pieces": len(titles), "placed_right_when_left_out": len(titles) - len(missed), "missed": missed}
 
 
 def load_features(data: Path, rows: list[dict[str, str]], cache: Path,
@@ -136,12 +194,13 @@ def _print_scores(scores: dict[str, dict[str, Any]]) -> None:
               f"valence {s['valence_accuracy']:.3f}  arousal {s['arousal_accuracy']:.3f}", file=sys.stderr)
 
 
-def build_document(data: Clips, choice: Choice, repeats: int) -> dict[str, Any]:
+def build_document(data: Clips, choice: Choice, repeats: int, own_pieces: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
     """The model file: the chosen candidate refitted on every part of every clip and calibrated on its
     out-of-fold decisions, with provenance."""
     candidate = choice.candidate
     columns = [FEATURE_NAMES.index(name) for name in candidate.features]
-    weights, bias = calibration(choice.decisions, data.quadrant)
+    weights, bias = calibration(choice.decisions, data.quadrant[data.judged])
     fitted = fit(data.x[:, columns], data.quadrant[data.clip], candidate)
     return {
         "kind": "emotune music emotion model",
@@ -154,9 +213,11 @@ def build_document(data: Clips, choice: Choice, repeats: int) -> dict[str, Any]:
                         "method": "multinomial logistic regression (C=1) from the classifier's out-of-fold "
                                   "decision values to the quadrant"},
         "provenance": {
-            "data": f"mer4q: {len(data.quadrant)} clips ({len(data.x)} parts) of the 4-quadrant MER set "
-                    "(Panda, Malheiro & Paiva 2018), "
-                    "labels.csv Quadrant (Q1 +v+a, Q2 -v+a, Q3 -v-a, Q4 +v-a)",
+            "data": f"mer4q: {len(data.judged)} clips ({len(data.parts_of(data.judged))} parts) of the 4-quadrant "
+                    "MER set (Panda, Malheiro & Paiva 2018), labels.csv Quadrant (Q1 +v+a, Q2 -v+a, Q3 -v-a, "
+                    f"Q4 +v-a); and {len(data.always_learnt)} of emotune's own pieces (device.demo.music, "
+                    "rendered as the demo renders them) with the quadrant they were composed for, learnt "
+                    "in every fold and never judged",
             "excerpts": f"each clip read whole at {SAMPLE_RATE} Hz mono and cut into {EXCERPTS} parts "
                         f"({EXCERPT_S:g} s each for a 30 s clip), as a song's {EXCERPTS} excerpts of "
                         f"{EXCERPT_S:g} s; fitted on the parts; a clip's decisions are its parts' mean",
@@ -169,6 +230,7 @@ def build_document(data: Clips, choice: Choice, repeats: int) -> dict[str, Any]:
                         "quadrant accuracy; means and SDs over repeats",
             "estimate": choice.estimate,
             "candidates": choice.candidates,
+            **({"own_pieces": own_pieces} if own_pieces else {}),
         },
     }
 
@@ -181,17 +243,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="analyse at most this many new clips (for a quick try)")
     parser.add_argument("--features-only", action="store_true", help="fill the feature cache and stop")
     parser.add_argument("--repeats", type=int, default=5, help="repetitions of the grouped cross-validation")
+    parser.add_argument("--no-own-pieces", dest="own_pieces", action="store_false",
+                        help="learn from the clips alone, not also from emotune's own pieces")
     args = parser.parse_args(argv)
 
     rows = read_labels(args.data)
     cache = args.cache_dir / f"mer4q-parts-v{FEATURES_VERSION}.npz"
     data, kept = load_features(args.data, rows, cache, args.limit)
     print(f"{len(kept)} of {len(rows)} clips analysed (cache: {cache})", file=sys.stderr)
+    titles: list[str] = []
+    if args.own_pieces:
+        data, titles = with_own_pieces(data, cache)
+        print(f"and {len(titles)} of emotune's own pieces, learnt in every fold", file=sys.stderr)
     if args.features_only:
         return 0
     choice = choose(data, CANDIDATES, args.repeats)
     _print_scores(choice.candidates)
-    document = build_document(data, choice, args.repeats)
+    own = own_pieces_left_out(data, choice.candidate, titles) if titles else None
+    if own:
+        print(f"own pieces placed right when left out: {own['placed_right_when_left_out']} of {own['pieces']}",
+              file=sys.stderr)
+    document = build_document(data, choice, args.repeats, own)
     MerModel.from_json(document)  # what the device will load must load
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_name(args.output.name + ".tmp")

@@ -122,3 +122,32 @@ def test_a_track_is_placed_from_all_its_parts() -> None:
         assert track.quadrant == QUADRANTS[int(np.argmax(votes))]
         odd_placed_elsewhere += placed(rows[2]) != track.quadrant
     assert odd_placed_elsewhere >= 30  # most tracks follow their two like parts
+
+
+def test_clips_always_learnt_are_in_every_fold_and_never_judged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """emotune's own pieces are learnt in every fold, and the estimate is the clips' alone."""
+    from device.training import mer_protocol
+
+    rng = np.random.default_rng(3)
+    x, quadrants, groups = _clips(rng, 80)
+    own = x[:10] + 0.1 * rng.normal(size=(10, x.shape[1]))
+    own[:, 0] = 12345.0  # a mark the spy can find them by
+    data = Clips(np.vstack([x, own]), np.arange(90), np.concatenate([quadrants, ["Q1"] * 10]),
+                 np.concatenate([groups, ["emotune"] * 10]), scored=np.arange(90) < 80)
+    fits: list[int] = []
+    real_fit = mer_protocol.fit
+
+    def spy(features: np.ndarray, labels: np.ndarray, candidate: Candidate) -> object:
+        fits.append(int(np.sum(features[:, 0] == 12345.0)))
+        return real_fit(features, labels, candidate)
+
+    monkeypatch.setattr(mer_protocol, "fit", spy)
+    candidate = Candidate("all", "rbf_svm", 1.0, 0.5)
+    run = mer_protocol.out_of_fold(data, candidate, repeats=2)
+    assert run.decisions.shape == (2, 80, 6) and run.predicted.shape == (2, 80)
+    assert fits == [10] * 20  # 10 folds × 2 repeats, each with all ten pieces
+    choice = choose(data, (candidate,), repeats=2)
+    assert choice.decisions.shape[1] == 80
+    document = build_document(data, choice, repeats=2)
+    data_note = document["provenance"]["data"]
+    assert "80 clips" in data_note and "10 of emotune's own pieces" in data_note
