@@ -1,0 +1,102 @@
+"""`python -m device.training.from_twin`: a model trained by the PyTorch twin (device.training.torch_twin, on
+a lent GPU machine) → the Keras model → models/emotion.tflite + .json + .keras + report, as `emotune train`
+exports its own.
+
+    python -m device.training.from_twin --run RUN --output training-runs/gpu/out/emotion.tflite
+
+RUN is the twin's output folder, brought back from the machine: `weights.npz` (Keras layer names and
+layouts), `run.json` (width, convs, dropout and how it was trained) and `log.csv` (its curves). The int8
+model is measured on PrivateTest here, with the FER2013 file given by --data. A run trained without
+PublicTest on the machine (its faces did not fit the carry limit) keeps `weights-e<N>.npz` every few
+epochs; `--pick` measures each of RUN's weight files on PublicTest here and exports the best, so the model
+is still chosen on PublicTest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from device.errors import EmotuneError
+
+
+def load_into_keras(weights: dict[str, np.ndarray], width: int, convs: tuple[int, ...], dropout: float) -> Any:
+    """build_model(ModelSpec(width, convs, dropout)) with the twin's weights (EmotuneError naming the first
+    layer whose weights are missing or do not fit)."""
+    from device.training.model import ModelSpec, build_model
+
+    model = build_model(ModelSpec(width=width, convs=convs, dropout=dropout))
+    for layer in model.layers:
+        names = {"Conv2D": ("kernel",), "BatchNormalization": ("gamma", "beta", "moving_mean", "moving_variance"),
+                 "Dense": ("kernel", "bias")}.get(type(layer).__name__)
+        if names is None:
+            continue
+        try:
+            layer.set_weights([weights[f"{layer.name}/{n}"] for n in names])
+        except (KeyError, ValueError) as error:
+            raise EmotuneError(f"the twin's weights do not fit layer {layer.name}: {error}") from None
+    return model
+
+
+def read_log(path: Path) -> list[dict[str, float]]:
+    if not path.is_file():
+        return []
+    with path.open(newline="") as handle:
+        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from device.training.export import export_model
+    from device.training.report import write_model_report
+
+    parser = argparse.ArgumentParser(prog="python -m device.training.from_twin", description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, required=True, help="the twin's output folder")
+    parser.add_argument("--output", type=Path, required=True, help="the .tflite to write")
+    parser.add_argument("--data", type=Path, default=None, help="the FER2013 npz (default: emotune's)")
+    parser.add_argument("--pick", action="store_true",
+                        help="export the weights file of RUN with the best PublicTest accuracy (float)")
+    args = parser.parse_args(argv)
+    try:
+        run = json.loads((args.run / "run.json").read_text(encoding="utf-8"))
+        from device.listener.fer2013 import load_fer2013
+
+        data = load_fer2013(args.data)
+        files = sorted(args.run.glob("weights*.npz")) if args.pick else [args.run / "weights.npz"]
+        scored = []
+        for path in files:
+            with np.load(path) as stored:
+                weights = {name: stored[name] for name in stored.files}
+            model = load_into_keras(weights, int(run["width"]), tuple(run["convs"]), float(run["dropout"]))
+            faces = data.public_test.images[..., None].astype(np.float32) / 255.0
+            accuracy = float(np.mean(np.argmax(model.predict(faces, verbose=0), axis=1) == data.public_test.labels))
+            print(f"{path.name}: PublicTest {accuracy:.2%} (float, read once)")
+            scored.append((accuracy, path.name, model))
+        accuracy, chosen, model = max(scored, key=lambda item: item[0])
+    except (OSError, KeyError, ValueError, EmotuneError) as error:
+        print(f"from_twin: {error}", file=sys.stderr)
+        return 1
+    history = read_log(args.run / "log.csv")
+    provenance = {
+        "architecture": {"width": run["width"], "convs": run["convs"], "dropout": run["dropout"],
+                         "input_size": 48, "num_classes": 7, "parameters": int(model.count_params())},
+        "training": {"fit_on": "Training", "chosen_on": "PublicTest", "reported_on": "PrivateTest",
+                     "trained_by": "device.training.torch_twin", **run, "weights": chosen,
+                     "chosen_public_test_accuracy": round(accuracy, 4)},
+        "command": " ".join(["python -m device.training.from_twin", *(argv if argv is not None else sys.argv[1:])]),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    meta = export_model(model, data, args.output, provenance)
+    write_model_report(args.output.parent / "report", meta, history, args.output)
+    m = meta["metrics"]
+    print(f"{args.output}: PrivateTest float {m['float']['accuracy']:.2%}, int8 {m['int8']['accuracy']:.2%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
