@@ -70,7 +70,10 @@ class MusicEmbedding:
             raise ModelError(f"music embedding model {self.path} not found; reinstall emotune or run "
                              "'python -m device.training.music_embedding'")
         if check_metadata:
-            self.metadata = json.loads(self.path.with_suffix(".json").read_text(encoding="utf-8"))
+            try:
+                self.metadata = json.loads(self.path.with_suffix(".json").read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                raise ModelError(f"{self.path.with_suffix('.json')}: unreadable ({error}); reinstall emotune") from None
         problem = arm_cpuinfo_problem()
         if problem:
             raise ModelError(f"cannot load {self.path}: {problem}")

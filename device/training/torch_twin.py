@@ -1,6 +1,8 @@
 """The emotion CNN's PyTorch twin, for training on a lent GPU machine that has PyTorch and no TensorFlow.
 
-    python -m device.training.torch_twin --data gpu-data/fer.npy.xz --out $OUT --width 32 --epochs 200
+    python -m device.training.torch_twin pack --training-only FER2013.npz gpu-data/fer-train.npy.xz   # here
+    python -m device.training.torch_twin train --data gpu-data/fer-train.npy.xz --out $OUT/w32 --width 32 \
+        --epochs 150 --camera --save-every 30                                                       # there
 
 Imports only the standard library, numpy and torch (never keras or TensorFlow), so it runs on the device
 tool's machine with what that machine has. The network is `device.training.model.build_model`'s, layer for
@@ -11,14 +13,16 @@ noise), drawn anew for every face in every epoch; the loss is cross-entropy weig
 weight) ** 0.5, mean weight 1 over the faces), Adam, the learning rate on a per-epoch cosine to 1 % of the
 peak, as `emotune train` does.
 
-Output in `--out`: `weights.npz`, the weights of the epoch with the best PublicTest accuracy under the
-Keras layers' names and layouts (`<layer>/kernel` as H×W×in×out, `<layer>/gamma`…), which
+Output in `--out`: `weights.npz`, the weights of the epoch with the best PublicTest accuracy (without
+PublicTest in the data: the lowest training loss), and `weights-e<N>.npz` every `--save-every` epochs,
+under the Keras layers' names and layouts (`<layer>/kernel` as H×W×in×out, `<layer>/gamma`…), which
 `python -m device.training.from_twin` loads into the Keras model here for the int8 export and the report;
 `log.csv` (epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds) and `run.json`.
 
 Data (`pack` writes it here, from the FER2013 npz): an LZMA stream of numpy arrays, Training images
-(N, 48, 48) uint8 and labels, then PublicTest's; 48 MiB for Training alone, which fits the device tool's
-64 MiB carry beside this repository (the whole npz does not).
+(N, 48, 48) uint8 and labels, then PublicTest's unless `--training-only`; 48.2 MiB for Training alone,
+which fits the device tool's 64 MiB carry beside this repository (54.2 MiB with PublicTest does not; the
+whole npz is 75 MiB).
 """
 
 from __future__ import annotations

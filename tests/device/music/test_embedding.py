@@ -12,6 +12,7 @@ import pytest
 from device.errors import ModelError
 from device.music.embedding import (
     EMBEDDING_SIZE,
+    MODEL,
     MSD_TAGS,
     N_MELS,
     PATCH_FRAMES,
@@ -87,3 +88,7 @@ def test_a_missing_or_broken_model_file_says_what_to_do(tmp_path: Path) -> None:
     broken.write_bytes(b"not a model")
     with pytest.raises(ModelError, match="not a usable TFLite model"):
         MusicEmbedding(broken, check_metadata=False)
+    without_its_json = tmp_path / "music_embedding.tflite"
+    without_its_json.write_bytes(MODEL.read_bytes())
+    with pytest.raises(ModelError, match=r"music_embedding\.json: unreadable"):
+        MusicEmbedding(without_its_json)
