@@ -47,7 +47,7 @@ from urllib.parse import quote
 import sqlite_utils
 
 from device.catalog import upsert_track
-from device.errors import CatalogError
+from device.errors import CatalogError, ModelError
 from device.filenames import URI_PREFIX, readable, shown, stored_path
 from device.music.decode import decoder_set
 from device.music.features import AudioAnalysis, AudioError, SilentAudioError, analyse_parts
@@ -302,9 +302,13 @@ def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str
 def _scan_file(db: sqlite_utils.Database, path: Path, root: Path, model: MerModel, state_dir: Path | None,
                summary: ScanSummary) -> None:
     """Analyse one file unless it is unchanged since the last scan; its outcome is counted in `summary`.
-    Whatever goes wrong with one file is that file's failure, never the end of the scan."""
+    Whatever goes wrong with one file is that file's failure, never the end of the scan; but a model the
+    analysis cannot load (ModelError) is no file's fault and would fail every file: it ends the scan, with
+    the files done so far kept."""
     try:
         _scan_one(db, path, root, model, state_dir, summary)
+    except ModelError:
+        raise
     except Exception as error:  # a surprise (a name, a tag, the database): report it, go on with the rest
         logger.exception("scanning %s", shown(path))
         summary.failed.append((shown(path), f"unexpected error: {type(error).__name__}: {error}"))

@@ -3,7 +3,8 @@
 The music emotion model reads it beside the hand-made features (`device.music.features`): a CNN trained to
 tag the Million Song Dataset (genres and moods among its 50 tags) hears what separates sad from calm and
 tense from joyful music far better than the features do (issue 12: under the artist-grouped protocol,
-the embedding alone 72.9 % against 67.4 % for the 80 best features; valence 81.7 % against 73.8 %).
+the embedding alone 73.1 % against 67.2 % for the 80 best hand-made features; valence 81.6 % against
+74.2 %; models/README.md).
 
 `models/music_embedding.tflite` is made by `python -m device.training.music_embedding` from musicnn's
 published weights (provenance in its .json). Input: a part of a track, mono float32 at `rate` Hz. It is

@@ -230,6 +230,9 @@ def load_excerpts(path: Path | str, state_dir: Path | None = None) -> tuple[list
     seconds. AudioError when no decoder can read it; SilentAudioError (an AudioError) when it is silent."""
     path = Path(path)
     librosa = _librosa(state_dir)
+    if path.is_dir():
+        raise AudioError(f"{shown(path)}: a folder, not an audio file (to add a folder's music: emotune catalog "
+                         "scan FOLDER)")
     if not path.is_file():
         raise AudioError(f"{shown(path)}: no such file")
     try:

@@ -19,6 +19,7 @@ Quadrants (Russell): Q1 +valence +arousal, Q2 -valence +arousal, Q3 -valence -ar
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -201,7 +202,9 @@ class MerModel:
                              ) from None
         except (OSError, ValueError) as error:
             raise ModelError(f"cannot read the music emotion model {path}: {error}") from None
-        return cls.from_json(document)
+        model = cls.from_json(document)
+        _check_embedding(document.get("embedding"), path)
+        return model
 
     @property
     def version(self) -> str:
@@ -235,6 +238,24 @@ class MerModel:
         """(valence, arousal, quadrant) of `place(parts)`."""
         placement = self.place(parts)
         return placement.valence, placement.arousal, placement.quadrant
+
+
+def _check_embedding(learnt_with: Any, path: Path) -> None:
+    """ModelError unless the learned embedding this device computes is the one the model learnt from (its
+    file's sha256, kept in the model as "embedding"): another network's 200 values would be read as if
+    they were musicnn's, and no error would show."""
+    if not isinstance(learnt_with, Mapping) or "sha256" not in learnt_with:
+        return
+    from device.music.embedding import MODEL
+
+    try:
+        installed = hashlib.sha256(MODEL.read_bytes()).hexdigest()
+    except OSError:
+        return  # the analysis says what is missing, with what to do
+    if installed != learnt_with["sha256"]:
+        raise ModelError(f"{path} learnt from the audio embedding {str(learnt_with['sha256'])[:12]}…, but "
+                         f"{MODEL} is {installed[:12]}…: reinstall emotune, or rebuild the music model "
+                         "(python -m device.training.mer_train)")
 
 
 @lru_cache(maxsize=4)

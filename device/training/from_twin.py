@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,12 @@ def load_into_keras(weights: dict[str, np.ndarray], width: int, convs: tuple[int
     return model
 
 
+def snapshot_epoch(name: str, run: dict[str, Any]) -> int:
+    """The epoch a weights file holds: N for weights-eN.npz, the run's best_epoch for weights.npz."""
+    match = re.fullmatch(r"weights-e(\d+)\.npz", name)
+    return int(match.group(1)) if match else int(run.get("best_epoch", 0))
+
+
 def read_log(path: Path) -> list[dict[str, float]]:
     if not path.is_file():
         return []
@@ -68,26 +75,34 @@ def main(argv: list[str] | None = None) -> int:
 
         data = load_fer2013(args.data)
         files = sorted(args.run.glob("weights*.npz")) if args.pick else [args.run / "weights.npz"]
+        history = read_log(args.run / "log.csv")
+        faces = data.public_test.images[..., None].astype(np.float32) / 255.0
         scored = []
         for path in files:
             with np.load(path) as stored:
                 weights = {name: stored[name] for name in stored.files}
             model = load_into_keras(weights, int(run["width"]), tuple(run["convs"]), float(run["dropout"]))
-            faces = data.public_test.images[..., None].astype(np.float32) / 255.0
-            accuracy = float(np.mean(np.argmax(model.predict(faces, verbose=0), axis=1) == data.public_test.labels))
-            print(f"{path.name}: PublicTest {accuracy:.2%} (float, read once)")
-            scored.append((accuracy, path.name, model))
-        accuracy, chosen, model = max(scored, key=lambda item: item[0])
+            probabilities = model.predict(faces, verbose=0)
+            accuracy = float(np.mean(np.argmax(probabilities, axis=1) == data.public_test.labels))
+            epoch = snapshot_epoch(path.name, run)
+            print(f"{path.name} (epoch {epoch}): PublicTest {accuracy:.2%} (float, read once)")
+            scored.append((accuracy, path.name, epoch, model))
+            row = next((r for r in history if int(r["epoch"]) == epoch), None)
+            if row is not None and "val_accuracy" not in row:  # trained without PublicTest: measured here
+                picked = probabilities[np.arange(len(faces)), data.public_test.labels]
+                row.update(val_accuracy=accuracy, val_loss=float(-np.mean(np.log(np.maximum(picked, 1e-7)))))
+        accuracy, chosen, epoch, model = max(scored, key=lambda item: item[0])
     except (OSError, KeyError, ValueError, EmotuneError) as error:
         print(f"from_twin: {error}", file=sys.stderr)
         return 1
-    history = read_log(args.run / "log.csv")
     provenance = {
         "architecture": {"width": run["width"], "convs": run["convs"], "dropout": run["dropout"],
                          "input_size": 48, "num_classes": 7, "parameters": int(model.count_params())},
         "training": {"fit_on": "Training", "chosen_on": "PublicTest", "reported_on": "PrivateTest",
-                     "trained_by": "device.training.torch_twin", **run, "weights": chosen,
-                     "chosen_public_test_accuracy": round(accuracy, 4)},
+                     "trained_by": "device.training.torch_twin",
+                     **{k: v for k, v in run.items()
+                        if k not in ("best_epoch", "best_epoch_chosen_by", "best_public_test_accuracy")},
+                     "weights": chosen, "best_epoch": epoch, "best_public_test_accuracy": round(accuracy, 4)},
         "command": " ".join(["python -m device.training.from_twin", *(argv if argv is not None else sys.argv[1:])]),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import hashlib
 import json
 import os
 import sys
@@ -31,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from device.music.embedding import MODEL as EMBEDDING_MODEL
 from device.music.features import EXCERPT_S, EXCERPTS, FEATURE_NAMES, SAMPLE_RATE, AudioError, analyse_parts
 from device.music.mer import FEATURES_VERSION, QUADRANTS, MerModel
 from device.training.mer_protocol import (
@@ -209,6 +211,9 @@ def build_document(data: Clips, choice: Choice, repeats: int, own_pieces: dict[s
         "not_modelled": sorted(NOT_MODELLED),
         "classes": list(QUADRANTS),
         "classifier": {**export_classifier(fitted), "model": candidate.description},
+        # The embedding the features were computed with: the device refuses the model beside another one.
+        "embedding": {"file": EMBEDDING_MODEL.name,
+                      "sha256": hashlib.sha256(EMBEDDING_MODEL.read_bytes()).hexdigest()},
         "calibration": {"weights": _rounded(weights), "bias": _rounded(bias),
                         "method": "multinomial logistic regression (C=1) from the classifier's out-of-fold "
                                   "decision values to the quadrant"},

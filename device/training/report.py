@@ -60,16 +60,20 @@ def plot_curves(
 ) -> None:
     """Loss and accuracy per epoch, Training against PublicTest, the chosen epoch marked.
 
-    `history`: one row per epoch with epoch, loss, accuracy, val_loss, val_accuracy (log.csv's columns).
+    `history`: one row per epoch with epoch, loss, accuracy, val_loss, val_accuracy (log.csv's columns); a
+    run measured on PublicTest at some epochs only (the GPU twin's snapshots) has val_* in those rows alone,
+    drawn as points.
     """
     plt = _pyplot()
     epochs = [row["epoch"] for row in history]
+    measured = [r for r in history if "val_loss" in r and "val_accuracy" in r]
+    style = {"marker": "o"} if len(measured) < len(history) else {}
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4))
     loss_ax.plot(epochs, [r["loss"] for r in history], label="Training (weighted, augmented)")
-    loss_ax.plot(epochs, [r["val_loss"] for r in history], label="PublicTest")
+    loss_ax.plot([r["epoch"] for r in measured], [r["val_loss"] for r in measured], label="PublicTest", **style)
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
     acc_ax.plot(epochs, [r["accuracy"] for r in history], label="Training (augmented)")
-    acc_ax.plot(epochs, [r["val_accuracy"] for r in history], label="PublicTest")
+    acc_ax.plot([r["epoch"] for r in measured], [r["val_accuracy"] for r in measured], label="PublicTest", **style)
     acc_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (loss_ax, acc_ax):
         if best_epoch:

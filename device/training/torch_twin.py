@@ -181,6 +181,16 @@ def augment(x: Any, generator: Any, camera: bool) -> Any:
     return torch.where(chosen(), noisy, out).clamp(0, 1)
 
 
+def write_record(out: Path, log: list[dict[str, float]], summary: dict[str, Any]) -> None:
+    """log.csv (one row per epoch, emotune train's columns) and run.json (how it was trained) in `out`."""
+    with (out / "log.csv").open("w", newline="") as handle:
+        fields = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(log)
+    (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
 def train(args: argparse.Namespace) -> dict[str, Any]:
     import torch
     from torch.nn import functional
@@ -203,7 +213,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     model = build(args.width, convs, args.dropout).to(device).to(memory_format=torch.channels_last)
     optimiser = torch.optim.Adam(model.parameters(), lr=args.learning_rate, eps=1e-7)  # Keras' epsilon
     args.out.mkdir(parents=True, exist_ok=True)
-    log, best, best_epoch, started = [], -1.0, 0, time.perf_counter()
+    log, best, best_epoch, started = [], -math.inf, 0, time.perf_counter()
+    summary: dict[str, Any] = {}
     amp = torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=device == "cuda")
     for epoch in range(args.epochs):
         rate = args.learning_rate * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * epoch / max(1, args.epochs - 1))))
@@ -245,18 +256,17 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         if args.save_every and (epoch + 1) % args.save_every == 0:
             # Without PublicTest on the machine (the carry limit), the epoch is chosen here from these.
             np.savez(args.out / f"weights-e{epoch + 1}.npz", **keras_weights(model))
+        # After every epoch, so a run stopped at the device tool's time limit still brings back its record.
+        summary = {"width": args.width, "convs": list(convs), "dropout": args.dropout, "epochs": args.epochs,
+                   "epochs_run": epoch + 1, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+                   "camera": args.camera, "seed": args.seed, "best_epoch": best_epoch,
+                   "best_epoch_chosen_by": "PublicTest accuracy" if val is not None else "lowest training loss",
+                   "best_public_test_accuracy": best if val is not None else None,
+                   "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
+                   "torch": torch.__version__, "seconds": time.perf_counter() - started,
+                   "training_faces": len(x)}
+        write_record(args.out, log, summary)
         print(json.dumps(row), flush=True)
-    with (args.out / "log.csv").open("w", newline="") as handle:
-        fields = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
-        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(log)
-    summary = {"width": args.width, "convs": list(convs), "dropout": args.dropout, "epochs": args.epochs,
-               "batch_size": args.batch_size, "learning_rate": args.learning_rate, "camera": args.camera,
-               "seed": args.seed, "best_epoch": best_epoch, "best_public_test_accuracy": best,
-               "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "torch": torch.__version__,
-               "seconds": time.perf_counter() - started, "training_faces": len(x)}
-    (args.out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 

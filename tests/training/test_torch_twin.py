@@ -78,17 +78,22 @@ def test_twin_weights_load_into_the_keras_model_and_export(synthetic_npz: Path, 
     run = tmp_path / "run"
     run.mkdir()
     np.savez(run / "weights.npz", **weights)
+    # as the documented GPU route leaves them: trained without PublicTest, so its columns are empty
     (run / "run.json").write_text(json.dumps({"width": 8, "convs": [1, 1, 1], "dropout": 0.3, "epochs": 2,
-                                              "best_epoch": 2, "device": "NVIDIA H200"}))
+                                              "best_epoch": 2, "best_public_test_accuracy": None,
+                                              "device": "NVIDIA H200"}))
     (run / "log.csv").write_text("epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds\n"
-                                 "1,1.9,0.2,1.9,0.2,0.001,1.0\n2,1.8,0.3,1.8,0.25,0.00001,1.0\n")
+                                 "1,1.9,0.2,,,0.001,1.0\n2,1.8,0.3,,,0.00001,1.0\n")
     np.savez(run / "weights-e1.npz", **_as_twin_layout(build_model(ModelSpec(width=8, convs=(1, 1, 1)))))
     output = tmp_path / "out" / "emotion.tflite"
     assert from_twin(["--run", str(run), "--output", str(output), "--data", str(synthetic_npz), "--pick"]) == 0
     printed = capsys.readouterr().out
-    assert "weights.npz: PublicTest" in printed and "weights-e1.npz: PublicTest" in printed
+    assert "weights.npz (epoch 2): PublicTest" in printed and "weights-e1.npz (epoch 1): PublicTest" in printed
     meta = json.loads(output.with_suffix(".json").read_text(encoding="utf-8"))
-    assert meta["training"]["trained_by"] == "device.training.torch_twin" and meta["architecture"]["width"] == 8
-    assert meta["training"]["weights"] in {"weights.npz", "weights-e1.npz"}
+    training = meta["training"]
+    assert training["trained_by"] == "device.training.torch_twin" and meta["architecture"]["width"] == 8
+    # the provenance names the weights exported, their epoch and their PublicTest accuracy, measured here
+    assert (training["weights"], training["best_epoch"]) in {("weights.npz", 2), ("weights-e1.npz", 1)}
+    assert 0 <= training["best_public_test_accuracy"] <= 1
     assert output.with_suffix(".keras").is_file() and (output.parent / "report" / "curves.png").is_file()
     assert 0 <= meta["metrics"]["int8"]["accuracy"] <= 1

@@ -170,3 +170,31 @@ def test_a_new_music_model_places_scanned_music_again(demo_clips: dict[str, Path
     assert valence == pytest.approx(math.copysign(1, placed[0]), abs=1e-3)
     assert arousal == pytest.approx(math.copysign(1, placed[1]), abs=1e-3)
     assert confidence == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_music_model_that_cannot_load_ends_the_scan_in_one_line_and_blames_no_file(
+    demo_clips: dict[str, Path], config, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every file would fail the same way: the scan stops at the first with the model's own message (no
+    traceback per file, no file marked unreadable), and the next scan with the model back adds them."""
+    from device.music import features
+    from device.music.embedding import MusicEmbedding
+
+    music = tmp_path / "music"
+    music.mkdir()
+    for title in ("Sunlit Market", "Empty Station"):
+        (music / f"{title}.wav").write_bytes(demo_clips[title].read_bytes())
+    args = ["catalog", "scan", str(music), "--json", "--state-dir", str(config.state_dir)]
+    missing = tmp_path / "music_embedding.tflite"
+    monkeypatch.setattr(features, "shipped_embedding", lambda: MusicEmbedding(missing))
+    assert cli.main(args) != 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [
+        f"emotune: music embedding model {missing} not found; reinstall emotune or run "
+        "'python -m device.training.music_embedding'"]
+    monkeypatch.undo()
+    assert cli.main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["added"], summary["failed"]) == (2, [])

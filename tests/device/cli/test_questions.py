@@ -109,3 +109,6 @@ def test_analyze_reports_an_unreadable_file_and_goes_on(
     assert "broken.mp3" in captured.err and "1 of 2" in captured.err
     assert cli.main(["analyze", str(tmp_path / "nope.wav"), "--state-dir", str(config.state_dir)]) == 1
     assert "nope.wav: no such file" in capsys.readouterr().err
+    assert cli.main(["analyze", str(tmp_path), "--state-dir", str(config.state_dir)]) == 1
+    assert "a folder, not an audio file (to add a folder's music: emotune catalog scan FOLDER)" in (
+        capsys.readouterr().err)

@@ -56,3 +56,20 @@ def test_a_point_keeps_its_quadrant_and_says_how_sure_each_side_is() -> None:
     assert quadrant(v, a) == "Q4" and v == pytest.approx(0.6) and a == -MIN_CERTAINTY
     v, a = point_in("Q2", np.array([0.0, 1.0, 0.0, 0.0]))
     assert (v, a) == (-1.0, 1.0)
+
+
+def test_a_model_learnt_beside_another_audio_embedding_is_refused(tmp_path: Path) -> None:
+    """The shipped model names the embedding it learnt from; beside another network's file it would read
+    that network's 200 values as musicnn's and place every song wrong without a word."""
+    import hashlib
+    import json
+
+    from device.music.embedding import MODEL
+
+    document = json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))
+    assert document["embedding"]["sha256"] == hashlib.sha256(MODEL.read_bytes()).hexdigest()
+    document["embedding"]["sha256"] = "0" * 64
+    other = tmp_path / "mer.json"
+    other.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"learnt from the audio embedding 000000000000…, but .*music_embedding"):
+        MerModel.load(other)
