@@ -15,7 +15,6 @@ is still chosen on PublicTest.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
 import sys
@@ -26,6 +25,10 @@ import numpy as np
 
 from device.errors import EmotuneError
 
+# The twin's weights file holds "<layer>/<name>" for these, in Keras' order and layouts.
+WEIGHT_NAMES = {"Conv2D": ("kernel",), "BatchNormalization": ("gamma", "beta", "moving_mean", "moving_variance"),
+                "Dense": ("kernel", "bias")}
+
 
 def load_into_keras(weights: dict[str, np.ndarray], width: int, convs: tuple[int, ...], dropout: float) -> Any:
     """build_model(ModelSpec(width, convs, dropout)) with the twin's weights (EmotuneError naming the first
@@ -34,8 +37,7 @@ def load_into_keras(weights: dict[str, np.ndarray], width: int, convs: tuple[int
 
     model = build_model(ModelSpec(width=width, convs=convs, dropout=dropout))
     for layer in model.layers:
-        names = {"Conv2D": ("kernel",), "BatchNormalization": ("gamma", "beta", "moving_mean", "moving_variance"),
-                 "Dense": ("kernel", "bias")}.get(type(layer).__name__)
+        names = WEIGHT_NAMES.get(type(layer).__name__)
         if names is None:
             continue
         try:
@@ -51,16 +53,9 @@ def snapshot_epoch(name: str, run: dict[str, Any]) -> int:
     return int(match.group(1)) if match else int(run.get("best_epoch", 0))
 
 
-def read_log(path: Path) -> list[dict[str, float]]:
-    if not path.is_file():
-        return []
-    with path.open(newline="") as handle:
-        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
-
-
 def main(argv: list[str] | None = None) -> int:
     from device.training.export import export_model
-    from device.training.report import write_model_report
+    from device.training.report import read_log_csv, write_model_report
 
     parser = argparse.ArgumentParser(prog="python -m device.training.from_twin", description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, required=True, help="the twin's output folder")
@@ -75,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
 
         data = load_fer2013(args.data)
         files = sorted(args.run.glob("weights*.npz")) if args.pick else [args.run / "weights.npz"]
-        history = read_log(args.run / "log.csv")
+        log = args.run / "log.csv"
+        history = read_log_csv(log) if log.is_file() else []
         faces = data.public_test.images[..., None].astype(np.float32) / 255.0
         scored = []
         for path in files:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import hashlib
 import json
 import os
 import sys
@@ -48,6 +47,7 @@ from device.training.mer_protocol import (
     kept_features,
     kept_mask,
 )
+from device.training.report import file_sha256
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mer4q"
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "models" / "mer.json"
@@ -212,8 +212,7 @@ def build_document(data: Clips, choice: Choice, repeats: int, own_pieces: dict[s
         "classes": list(QUADRANTS),
         "classifier": {**export_classifier(fitted), "model": candidate.description},
         # The embedding the features were computed with: the device refuses the model beside another one.
-        "embedding": {"file": EMBEDDING_MODEL.name,
-                      "sha256": hashlib.sha256(EMBEDDING_MODEL.read_bytes()).hexdigest()},
+        "embedding": {"file": EMBEDDING_MODEL.name, "sha256": file_sha256(EMBEDDING_MODEL)},
         "calibration": {"weights": _rounded(weights), "bias": _rounded(bias),
                         "method": "multinomial logistic regression (C=1) from the classifier's out-of-fold "
                                   "decision values to the quadrant"},

@@ -42,6 +42,7 @@ from device.music.embedding import (
     N_MELS,
     PATCH_FRAMES,
 )
+from device.training.report import file_sha256
 
 WHEEL = "musicnn-0.1.0-py3-none-any.whl"
 WHEEL_SHA256 = "f38a4890c648c1ddbb141c5d96d2b0a8cfcd36746002d896989f7b88beb65cfa"
@@ -55,14 +56,6 @@ def default_wheel_dir() -> Path:
     return Path.home() / ".cache" / "emotune" / "wheels"
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch_wheel(directory: Path) -> Path:
     """The musicnn wheel in `directory`, fetched from the package index when absent (ModelError if pip
     cannot fetch it or its sha256 is not the pinned one)."""
@@ -73,7 +66,7 @@ def fetch_wheel(directory: Path) -> Path:
                                "musicnn==0.1.0", "-d", str(directory)], capture_output=True, text=True)
         if done.returncode or not wheel.is_file():
             raise ModelError(f"cannot fetch musicnn 0.1.0 with pip: {done.stderr.strip().splitlines()[-1:]}")
-    if sha256(wheel) != WHEEL_SHA256:
+    if file_sha256(wheel) != WHEEL_SHA256:
         raise ModelError(f"{wheel}: sha256 is not musicnn 0.1.0's ({WHEEL_SHA256[:12]}…); delete it and run again")
     return wheel
 

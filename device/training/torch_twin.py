@@ -4,14 +4,14 @@
     python -m device.training.torch_twin train --data gpu-data/fer-train.npy.xz --out $OUT/w32 --width 32 \
         --epochs 150 --camera --save-every 30                                                       # there
 
-Imports only the standard library, numpy and torch (never keras or TensorFlow), so it runs on the device
-tool's machine with what that machine has. The network is `device.training.model.build_model`'s, layer for
-layer (3×3 conv without bias → batch norm → ReLU blocks, 2×2 max-pool between stages, global average
-pooling, dropout, dense softmax); the augmentation is `device.training.train.augment_batch` and
-`camera_degrade`'s (flip, rotation, zoom, shift, contrast, brightness; exposure, gamma, blur, small face,
-noise), drawn anew for every face in every epoch; the loss is cross-entropy weighted per class ((balanced
-weight) ** 0.5, mean weight 1 over the faces), Adam, the learning rate on a per-epoch cosine to 1 % of the
-peak, as `emotune train` does.
+Imports only the standard library, numpy, torch and emotune's numpy-only `device.training.weighting` (never
+keras or TensorFlow), so it runs on the device tool's machine with what that machine has. The network is
+`device.training.model.build_model`'s, layer for layer (3×3 conv without bias → batch norm → ReLU blocks, 2×2
+max-pool between stages, global average pooling, dropout, dense softmax); the augmentation is
+`device.training.train.augment_batch` and `camera_degrade`'s (flip, rotation, zoom, shift, contrast,
+brightness; exposure, gamma, blur, small face, noise), drawn anew for every face in every epoch; the loss is
+cross-entropy weighted per class ((balanced weight) ** 0.5, mean weight 1 over the faces), Adam, the learning
+rate on a per-epoch cosine to 1 % of the peak, as `emotune train` does.
 
 Output in `--out`: `weights.npz`, the weights of the epoch with the best PublicTest accuracy (without
 PublicTest in the data: the lowest training loss), and `weights-e<N>.npz` every `--save-every` epochs,
@@ -73,12 +73,10 @@ def unpack(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def class_weights(labels: np.ndarray, power: float = 0.5) -> np.ndarray:
-    """As device.training.train.class_weights: (balanced weight) ** power, mean 1 over the faces."""
-    counts = np.bincount(labels, minlength=NUM_CLASSES).astype(np.float64)
-    present = counts > 0
-    weights = np.ones(NUM_CLASSES)
-    weights[present] = (counts.sum() / (present.sum() * counts[present])) ** power
-    return weights / ((weights * counts).sum() / counts.sum())
+    """(NUM_CLASSES,) `emotune train`'s class weights (device.training.weighting) as an array."""
+    from device.training.weighting import class_weights as weights_by_class
+
+    return np.array([w for _, w in sorted(weights_by_class(labels, power, NUM_CLASSES).items())])
 
 
 def build(width: int, convs: tuple[int, ...], dropout: float) -> Any:

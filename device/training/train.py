@@ -32,6 +32,7 @@ from device.listener.fer2013 import Fer2013
 from device.preprocess import preprocess_batch
 from device.training.model import ModelSpec, build_model, spec_of
 from device.training.soft_targets import soft_targets
+from device.training.weighting import class_weights
 
 logger = logging.getLogger(__name__)
 
@@ -119,16 +120,6 @@ def configure_threads() -> int:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
     return threads
-
-
-def class_weights(labels: np.ndarray, power: float, num_classes: int = len(EMOTION_LABELS)) -> dict[int, float]:
-    """(balanced weight) ** power, scaled so the average weight over the Training faces is 1."""
-    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
-    present = counts > 0
-    weights = np.ones(num_classes)
-    weights[present] = (counts.sum() / (present.sum() * counts[present])) ** power
-    weights /= (weights * counts).sum() / counts.sum()
-    return {i: float(w) for i, w in enumerate(weights)}
 
 
 def augment_batch(images: tf.Tensor, aug: Augmentation, rng: tf.random.Generator | None = None) -> tf.Tensor:

@@ -49,10 +49,10 @@ def test_the_twin_weighs_classes_as_emotune_train_does() -> None:
 
 def _as_twin_layout(model: object) -> dict[str, np.ndarray]:
     """A Keras model's weights under the names the twin writes them (layer/variable)."""
-    names = {"Conv2D": ("kernel",), "BatchNormalization": ("gamma", "beta", "moving_mean", "moving_variance"),
-             "Dense": ("kernel", "bias")}
+    from device.training.from_twin import WEIGHT_NAMES
+
     return {f"{layer.name}/{n}": w for layer in model.layers  # type: ignore[attr-defined]
-            for n, w in zip(names.get(type(layer).__name__, ()), layer.get_weights(), strict=False)}
+            for n, w in zip(WEIGHT_NAMES.get(type(layer).__name__, ()), layer.get_weights(), strict=False)}
 
 
 @pytest.mark.slow
