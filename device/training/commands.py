@@ -16,13 +16,26 @@ from typing import Any
 from device.cli.parser import SHIPPED_EMOTION_MODEL, add_train_arguments
 from device.config import Config, load_config
 from device.errors import EmotuneError
-from device.listener.fer2013 import load_fer2013
+from device.listener.fer2013 import Fer2013, load_fer2013
 from device.training.report import file_sha256
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_OUTPUT = SHIPPED_EMOTION_MODEL
 
+
+
+def describe_data(data: Fer2013, limit: int | None) -> dict[str, Any]:
+    """The provenance of the faces a model was fit on: file, sha256, split sizes, class counts."""
+    return {
+        "file": data.path.name,
+        "path": str(data.path),
+        "sha256": file_sha256(data.path),
+        "split_sizes": data.sizes(),
+        "training_images_in_file": data.train_total,
+        "limit": limit,
+        "training_class_counts": data.train.class_counts(),
+    }
 
 def _positive(name: str, value: int | float | None) -> None:
     if value is not None and value <= 0:
@@ -111,15 +124,7 @@ def train_command(args: argparse.Namespace, config: Config) -> int:
     provenance: dict[str, Any] = {
         "architecture": {**result.spec.to_dict(), "parameters": int(result.model.count_params())},
         "training": {
-            "data": {
-                "file": data.path.name,
-                "path": str(data.path),
-                "sha256": file_sha256(data.path),
-                "split_sizes": data.sizes(),
-                "training_images_in_file": data.train_total,
-                "limit": args.limit,
-                "training_class_counts": data.train.class_counts(),
-            },
+            "data": describe_data(data, args.limit),
             "fit_on": "Training",
             "chosen_on": "PublicTest",
             "reported_on": "PrivateTest",

@@ -53,6 +53,18 @@ def snapshot_epoch(name: str, run: dict[str, Any]) -> int:
     return int(match.group(1)) if match else int(run.get("best_epoch", 0))
 
 
+def fitted_on(data: Any, run: dict[str, Any]) -> dict[str, Any]:
+    """`emotune train`'s record of the faces (file, sha256, split sizes), for the twin's run: it fit the first
+    `training_faces` Training faces of a pack made from this file (class counts only when it fit them all)."""
+    from device.training.commands import describe_data
+
+    faces = int(run.get("training_faces", data.train_total))
+    record = describe_data(data, faces if faces < data.train_total else None)
+    if faces < data.train_total:
+        del record["training_class_counts"]  # those of the whole split, not of the faces fit
+    return record
+
+
 def main(argv: list[str] | None = None) -> int:
     from device.training.export import export_model
     from device.training.report import read_log_csv, write_model_report
@@ -94,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     provenance = {
         "architecture": {"width": run["width"], "convs": run["convs"], "dropout": run["dropout"],
                          "input_size": 48, "num_classes": 7, "parameters": int(model.count_params())},
-        "training": {"fit_on": "Training", "chosen_on": "PublicTest", "reported_on": "PrivateTest",
+        "training": {"data": fitted_on(data, run),
+                     "fit_on": "Training", "chosen_on": "PublicTest", "reported_on": "PrivateTest",
                      "trained_by": "device.training.torch_twin",
                      **{k: v for k, v in run.items()
                         if k not in ("best_epoch", "best_epoch_chosen_by", "best_public_test_accuracy")},

@@ -14,6 +14,7 @@ import pytest
 
 from device.errors import EmotuneError
 from device.listener.fer2013 import load_split
+from device.training.report import file_sha256
 from device.training.torch_twin import class_weights, main, unpack
 
 
@@ -95,5 +96,8 @@ def test_twin_weights_load_into_the_keras_model_and_export(synthetic_npz: Path, 
     # the provenance names the weights exported, their epoch and their PublicTest accuracy, measured here
     assert (training["weights"], training["best_epoch"]) in {("weights.npz", 2), ("weights-e1.npz", 1)}
     assert 0 <= training["best_public_test_accuracy"] <= 1
+    # and the faces it was fit on, as `emotune train` records them: the file, its hash, the split sizes
+    assert training["data"]["sha256"] == file_sha256(synthetic_npz) and training["data"]["limit"] is None
+    assert training["data"]["split_sizes"]["Training"] == sum(training["data"]["training_class_counts"])
     assert output.with_suffix(".keras").is_file() and (output.parent / "report" / "curves.png").is_file()
     assert 0 <= meta["metrics"]["int8"]["accuracy"] <= 1
