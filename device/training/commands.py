@@ -24,7 +24,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_OUTPUT = SHIPPED_EMOTION_MODEL
 
 
-
 def describe_data(data: Fer2013, limit: int | None) -> dict[str, Any]:
     """The provenance of the faces a model was fit on: file, sha256, split sizes, class counts."""
     return {
@@ -36,6 +35,7 @@ def describe_data(data: Fer2013, limit: int | None) -> dict[str, Any]:
         "limit": limit,
         "training_class_counts": data.train.class_counts(),
     }
+
 
 def _positive(name: str, value: int | float | None) -> None:
     if value is not None and value <= 0:
