@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from device.errors import EmotuneError
+from device.listener.fer2013 import Fer2013
 
 # The twin's weights file holds "<layer>/<name>" for these, in Keras' order and layouts.
 WEIGHT_NAMES = {"Conv2D": ("kernel",), "BatchNormalization": ("gamma", "beta", "moving_mean", "moving_variance"),
@@ -53,7 +54,7 @@ def snapshot_epoch(name: str, run: dict[str, Any]) -> int:
     return int(match.group(1)) if match else int(run.get("best_epoch", 0))
 
 
-def fitted_on(data: Any, run: dict[str, Any]) -> dict[str, Any]:
+def fitted_on(data: Fer2013, run: dict[str, Any]) -> dict[str, Any]:
     """`emotune train`'s record of the faces (file, sha256, split sizes), for the twin's run: it fit the first
     `training_faces` Training faces of a pack made from this file (class counts only when it fit them all)."""
     from device.training.commands import describe_data
