@@ -66,6 +66,17 @@ def fitted_on(data: Fer2013, run: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def check_packed_from(data: Fer2013, run: dict[str, Any]) -> None:
+    """EmotuneError where the run's faces were packed from another file than `data` (its `packed_from`
+    sha256, written by `torch_twin pack`): the metrics and provenance would describe the wrong faces."""
+    from device.training.report import file_sha256
+
+    packed = (run.get("packed_from") or {}).get("sha256")
+    if packed and packed != file_sha256(data.path):
+        raise EmotuneError(f"the run's faces were packed from {run['packed_from'].get('file', 'a file')} "
+                           f"(sha256 {packed[:12]}…), not from {data.path}; pass that file with --data")
+
+
 def main(argv: list[str] | None = None) -> int:
     from device.training.export import export_model
     from device.training.report import read_log_csv, write_model_report
@@ -82,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         from device.listener.fer2013 import load_fer2013
 
         data = load_fer2013(args.data)
+        check_packed_from(data, run)
         files = sorted(args.run.glob("weights*.npz")) if args.pick else [args.run / "weights.npz"]
         log = args.run / "log.csv"
         history = read_log_csv(log) if log.is_file() else []

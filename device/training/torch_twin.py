@@ -15,6 +15,9 @@ rate on a per-epoch cosine to 1 % of the peak, as `emotune train` does. It compu
 and on the CPU with `--bf16`: on a CPU with AVX512-BF16 (this project's development machine) that halves the
 time of an epoch, so the twin also trains here, without a GPU, about twice as fast as `emotune train`.
 
+`pack` also writes `<pack>.json`, the FER2013 file's name and sha256, which the run copies into `run.json`
+(`packed_from`) and `from_twin` checks against the file it measures with.
+
 Output in `--out`: `weights.npz`, the weights of the epoch with the best PublicTest accuracy (without
 PublicTest in the data: the lowest training loss), and `weights-e<N>.npz` every `--save-every` epochs,
 under the Keras layers' names and layouts (`<layer>/kernel` as H×W×in×out, `<layer>/gamma`…), which
@@ -49,6 +52,7 @@ def pack(npz: Path, output: Path, with_public_test: bool = True) -> dict[str, in
     """Write Training (and PublicTest) faces and labels of a FER2013 npz (read as `emotune train` reads it:
     DataError for a file that is not one) as an LZMA stream of .npy arrays. Runs here, not on the GPU."""
     from device.listener.fer2013 import load_split
+    from device.training.report import file_sha256
 
     output.parent.mkdir(parents=True, exist_ok=True)
     sizes = {}
@@ -58,7 +62,15 @@ def pack(npz: Path, output: Path, with_public_test: bool = True) -> dict[str, in
             np.save(stream, np.asarray(split.images, dtype=np.uint8))
             np.save(stream, np.asarray(split.labels, dtype=np.uint8))
             sizes[name] = len(split)
+    # Beside the pack, so the run records which file its faces came from and from_twin can check it.
+    source_record(output).write_text(json.dumps({"file": Path(npz).name, "sha256": file_sha256(Path(npz)),
+                                                 "split_sizes": sizes}, indent=2) + "\n")
     return sizes
+
+
+def source_record(pack_path: Path) -> Path:
+    """Where `pack` writes what it packed from: `<pack>.json` ({"file", "sha256", "split_sizes"})."""
+    return pack_path.with_name(pack_path.name + ".json")
 
 
 def unpack(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -199,6 +211,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     torch.manual_seed(args.seed)
     generator = torch.Generator(device=device).manual_seed(args.seed)
     data = unpack(args.data)
+    source = json.loads(source_record(args.data).read_text()) if source_record(args.data).is_file() else None
     x_train, y_train = data["Training"]
     limit = args.limit or len(x_train)
     x = torch.tensor(x_train[:limit], dtype=torch.float32, device=device)[:, None] / 255.0
@@ -268,7 +281,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                    "best_public_test_accuracy": best if val is not None else None,
                    "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
                    "torch": torch.__version__, "seconds": time.perf_counter() - started,
-                   "training_faces": len(x)}
+                   "training_faces": len(x), "packed_from": source}
         write_record(args.out, log, summary)
         print(json.dumps(row), flush=True)
     return summary

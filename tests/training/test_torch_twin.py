@@ -15,7 +15,7 @@ import pytest
 from device.errors import EmotuneError
 from device.listener.fer2013 import load_split
 from device.training.report import file_sha256
-from device.training.torch_twin import class_weights, main, unpack
+from device.training.torch_twin import class_weights, main, source_record, unpack
 
 
 def test_packed_faces_come_back_as_they_were(synthetic_npz: Path, tmp_path: Path,
@@ -26,6 +26,9 @@ def test_packed_faces_come_back_as_they_were(synthetic_npz: Path, tmp_path: Path
     assert "'Training': 280" in capsys.readouterr().out
     unpacked = unpack(both)
     assert list(unpacked) == ["Training", "PublicTest"] and list(unpack(training)) == ["Training"]
+    # what the faces were packed from travels beside them, for the run's provenance
+    source = json.loads(source_record(training).read_text())
+    assert source["sha256"] == file_sha256(synthetic_npz) and source["split_sizes"] == {"Training": 280}
     for name in ("Training", "PublicTest"):
         split = load_split(synthetic_npz, name)
         images, labels = unpacked[name]
@@ -37,6 +40,22 @@ def test_packing_a_file_that_is_not_fer2013_says_so(tmp_path: Path, capsys: pyte
     assert main(["pack", str(tmp_path / "missing.npz"), str(tmp_path / "out.npy.xz")]) == 1
     error = capsys.readouterr().err
     assert error.startswith("torch_twin: ") and "missing.npz" in error and len(error.strip().splitlines()) == 1
+
+
+def test_a_run_packed_from_another_file_is_not_exported_as_this_ones(synthetic_npz: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tensorflow")
+    from device.training.from_twin import main as from_twin
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"width": 8, "convs": [1, 1, 1], "dropout": 0.3, "best_epoch": 1,
+                                              "packed_from": {"file": "other.npz", "sha256": "0" * 64}}))
+    output = tmp_path / "out" / "emotion.tflite"
+    assert from_twin(["--run", str(run), "--output", str(output), "--data", str(synthetic_npz)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("from_twin: ") and "other.npz" in error and str(synthetic_npz) in error
+    assert len(error.splitlines()) == 1 and not output.exists()
 
 
 def test_the_twin_weighs_classes_as_emotune_train_does() -> None:
