@@ -6,6 +6,7 @@ tests/ mirrors the packages (tests/device/catalog/… for device/catalog/…); e
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import subprocess
@@ -48,6 +49,20 @@ def db(config: Config) -> Iterator[sqlite_utils.Database]:
     database = store.open_database(config.database_path)
     yield database
     database.conn.close()
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_log_handlers() -> Iterator[None]:
+    """Take away the root-logger handlers a test left behind (a command's main() points one at that test's
+    captured stderr, which pytest closes): a later test's log line would print '--- Logging error ---'
+    with a traceback into what it reads as the command's one-line message."""
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture
