@@ -66,15 +66,14 @@ def fitted_on(data: Fer2013, run: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def check_packed_from(data: Fer2013, run: dict[str, Any]) -> None:
-    """EmotuneError where the run's faces were packed from another file than `data` (its `packed_from`
-    sha256, written by `torch_twin pack`): the metrics and provenance would describe the wrong faces."""
-    from device.training.report import file_sha256
-
+def check_packed_from(fitted: dict[str, Any], run: dict[str, Any]) -> None:
+    """EmotuneError where the run's faces were packed from another file than the one `fitted` (fitted_on's
+    record) describes (the run's `packed_from` sha256, written by `torch_twin pack`): the metrics and
+    provenance would describe the wrong faces."""
     packed = (run.get("packed_from") or {}).get("sha256")
-    if packed and packed != file_sha256(data.path):
+    if packed and packed != fitted["sha256"]:
         raise EmotuneError(f"the run's faces were packed from {run['packed_from'].get('file', 'a file')} "
-                           f"(sha256 {packed[:12]}…), not from {data.path}; pass that file with --data")
+                           f"(sha256 {packed[:12]}…), not from {fitted['path']}; pass that file with --data")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         from device.listener.fer2013 import load_fer2013
 
         data = load_fer2013(args.data)
-        check_packed_from(data, run)
+        fitted = fitted_on(data, run)
+        check_packed_from(fitted, run)
         files = sorted(args.run.glob("weights*.npz")) if args.pick else [args.run / "weights.npz"]
         log = args.run / "log.csv"
         history = read_log_csv(log) if log.is_file() else []
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     provenance = {
         "architecture": {"width": run["width"], "convs": run["convs"], "dropout": run["dropout"],
                          "input_size": 48, "num_classes": 7, "parameters": int(model.count_params())},
-        "training": {"data": fitted_on(data, run),
+        "training": {"data": fitted,
                      "fit_on": "Training", "chosen_on": "PublicTest", "reported_on": "PrivateTest",
                      "trained_by": "device.training.torch_twin",
                      **{k: v for k, v in run.items()

@@ -211,7 +211,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     torch.manual_seed(args.seed)
     generator = torch.Generator(device=device).manual_seed(args.seed)
     data = unpack(args.data)
-    source = json.loads(source_record(args.data).read_text()) if source_record(args.data).is_file() else None
+    packed_from = source_record(args.data)
+    source = json.loads(packed_from.read_text()) if packed_from.is_file() else None
     x_train, y_train = data["Training"]
     limit = args.limit or len(x_train)
     x = torch.tensor(x_train[:limit], dtype=torch.float32, device=device)[:, None] / 255.0
