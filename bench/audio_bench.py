@@ -23,9 +23,10 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUM
     os.environ.setdefault(_name, "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from device.demo.music import DEMO_PIECES, SAMPLE_RATE, DemoPiece, render_piece  # noqa: E402 (after the thread settings)
-from device.music.features import analyse_file, analyse_parts  # noqa: E402
+from device.music.features import analyse_parts  # noqa: E402
 from device.music.mer import load_model  # noqa: E402
+from device.music.pieces import DEMO_PIECES, DemoPiece  # noqa: E402 (after the thread settings)
+from device.music.synth import SAMPLE_RATE, render_piece  # noqa: E402
 
 
 def write_long(piece: DemoPiece, path: Path, seconds: float) -> Path:
@@ -50,7 +51,7 @@ def main() -> int:
         files = [write_long(p, Path(tmp) / f"{i}.ogg", args.minutes * 60)
                  for i, p in enumerate(DEMO_PIECES[: args.tracks])] + list(args.files)
         started = time.perf_counter()
-        analyse_file(files[0])  # import librosa, load (or compile) numba's cache
+        analyse_parts(files[0])  # import librosa, load (or compile) numba's cache
         print(f"first file (imports, numba cache): {time.perf_counter() - started:.2f} s")
         times, cpu = [], []
         for path in files:

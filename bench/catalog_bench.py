@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from device.catalog import search
 from device.catalog.importers import import_features
+from device.catalog.search import search
 from device.store import open_database
 
 SYLLABLES = ["la", "mo", "ri", "sun", "ka", "tel", "vor", "ny", "shi", "ben", "dra", "lu", "pe", "qui", "zor",

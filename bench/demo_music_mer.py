@@ -17,9 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from device.catalog import playable_tracks
-from device.demo.music import DEMO_PIECES, build_demo_catalog, va_point
+from device.catalog.candidates import Candidates
+from device.catalog.starter import build_demo_catalog
+from device.catalog.tracks import get_track
 from device.music.mer import quadrant
+from device.music.pieces import DEMO_PIECES, va_point
 from device.store import open_database
 
 
@@ -32,7 +34,8 @@ def main() -> int:
         started = time.perf_counter()
         build_demo_catalog(db, Path(folder) / "music", args.seconds, state_dir=Path(folder))
         took = time.perf_counter() - started
-        heard = {t.title: (t.valence, t.arousal) for t in playable_tracks(db)}
+        tracks = [get_track(db, track_id) for track_id in Candidates.from_db(db).ids.tolist()]
+        heard = {t.title: (t.valence, t.arousal) for t in tracks if t is not None}
     agree = 0
     by_quadrant: dict[str, int] = {}
     for piece in DEMO_PIECES:

@@ -23,11 +23,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from device.catalog import Track
 from device.catalog.candidates import Candidates
+from device.catalog.tracks import Track
 from device.config import RecommendConfig
+from device.contract import Intent, Outcome, Play
 from device.learning.recommender import LearningRecommender, PlayList
-from device.learning.records import Play
 from device.mood import CIRCUMPLEX, Mood
 from device.recommend import Recommender
 
@@ -49,9 +49,11 @@ def history(count: int, tracks: int, rng: np.random.Generator) -> list[Play]:
     for n in range(count):
         start = tuple(rng.uniform(-0.8, 0.8, 2))
         end = tuple(np.clip(np.add(start, rng.normal(0, 0.2, 2)), -1, 1))
-        plays.append(Play(history_id=n + 1, track_id=int(rng.integers(1, tracks + 1)), intent="enhance",
-                          start=start, end=end, outcome="skipped" if rng.random() < 0.2 else "ended",
-                          played_s=120.0, liked=int(rng.choice([0, 0, 0, 1, -1]))))
+        plays.append(Play(id=n + 1, track_id=int(rng.integers(1, tracks + 1)), intent=Intent.ENHANCE,
+                          outcome=Outcome.SKIPPED if rng.random() < 0.2 else Outcome.ENDED,
+                          liked=int(rng.choice([0, 0, 0, 1, -1])), emotion="sad", valence=float(start[0]),
+                          arousal=float(start[1]), end_valence=float(end[0]), end_arousal=float(end[1]),
+                          played_s=120.0))
     return plays
 
 

@@ -7,8 +7,9 @@ the textbook baseline (librosa means and SDs over the whole clip of 20 MFCCs, ch
 contrast, rolloff, RMS, ZCR, tempo, onset strength; standardised; RBF SVM C=3) 69.0 %, the same features
 with logistic regression (C=0.1) 65.7 %, and the model shipped then (our v1 features, one logistic
 regression per axis, C=0.01) 61.3 %. This script rebuilds the three on the 600 training clips (the
-textbook features with librosa's defaults, cached in ~/.cache/emotune/mer4q-textbook.npz; ours over the
-whole clip, as that model heard it, cached in ~/.cache/emotune/mer4q-features-v2.npz) and scores
+textbook features with librosa's defaults, cached in ~/.cache/emotune/mer4q-textbook.npz; ours as the
+catalog scan computes a track's, the mean over the clip's parts, cached in
+~/.cache/emotune/mer4q-track-features-v<N>.npz) and scores
 them with the protocol (`device.training.mer_protocol`: 10 artist-grouped folds, repeated) and, for
 comparison, with folds that ignore the artist. A protocol worth choosing with ranks them as the held-out
 clips do. It also scores each feature set's per-axis and four-class RBF machine under the protocol.
@@ -61,11 +62,11 @@ def load_textbook(data: Path, files: list[str], cache: Path) -> np.ndarray:
     return x
 
 
-def whole_clip_features(path: Path) -> list[float]:
-    """Our features of the clip heard as one (the model shipped before parts)."""
-    from device.music.features import features_from_excerpts, load_excerpts
+def track_features(path: Path) -> list[float]:
+    """Our features of the clip as the catalog scan stores a track's (AudioAnalysis.features)."""
+    from device.music.features import analyse_parts
 
-    features = features_from_excerpts(load_excerpts(path)[0])
+    features = analyse_parts(path).features
     return [features[n] for n in FEATURE_NAMES]
 
 
@@ -77,7 +78,7 @@ def load_ours(data: Path, files: list[str], cache: Path) -> np.ndarray:
             return np.asarray(stored["features"])[[index[f] for f in files]]
     from joblib import Parallel, delayed
 
-    x = np.array(Parallel(n_jobs=-1, verbose=1)(delayed(whole_clip_features)(data / f) for f in files))
+    x = np.array(Parallel(n_jobs=-1, verbose=1)(delayed(track_features)(data / f) for f in files))
     np.savez(cache, files=np.array(files), features=x, names=np.array(FEATURE_NAMES))
     return x
 
@@ -119,7 +120,7 @@ def main() -> int:
     files = [r["file"] for r in rows]
     quadrant = np.array([r["Quadrant"] for r in rows])
     groups = np.array([r["Artist"].strip().lower() for r in rows])
-    x_ours = load_ours(args.data, files, default_cache_dir() / f"mer4q-features-v{FEATURES_VERSION}.npz")
+    x_ours = load_ours(args.data, files, default_cache_dir() / f"mer4q-track-features-v{FEATURES_VERSION}.npz")
     x_textbook = load_textbook(args.data, files, default_cache_dir() / "mer4q-textbook.npz")
 
     def ours_set(name: str) -> np.ndarray:

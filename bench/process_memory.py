@@ -130,7 +130,7 @@ BUILD_CATALOG = """
 import sys
 from pathlib import Path
 from device.config import load_config
-from device.demo.music import build_demo_catalog
+from device.catalog.starter import build_demo_catalog
 from device.store import open_database
 config = load_config(Path(sys.argv[1]), Path(sys.argv[2]))
 db = open_database(config.database_path)

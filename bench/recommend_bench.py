@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from device.catalog import get_track, playable_tracks
 from device.catalog.candidates import CandidateCache, Candidates
+from device.catalog.tracks import PLAYABLE_WITH_POINT, Track, get_track
 from device.config import RecommendConfig
 from device.mood import CIRCUMPLEX, Mood
 from device.recommend import Recommender
@@ -79,7 +79,7 @@ def main() -> int:
             timings["decision, catalog unchanged"].append(time.perf_counter() - started)
             recent.append(decision.track.id)
         started = time.perf_counter()
-        as_objects = playable_tracks(db)
+        as_objects = [Track.from_row(r) for r in db["tracks"].rows_where(PLAYABLE_WITH_POINT, order_by="id")]
         objects_s = time.perf_counter() - started
         for name, values in timings.items():
             print(f"  {name:28s} median {statistics.median(values) * 1000:7.1f} ms   "

@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from device.assembly import assembled_daemon
 from device.camera import ReplayCamera
+from device.catalog.starter import build_demo_catalog
 from device.config import load_config
 from device.demo.faces import write_scenes
-from device.demo.music import build_demo_catalog
 from device.music.features import numba_cache_dir
 from device.store import open_database
 

@@ -15,7 +15,7 @@ from device.config import Config
 from device.daemon import Daemon
 from device.emotion import load_classifier
 from device.faces import FaceDetector
-from device.learning.recommender import HistoryPlays, LearningRecommender
+from device.learning.recommender import device_recommender
 from device.mood import MoodTracker
 from device.player import VlcPlayer
 from device.recommend import Decision
@@ -52,7 +52,7 @@ def assembled_daemon(
             stack.callback(player.close)
             yield Daemon(
                 config, camera=camera, detector=detector, classifier=classifier,
-                mood=MoodTracker(config.mood), recommender=LearningRecommender(config.recommend, HistoryPlays(db)),
+                mood=MoodTracker(config.mood), recommender=device_recommender(config.recommend, db),
                 candidates=CandidateCache(db), player=player, db=db, on_decision=on_decision,
             )
     finally:

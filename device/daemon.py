@@ -19,17 +19,17 @@ import sqlite_utils
 
 from device import contract
 from device.camera import Camera
-from device.catalog import Track, get_track
 from device.catalog.candidates import CandidateCache
+from device.catalog.tracks import Track, get_track
 from device.config import Config
-from device.contract import PlayerState
+from device.contract import Outcome, PlayerState
 from device.emotion import Classifier
 from device.errors import EmotuneError, PlayerError
 from device.faces import FaceFinder
 from device.mood import Mood, MoodTracker
 from device.player import Player, PlayerEvent
 from device.recommend import Decision, Recommender
-from device.runtime.history import Outcome, PlayHistory, PlayTrace
+from device.runtime.history import PlayHistory, PlayTrace
 from device.runtime.live_state import LiveState
 from device.runtime.playback import PlaybackControl
 from device.runtime.sensing import MoodSensor
@@ -67,7 +67,6 @@ class Daemon:
         self.clock = clock
         self.sensor = MoodSensor(
             camera=camera, detector=detector, classifier=classifier, tracker=mood,
-            silent_after_s=config.mood.absent_after_s,
             camera_name=f"{config.camera.source} {config.camera.device}", clock=clock,
         )
         self.live = LiveState(db, notifier or SystemdNotifier(), clock)

@@ -1,18 +1,12 @@
 """File names as they are on disk: bytes, which need not be UTF-8.
 
-A music folder copied from an old computer or a FAT-formatted stick can hold names in Latin-1 (the byte
-0xE9 for "é") or another legacy encoding. Python hands such a name over as a str with "surrogate escapes"
-(`os.fsdecode`: 0xE9 → "\\udce9"), which opens the file but cannot be written to SQLite, printed to a
-UTF-8 terminal or put in JSON. So a path has three forms here:
-
-- `stored_path(path)`: what the catalog keeps (`files.path`, `tracks.path`). A name that is valid UTF-8
-  is kept as it is (every catalog made before keeps its rows); another is kept as a `file://` URI whose
-  bytes are percent-encoded ("file:///music/caf%E9.flac"), which holds the real bytes, is valid text, and
-  is the MRL VLC opens (`media_mrl`). Paths are absolute, so a plain one never begins with "file://".
-- `local_path(stored)`: the path to open, stat or hand to a decoder (a str with surrogate escapes where
-  the name is not UTF-8; `os.fsencode` of it gives back the real bytes).
-- `shown(path)`: for people and JSON: the undecodable bytes written as `\\xe9`, so the name can be found
-  with `ls`; `readable(name)` guesses them as Windows-1252 ("café"), for a title made from a file name.
+A folder copied from an old computer or a FAT stick can hold names in a legacy encoding (the byte 0xE9
+for "é"); Python hands them over with surrogate escapes (`os.fsdecode`), which open the file but cannot go
+into SQLite, a UTF-8 terminal or JSON. So a path has three forms: `stored_path`, what the catalog keeps
+(valid UTF-8 as it is, anything else as a percent-encoded `file://` URI, which is also the MRL VLC opens);
+`local_path`, the str to open, stat or decode (`os.fsencode` of it gives the real bytes back); and
+`shown`, for people and JSON (undecodable bytes as `\\xe9`, so `ls` finds the name; `readable` guesses
+them as Windows-1252, for a title made from a file name).
 """
 
 from __future__ import annotations

@@ -13,9 +13,8 @@ import numpy as np
 from device import EMOTION_LABELS
 from device.circumplex import CIRCUMPLEX  # re-exported: callers read the face's points from here
 from device.config import MoodConfig
+from device.contract import NOBODY  # re-exported: the label is the history's too (a play with no face)
 from device.emotion import EmotionReading
-
-NOBODY = "nobody"
 
 
 @dataclass(frozen=True)

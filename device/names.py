@@ -1,61 +1,12 @@
 """Who a track is and how it is found, in every script: folding, the match key, the search forms.
 
-Folding (`normalise`), one rule for the key, the index and what is typed:
-
-1. Unicode NFKC (full-width and half-width forms, ligatures, composed accents) and `str.casefold`
-   (ß → ss, ς → σ, İ → i).
-2. Accents go where readers take the letter for the same letter: a Latin or Greek letter loses its
-   marks (é → e, ά → α, ệ → e), ё → е, the Latin letters that no normal form takes apart get their
-   usual base (ø → o, ł → l, đ/ð → d, þ → th, æ → ae, œ → oe, Turkish ı → i), and the optional vowel
-   points of Hebrew and Arabic (and Arabic's tatweel) are dropped.
-3. Every other letter and mark stays: Cyrillic (й is not и), kana with their voicing marks (が is not
-   か), Hangul, Han, Thai, Devanagari with its vowel signs, Arabic and Hebrew letters.
-4. Anything else (punctuation, symbols, spaces) separates words; no word is ever empty of meaning
-   because its script has no Latin equivalent.
-
-Library: Python's own `unicodedata` (normal forms, categories, combining classes; it follows the
-interpreter's Unicode version) and `str.casefold` fold the key. `unidecode`/`anyascii` would turn every
-script into ASCII, so different titles would collide and a Japanese title would be spelt as Chinese; the
-`regex` module's \\p{M} is the one thing we would use from it and `unicodedata.category` gives it.
-Search is SQLite FTS5's own tokenizer, `unicode61 remove_diacritics 2` with marks as token characters
-(its default cuts हिन्दी at each vowel sign), over title, artist, album and one more column,
-`search_text`, that holds what the tokenizer cannot do by itself: the folded words (ø, ß, æ, Greek
-accents, Arabic vowel points), a Latin spelling from `anyascii` (ISC licence, no dependencies, data for
-every script, kept up to date; `unidecode` is GPL) for titles not in Latin letters ("Tikhaya gavan"
-finds "Тихая гавань"), and the scripts written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar)
-split into characters, so that a phrase query finds any part of a title ("の歌" finds "夜明けの歌").
-Measured against a second FTS5 table with the `trigram` tokenizer (100,000 rows, 30 % in Cyrillic,
-Greek, kana or Hangul): it found none of 100 two-character parts of kana titles (Japanese words are often
-two characters: 東京, 青い; SQLite 3.40 here and on bookworm), this index all 100 (median 1.8 ms, p95
-6.5 ms), and a trigram index is 22 MiB beside this one's 14 MiB, on top of it (typo tolerance needs words).
-
-The match key (`match_key`): "primary artist|title" folded as above, where
-
-- the title loses version parts at its end, in brackets or after " - ": remaster(ed) with or without a
-  year (also "2015 Remaster", "Remastered Version", other languages' "remasterizado"/"remasterisé"),
-  live (also "Live at …/from …/in …", "Live, 1986", "en vivo", "ao vivo"), "Recorded at …", a soundtrack's
-  'From "Film"', radio/single/album/original/mono/stereo/7" edit, version or mix, explicit, clean, dirty,
-  mono, stereo, bonus track, deluxe/anniversary edition, edit — several in a row too ("- Remastered 2009
-  [Explicit]", "(Live / Remastered)"). A remix, an acoustic, instrumental, extended or demo version is
-  another recording that sounds otherwise, so it stays a song of its own;
-- the title loses a featured artist in brackets anywhere ("(feat. X)", "[ft. X]", "(featuring X)",
-  "(with X)", "(w/ X)", Portuguese "(part. X)", a producer's "(prod. X)") and an unbracketed
-  "feat./ft./featuring X" at its end;
-- the artist is the first of a list joined by ",", ";", "&", "+", "、", " / ", " x ", " × ", " and ",
-  " vs ", " feat. ", " ft. ", " featuring ", " with " (so "Rafa Orión, Lía Montes" and "Rafa Orión feat.
-  Lía Montes" are both Rafa Orión's song; a band called "Earth, Wind & Fire" is keyed "earth" on every
-  source, which is the same band each time);
-- a part that would leave nothing keeps the whole ("(Live)" alone is a title), and a name with no
-  letters or digits at all ("!!!", "🔥") keeps its own characters, so it still has a key of its own;
-- emotune's built-in pieces carry their collection ("starter:…", see `match_key`).
-
-So a file tagged "Morning Train" is the imported "Morning Train - Remastered 2009", and different songs
-in any script have different keys. Two recordings of one song (the live and the studio one) are one row:
-the listener asked for the song.
-
-What is typed into a search is folded the same way (`query_terms`); "feat.", "ft.", "featuring" and
-"with" are one thing there, so they are left out, and "Song ft. X" still finds "Song" once no row names X
-(device.catalog.search).
+`normalise` folds text one way for the key, the index and what is typed: NFKC and casefold, accents
+dropped where readers take the letter for the same one (é → e, ø → o), every other letter and mark kept
+(й is not и, が is not か), anything else a word separator. `match_key` is "primary artist|bare title":
+version parts (remastered, live, edit …) and featured artists come off, so a scanned file finds the row
+its features came from, while different songs in any script keep different keys. `search_text` holds
+what SQLite FTS5's tokenizer cannot do by itself (folded words, a Latin spelling, unspaced scripts as
+characters); `query_terms` folds what is typed. The rules, and why these libraries: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -197,7 +148,7 @@ def _key_part(folded: str) -> str:
 
 
 def match_key(artist: str, title: str, collection: str | None = None) -> str:
-    """The row identity: "primary artist|bare title" (module docstring), "collection:…" for a collection.
+    """The row identity: "primary artist|bare title" (docs/architecture.md), "collection:…" for a collection.
 
     Folded words never hold ":" nor "#", so a starter piece and a listener's song of the same artist and
     title have different keys (an import or scan never turns one into the other), and a key that the

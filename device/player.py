@@ -1,18 +1,10 @@
 """The speaker end: plays one track at a time through VLC and reports back on a queue of `PlayerEvent`s.
 
-VLC calls its event callbacks on its own threads, and calling libvlc from inside one deadlocks. So the
-callbacks here only put a note on an internal queue; one supervisor thread of ours turns those notes into
-`PlayerEvent`s (it may ask VLC questions) and also enforces `max_track_s` and the start-up watchdog.
-
-Measured with libvlc 3.0 (see tests/test_player.py):
-- A file VLC cannot make sense of (random bytes or text named .ogg, an Ogg cut inside its headers) does
-  *not* raise MediaPlayerEncounteredError: VLC reports MediaPlayerEndReached at once. Such an end, with
-  nothing demuxed and playback never started, is reported as "error". An empty file does give an error.
-- With the dummy (and afile) output, audio_get_volume() always answers 0 and set volume does not change
-  the samples, and get_time() moves in ~1.8 s steps; `volume` is therefore the level this player last
-  applied, not what VLC reads back.
-- An unknown --aout name is not an error: VLC quietly falls back to another output.
-- EndReached arrives ~1 s early with the dummy output.
+VLC calls its event callbacks on its own threads, and calling libvlc from inside one deadlocks, so the
+callbacks only put a note on an internal queue; one supervisor thread of ours turns the notes into
+`PlayerEvent`s (it may ask VLC questions) and enforces `max_track_s` and the start-up watchdog. What
+libvlc does that this is built around (a file it cannot read ends at once instead of failing; `volume` is
+the level last applied, not read back): docs/architecture.md, "The player"; tests/device/test_player.py.
 """
 
 from __future__ import annotations

@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from device.catalog import Track
 from device.catalog.candidates import Candidates
+from device.catalog.tracks import Track
 from device.config import RecommendConfig
-from device.contract import INTENTS
+from device.contract import INTENTS, Intent
 from device.errors import CatalogError
 from device.mood import Mood
+from device.wording import feeling
 
 ENHANCE_GOAL = (0.75, 0.35)  # pleasant and a little energetic
 CALM_GOAL = (0.55, -0.45)  # pleasant and relaxed
@@ -30,8 +31,6 @@ TASTE_WEIGHT = 0.15  # seed taste only breaks near-ties on the plane
 DOUBT_WEIGHT = 0.15
 WRONG_WAY_SLACK = 0.05  # how far a song may go against the intent (noise in the reading), on either axis
 TENSE_LABELS = ("angry", "fear", "disgust")
-ADJECTIVES = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy", "sad": "sad",
-              "surprise": "surprised", "neutral": "neutral"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class Options:
     allowed: Candidates
     distance: np.ndarray
     target: tuple[float, float]
-    intent: str
+    intent: Intent
     here: tuple[float, float] | None
     catalog: Candidates
 
@@ -70,7 +69,7 @@ class Picked:
 @dataclass(frozen=True)
 class Decision:
     mood: Mood
-    intent: str
+    intent: Intent
     target: tuple[float, float]
     track: Track
     reason: str
@@ -106,7 +105,7 @@ def _toward(start: tuple[float, float], goal: tuple[float, float], fraction: flo
 def _describe_mood(mood: Mood) -> str:
     if not mood.present:
         return "no face read"
-    return f"you look {ADJECTIVES.get(mood.label, mood.label)} ({mood.confidence:.0%})"
+    return f"you look {feeling(mood.label)} ({mood.confidence:.0%})"
 
 
 class Recommender:
@@ -122,37 +121,37 @@ class Recommender:
         self._last: Decision | None = None
         self._negative_streak = 0  # decisions in a row with a sad or flat face
 
-    def infer_intent(self, mood: Mood, seed: Track | None, override: str | None) -> tuple[str, str]:
-        """(intent, why) from the face against the seed's emotion."""
+    def infer_intent(self, mood: Mood, seed: Track | None, override: str | None) -> tuple[Intent, str]:
+        """(intent, why) from the face against the seed's emotion; `override` (an Intent's value) wins."""
         if override in INTENTS:
-            return override, f"{override}, as you asked"
+            return Intent(override), f"{override}, as you asked"
         if not mood.present:
-            return "modulate", "no face read: following the seed song"
+            return Intent.MODULATE, "no face read: following the seed song"
         seed_bright = seed is not None and seed.valence is not None and seed.valence > 0.1
         # The stable label decides (the mood tracker only changes it when it holds), the plane refines.
         if mood.label in TENSE_LABELS:
-            return "calm", f"{_describe_mood(mood)}: calming, never more energy"
+            return Intent.CALM, f"{_describe_mood(mood)}: calming, never more energy"
         flat = mood.label == "neutral" and mood.valence < 0 and seed_bright
         if mood.label == "sad" or flat:
             if seed is not None and seed_bright:
-                return "enhance", f"{_describe_mood(mood)} but your seed '{seed.title}' is bright: lifting"
+                return Intent.ENHANCE, f"{_describe_mood(mood)} but your seed '{seed.title}' is bright: lifting"
             if self._negative_streak >= 2:
-                return "enhance", f"{_describe_mood(mood)} for {self._negative_streak + 1} songs: lifting gently"
+                return Intent.ENHANCE, f"{_describe_mood(mood)} for {self._negative_streak + 1} songs: lifting gently"
             if seed is None:
-                return "modulate", f"{_describe_mood(mood)}: staying with you"
+                return Intent.MODULATE, f"{_describe_mood(mood)}: staying with you"
             gloomy = seed.valence is not None and seed.valence < 0
             seed_is = "and so is your seed" if gloomy else "and your seed is not a bright one"
-            return "modulate", f"{_describe_mood(mood)} {seed_is}: staying with you"
-        return "modulate", f"{_describe_mood(mood)}: staying with your mood"
+            return Intent.MODULATE, f"{_describe_mood(mood)} {seed_is}: staying with you"
+        return Intent.MODULATE, f"{_describe_mood(mood)}: staying with your mood"
 
-    def target_for(self, intent: str, mood: Mood, seed: Track | None) -> tuple[float, float]:
+    def target_for(self, intent: Intent, mood: Mood, seed: Track | None) -> tuple[float, float]:
         here = (mood.valence, mood.arousal) if mood.present else (0.0, 0.0)
         seed_point = (
             (seed.valence, seed.arousal)
             if seed is not None and seed.valence is not None and seed.arousal is not None
             else None
         )
-        if intent == "modulate":
+        if intent == Intent.MODULATE:
             if not mood.present and seed_point:
                 return seed_point
             return _toward(here, seed_point, 0.25) if seed_point else here
@@ -166,9 +165,9 @@ class Recommender:
             self._steps = 1
         elif followed:
             self._steps += 1
-        goal = ENHANCE_GOAL if intent == "enhance" else CALM_GOAL
+        goal = ENHANCE_GOAL if intent == Intent.ENHANCE else CALM_GOAL
         valence, arousal = _toward(here, goal, self.config.enhance_step * self._steps)
-        if intent == "calm":
+        if intent == Intent.CALM:
             arousal = min(arousal, here[1])  # calming never asks for more energy than the listener has
         return valence, arousal
 
@@ -178,7 +177,7 @@ class Recommender:
         target: tuple[float, float],
         seed: Track | None,
         recent_ids: list[int],
-        intent: str = "modulate",
+        intent: Intent = Intent.MODULATE,
         here: tuple[float, float] | None = None,
     ) -> Picked:
         """The track to play and why: `choose` among the allowed candidates, given their distance to
@@ -206,7 +205,7 @@ class Recommender:
         return Picked(track, choice.why)
 
     def allowed(
-        self, candidates: Candidates, recent_ids: list[int], intent: str, here: tuple[float, float] | None
+        self, candidates: Candidates, recent_ids: list[int], intent: Intent, here: tuple[float, float] | None
     ) -> Candidates:
         """The candidates a choice may take: no recent repeat and, for enhance and calm, only songs that go
         the way the intent asks (when the catalog has any; `here` is the face's point, None: no face)."""
@@ -215,7 +214,7 @@ class Recommender:
         if not len(allowed):  # a tiny catalog: at least never the same song twice in a row
             allowed = candidates.without(recent_ids[-1:])
             allowed = allowed if len(allowed) else candidates
-        if here is not None and intent != "modulate":
+        if here is not None and intent != Intent.MODULATE:
             # calm never brings more energy than the listener has; enhance never sadder music
             right_way = allowed.where(goes_right_way(allowed.points, intent, here))
             allowed = right_way if len(right_way) else allowed
@@ -239,7 +238,7 @@ class Recommender:
         picked = self.pick(tracks, target, seed, list(recent_ids or []), intent, here)
         track = picked.track
         off = math.hypot((track.valence or 0) - target[0], (track.arousal or 0) - target[1])
-        step = f" (step {self._steps})" if intent != "modulate" else ""
+        step = f" (step {self._steps})" if intent != Intent.MODULATE else ""
         chosen = picked.why or f"is the closest unplayed song ({off:.2f} away)"
         reason = f"{why}{step}; target valence {target[0]:+.2f}, arousal {target[1]:+.2f}; '{track.title}' {chosen}"
         decision = Decision(mood=mood, intent=intent, target=target, track=track, reason=reason)
@@ -248,12 +247,12 @@ class Recommender:
         return decision
 
 
-def goes_right_way(points: np.ndarray, intent: str, here: tuple[float, float]) -> np.ndarray:
+def goes_right_way(points: np.ndarray, intent: Intent, here: tuple[float, float]) -> np.ndarray:
     """Per track of `points` (n, 2: valence, arousal): does it go the way `intent` asks from the face's
     point `here` (within WRONG_WAY_SLACK)? (n,) bool; modulate: every track."""
-    if intent not in ("enhance", "calm"):
+    if intent not in (Intent.ENHANCE, Intent.CALM):
         return np.ones(len(points), dtype=bool)
     more_pleasant = points[:, 0] >= here[0] - WRONG_WAY_SLACK
-    if intent == "calm":
+    if intent == Intent.CALM:
         return more_pleasant & (points[:, 1] <= here[1] + WRONG_WAY_SLACK)
     return more_pleasant

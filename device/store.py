@@ -1,8 +1,9 @@
 """The one SQLite database in the state dir: catalog, play history, settings, commands, live state.
 
-This module owns the file and its schema (one migration per version). What the phone page and the
-daemon read and write in it is device.contract's; the catalog's rows are device.catalog's. WAL mode and
-a busy timeout let both processes use the file at once without other IPC.
+This module owns the file, its version and the migrations (one per version), and the catalog's tables.
+The tables the phone page and the daemon share are device.contract's, schema included (its migration
+steps are called from here); the catalog's rows are device.catalog's. WAL mode and a busy timeout let both
+processes use the file at once without other IPC.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from device.contract import schema as contract_schema
 from device.errors import CatalogError
 from device.names import match_key, search_text
 
@@ -45,27 +47,7 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
     db.table("tracks").create_index(["match_key"], unique=True)
     db.table("tracks").enable_fts(["title", "artist", "album"], create_triggers=True, tokenize="unicode61")
-    db.table("settings").create({"key": str, "value": str, "updated_at": float}, pk="key")
-    db.table("state").create({"key": str, "value": str, "updated_at": float}, pk="key")
-    db.table("commands").create(
-        {"id": int, "command": str, "argument": str, "created_at": float, "done_at": float}, pk="id"
-    )
-    db.table("history").create(
-        {
-            "id": int,
-            "track_id": int,
-            "started_at": float,
-            "ended_at": float,
-            "outcome": str,  # ended | skipped | error | paused | stopped
-            "emotion": str,
-            "valence": float,
-            "arousal": float,
-            "intent": str,
-            "reason": str,
-        },
-        pk="id",
-        foreign_keys=[("track_id", "tracks", "id")],
-    )
+    contract_schema.create_v1(db)
 
 
 def _v2(db: sqlite_utils.Database) -> None:
@@ -152,7 +134,7 @@ def _v4(db: sqlite_utils.Database) -> None:
 
 def _v5(db: sqlite_utils.Database) -> None:
     """Which collection a track belongs to: NULL for the listener's music, "starter" for emotune's
-    built-in pieces (device.demo.starter). Rows made before keep NULL: they are the listener's.
+    built-in pieces (device.catalog.starter). Rows made before keep NULL: they are the listener's.
 
     A starter row's `match_key` carries the collection ("starter:artist|title", see
     device.catalog.match_key), so an import or scan of a song with the same artist and title never
@@ -249,24 +231,9 @@ def _v7(db: sqlite_utils.Database) -> None:
 
 
 def _v8(db: sqlite_utils.Database) -> None:
-    """What each song did, for learning what helps this listener (issue 14) and the page's history.
-
-    `history` gains the mood at the song's end (`end_emotion`, `end_valence`, `end_arousal`: the smoothed
-    face point when it ended, NULL when nobody was seen), how long it played (`played_s`) and `trace`, a
-    JSON list of a few smoothed face points while it played: [[seconds_in, valence, arousal], ...].
-    `feedback` holds the listener's like (+1) or dislike (-1) of a play from the page; one row per play
-    (the latest press wins). `emotune forget` empties both.
-    """
-    history = db.table("history")
-    for column, kind in (("end_emotion", str), ("end_valence", float), ("end_arousal", float),
-                         ("played_s", float), ("trace", str)):
-        history.add_column(column, kind)
-    db.table("feedback").create(
-        {"history_id": int, "track_id": int, "liked": int, "created_at": float},
-        pk="history_id",
-        foreign_keys=[("history_id", "history", "id"), ("track_id", "tracks", "id")],
-    )
-    db.table("feedback").create_index(["track_id"])
+    """What each song did, for learning what helps this listener (issue 14) and the page's history: the
+    face at a play's end, its trace, and the listener's likes (device.contract.schema.add_v8)."""
+    contract_schema.add_v8(db)
 
 
 def _v9(db: sqlite_utils.Database) -> None:

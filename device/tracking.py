@@ -1,41 +1,12 @@
 """Find the listener's face once, then follow it: dlib's HOG on a window around where it last was.
 
-A whole-frame HOG search is about 95 % of a frame's cost (issue 15). A listener in front of the device
-moves little between two readings (250 ms at the default 4 fps), so once a face is found the next one is
-looked for only in a window around it, resized so the face is just above HOG's 80 px window and scanned
-at the three pyramid levels where that face can be (FaceDetector.detect_region): the same detector, so
-the same kind of box and crop, for about a fifth of the whole frame's HOG time. The whole frame is
-searched again, on the same frame, to (re)acquire:
-
-- when nothing is followed yet, or the window loses the face (it moved too far, turned away, left);
-- every `full_search_every` frames, as a safety net;
-- when the picture changed outside the window since the last whole-frame search, over an area at least
-  half the followed face's: a second, larger face may have come in. The change is measured on a 1/8
-  thumbnail of the grey frame, so sensor noise averages out and the check costs about 0.2 ms. Left out
-  of it: the followed face's window and the body below it (they move with the listener), and the window
-  of every other face that search found (another listener's expression changing in place is not a new
-  face; one who comes closer is seen by the periodic search if not before).
-
-Small faces. The whole-frame search runs at `faces.detect_width` (480 of 640 px) with no upsample, so a
-face under about 107 frame px (a listener about 1 m from the camera) is under HOG's 80 px window there.
-While no face is followed (nobody found, or a face this search found and followed lost), a finer search
-looks for those too: the frame scaled to `faces.small_face_width` (800 px), scanning only the pyramid
-levels for faces smaller than the whole-frame search finds and one level into its range (4 levels:
-boxes of about 58–100 frame px), about twice a whole-frame search's HOG time. It runs on a frame where
-the usual searches found nothing, at most once in `faces.small_face_every` frames, and only when the
-picture changed since the last such search (over half the area of the smallest face it finds) or
-`full_search_every` × `small_face_every` frames (16 s) have passed since it: an empty, still room costs
-little more than before. A
-face found so is followed in a window resized up to that search's scale, and the whole-frame searches,
-which cannot see it, do not drop it: its window is searched when they find nobody. A face the
-whole-frame search found and then lost is left to that search as before (the small-face search runs
-once it has given the face up). Measured in bench/strangers.py's section of bench/README.md.
-
-A face lost while nothing changed elsewhere (turned away, an expression dlib cannot read) is most likely
-still where it was: its window is searched each frame, and the whole frame again only when the picture
-changes outside that window (a tenth of the face's area is enough then: the face sliding out of it) or
-the periodic search comes. With nobody there, a frame that has not changed since a whole-frame search
-that found nobody is answered None without a search, so an empty room costs a thumbnail per frame.
+A whole-frame HOG search is most of a frame's cost, and a listener moves little between two readings, so
+the next face is looked for in a window around the last one, with the same detector (the same boxes and
+crops). The whole frame is searched again when nothing is followed or the window loses the face, every
+`full_search_every` frames, and when the picture changed outside the window (a thumbnail check: another
+face may have come in). While nothing is followed, a finer search looks for faces too small for the
+whole-frame one; a frame with nobody in it that has not changed is answered without a search. The rules
+and their reasons: docs/architecture.md, "Faces: found, then followed"; figures: bench/README.md.
 """
 
 from __future__ import annotations

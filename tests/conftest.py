@@ -20,10 +20,11 @@ import sqlite_utils
 from device import store
 from device.config import Config, load_config
 from device.demo.faces import face_frame, load_fixture
-from device.demo.music import DEMO_PIECES, write_piece
 from device.emotion import load_classifier
 from device.faces import FaceDetector
 from device.music.features import numba_cache_dir
+from device.music.pieces import DEMO_PIECES
+from device.music.synth import write_piece
 from tests.helpers import EMOTUNE, MODE_PIECES, Emotune, Pipeline
 from tests.synthetic import make_dataset
 
@@ -31,6 +32,21 @@ from tests.synthetic import make_dataset
 os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir(None)))
 
 CLIP_SECONDS = 8.0  # long enough for MODE_PIECES' mode to be heard
+
+# Fixtures whose setup alone is longer than the quick loop can afford: every test that uses one is slow,
+# wherever it is written, so a new test on them cannot slip into `pytest -m "not slow"` unmarked.
+EXPENSIVE_FIXTURES = frozenset({
+    "trained",  # `emotune train` on the synthetic set, then the int8 export (tests/training/conftest.py)
+    "motion_runs",  # dlib and the tracker over every frame of the motion sequences (tests/device/test_tracking.py)
+    "camera_pipeline",  # dlib over every fixture face in a full frame (below)
+})
+
+
+@pytest.hookimpl(tryfirst=True)  # before the -m selection reads the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if EXPENSIVE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -114,7 +130,7 @@ def camera_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
 
 @pytest.fixture(scope="session")
 def demo_clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Short WAV renderings of a few demo pieces (device.demo.music): three of clear mode, one loud."""
+    """Short WAV renderings of a few demo pieces (device.music.synth): three of clear mode, one loud."""
     pieces = {p.title: p for p in DEMO_PIECES}
     folder = tmp_path_factory.mktemp("clips")
     titles = (*MODE_PIECES, "Storm Warning")
@@ -130,7 +146,7 @@ def random_catalog() -> Callable[[sqlite_utils.Database, int, int], None]:
     acousticness or mode."""
 
     def fill(db: sqlite_utils.Database, count: int, seed: int) -> None:
-        from device.catalog import upsert_track
+        from device.catalog.tracks import upsert_track
 
         rng = random.Random(seed)
         for i in range(count):

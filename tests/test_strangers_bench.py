@@ -67,6 +67,7 @@ def test_dim_light_darkens_and_washed_out_light_flattens(strangers: ModuleType) 
     assert washed.min() >= 0.3 and np.ptp(washed) < 0.7
 
 
+@pytest.mark.slow  # the whole benchmark over every condition
 def test_the_benchmark_reports_every_condition(strangers: ModuleType, synthetic_npz: Path) -> None:
     """A short run on the synthetic faces: every face accounted for, each condition in the summary."""
     result = strangers.measure(strangers.SHIPPED_MODEL, synthetic_npz, 12, seed=0)

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from device import catalog
 from device.contract import Command, CommandState, Play, PlayerState, SentCommand, Settings, Status
-from webconfig.words import INTENT_AIM, explain, feeling
+from device.wording import INTENT_AIM, feeling
+from webconfig.words import explain
 
 STATUS_TEXT = {
     PlayerState.STARTING: "Starting…",

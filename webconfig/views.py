@@ -17,13 +17,13 @@ import webconfig.display as display
 import webconfig.mood_picture as mood_picture
 import webconfig.sessions as sessions
 from device import catalog, contract
-from device.catalog import Track
+from device.catalog.tracks import Track
 from device.config import Config
 from device.contract import INTENTS as DEVICE_INTENTS
-from device.contract import Command, Play, Seed, Settings
+from device.contract import Command, Intent, Outcome, Play, Seed, Settings
+from device.wording import feeling
 from webconfig.context import db, ext, web_session
 from webconfig.throttle import LoginThrottle
-from webconfig.words import feeling
 
 logger = logging.getLogger(__name__)
 
@@ -131,10 +131,12 @@ def _render_main(status: int = 200, **extra: Any) -> ResponseReturnValue:
     return html, status
 
 
-OUTCOMES = {"ended": "played to the end", "skipped": "skipped", "error": "could not play", "stopped": "stopped"}
+OUTCOMES = {Outcome.ENDED: "played to the end", Outcome.SKIPPED: "skipped", Outcome.ERROR: "could not play",
+            Outcome.STOPPED: "stopped"}
 
 
 def _history_row(play: Play) -> dict[str, Any]:
+    unfinished = "playing now" if play.ended_at is None else "—"  # no outcome (yet), or one not shown
     return {
         "id": play.id,
         "title": play.title or "(a song no longer in the catalog)",
@@ -142,7 +144,7 @@ def _history_row(play: Play) -> dict[str, Any]:
         "at": display.clock(play.started_at),
         "before": feeling(play.emotion) if play.emotion else "—",
         "after": feeling(play.end_emotion) if play.end_emotion else "—",
-        "outcome": OUTCOMES.get(play.outcome or "", "playing now" if play.ended_at is None else "—"),
+        "outcome": OUTCOMES.get(play.outcome, unfinished) if play.outcome else unfinished,
         "liked": play.liked,
     }
 
@@ -312,7 +314,7 @@ def intent() -> ResponseReturnValue:
     if value not in INTENTS:
         flash(f"Unknown intent {value[:40]!r}.", "error")
     else:
-        contract.set_intent_override(db(), None if value == "auto" else value)
+        contract.set_intent_override(db(), None if value == "auto" else Intent(value))
         flash("Intent: chosen by emotune." if value == "auto" else f"Intent: always {value}.", "ok")
     return redirect(url_for("index"))
 

@@ -13,15 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from device.contract import Play
+from device.wording import INTENT_STEP, feeling
 
-FEELING = {"angry": "angry", "disgust": "put off", "fear": "worried", "happy": "happy", "sad": "sad",
-           "surprise": "surprised", "neutral": "neutral"}
-INTENT_STEP = {
-    "modulate": "staying with how you feel",
-    "enhance": "one step toward something lighter",
-    "calm": "one step toward something calmer",
-}
-INTENT_AIM = {"modulate": "matching your mood", "enhance": "lifting your mood", "calm": "calming things down"}
 SAME = 0.15  # closer than this on an axis reads as "about the same"
 MUCH = 0.45  # further than this reads as "much"
 
@@ -47,10 +40,6 @@ def _compare(delta: float, more: str, less: str, same: str) -> str:
         return same
     word = more if delta > 0 else less
     return f"much {word}" if abs(delta) >= MUCH else f"a little {word}"
-
-
-def feeling(label: Any) -> str:
-    return FEELING.get(str(label), str(label or "?"))
 
 
 def _streak(label: str, plays: Sequence[Play]) -> int:

@@ -1,14 +1,10 @@
 """The playable tracks as arrays, for choosing among 100,000 of them in a few milliseconds.
 
-A recommendation needs, per playable track, only its point on the plane and a few taste features. Read
-as Track objects, a 100,000-track catalog took seconds per song; as one narrow query into numpy arrays
-it takes tens of milliseconds, and the daemon's `CandidateCache` reads it again only when the catalog
-changed (the `catalog_version` counter that triggers bump, see device.store) or the listener hid or
-showed the built-in pieces (the `starter_hidden` setting), so a decision between songs costs a few
-milliseconds. `bench/recommend_bench.py` measures it.
-
-Hidden built-in pieces are left out only while the catalog has playable music of the listener's own:
-a device with nothing else still plays them rather than fall silent.
+A decision needs, per playable track, only its point on the plane and a few taste features, read in one
+narrow query; `CandidateCache` reads again only when the catalog changed (store's `catalog_version`) or
+the built-in pieces were hidden or shown. Hidden built-in pieces are left out only while the listener has
+playable music of their own, so a device with nothing else never falls silent. Figures:
+bench/recommend_bench.py.
 """
 
 from __future__ import annotations
@@ -20,7 +16,7 @@ import numpy as np
 import sqlite_utils
 
 from device import contract
-from device.catalog import NOT_STARTER, PLAYABLE_WITH_POINT, Track, get_track, has_listener_music
+from device.catalog.tracks import NOT_STARTER, PLAYABLE_WITH_POINT, Track, get_track, has_listener_music
 from device.store import catalog_version
 
 # Taste features compared with the seed song's, in this column order (see Candidates.taste_distance).

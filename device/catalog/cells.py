@@ -1,14 +1,8 @@
 """Values in spreadsheet cells as people write them: numbers in any locale, percentages, note names.
 
-- Numbers: `0.812` and `0,812` (decimal comma), grouped thousands where the grouping is unambiguous
-  (`1,234.5`, `1.234,5`, `1 234,5`, `1'234`, `1,234,567`), `1,77E-05`, a unit after the number
-  (`124 BPM`, `-5.2 dB`, `83%`), durations as `3:45`. The one ambiguous shape, one separator followed by
-  exactly three digits (`1,234` / `1.234`), is read by the column's decimal mark, which its other cells
-  show (`column_mark`); in a comma-separated file a comma inside a number was quoted, so it is grouping
-  there unless the column writes decimal commas elsewhere.
-- Keys: a pitch class 0–11 (or Spotify's −1 for none), or a note name: `C`, `C#`, `Db`, `F♯`, `B♭`,
-  `Cb` (= B), `E#` (= F), with an optional mode (`C# minor`, `Am`, `Ebmaj`), or Camelot (`8B`, `8A`).
-- Modes: 1/0, `Major`/`Minor`, `maj`/`min`, `Dur`/`Moll`, `M`/`m`.
+Numbers with a decimal comma or grouped thousands (the one ambiguous shape, `1,234`, read by the
+column's own decimal mark), units after a number, durations as `3:45`; keys as pitch classes, note names
+or Camelot codes; modes in several languages. The full list: docs/architecture.md, "Spreadsheets".
 """
 
 from __future__ import annotations

@@ -1,32 +1,10 @@
 """`emotune catalog scan DIR`: the listener's own audio files into the catalog.
 
-Walks DIR for mp3, flac, ogg, opus, m4a and wav files. For each new or changed file (path + size + mtime,
-remembered in the `files` table): the tags via mutagen (title, artist, album, duration; no title → the
-file name, no artist → ""), then the audio analysis (`device.music.features`) and the music emotion model
-(`device.music.mer`) → the row's audio features and a valence–arousal point with va_source "audio". Each file
-is committed on its own, so a scan can be interrupted and resumed, and the daemon can keep playing (WAL).
-Unchanged files are skipped; a corrupt or unreadable file is reported, remembered with its error and the
-decoders it was tried with (a rescan tries it again only if it changes, or once the decoders change: an
-.m4a after FFmpeg's arrive) and skipped. A silent file is reported as silent and kept as a track with no
-point, so it is never recommended. A file whose name is not UTF-8 is kept by its real bytes
-(device.filenames); whatever goes wrong with one file, the rest of the folder is scanned. A file
-scanned before under DIR that is gone now is reported as removed: its row loses the path (so the daemon
-stops offering it) but stays in the catalog, because it may be someone's seed song and its point is
-still true of the song.
-
-`emotune catalog scan` with no DIR scans every folder of `[catalog] music_dirs` (`scan_music_dirs`; the
-emotune-scan timer runs it): the state dir's own `music` folder is created (group-writable, so the user
-who copies files in needs no root), and a folder that is not there, cannot be read, or is an empty
-folder that is not a mount point (where a USB stick is mounted when it is in) is reported and skipped:
-its songs stay as they are, and removals are only ever looked for under the folder being scanned.
-
-A file whose artist + title match a row already in the catalog (an imported metadata row) becomes that
-row: it gains a path, so it turns playable, and keeps its imported Spotify features. Its point: a point
-from imported Spotify features (va_source "features") is kept, because Spotify's valence/energy were
-made from the whole track by a stronger model than ours (≈ 70 % quadrant accuracy); the device's own
-estimate is stored beside it in `audio_valence`/`audio_arousal`. A point from tags (lyrics-based moods)
-or no point is replaced by the audio one. Tempo, mode, key and loudness are filled from the audio only
-where the row has none.
+Each new or changed file (path + size + mtime, remembered in `files`) gets its tags (mutagen), the audio
+analysis (device.music.features) and the music emotion model's point (device.music.mer), committed one
+file at a time so a scan can stop and resume while the daemon plays. Whatever goes wrong with one file,
+the rest are scanned; a vanished file loses its path but keeps its row (it may be a seed). With no DIR,
+every `[catalog] music_dirs` folder (the scan timer's job). The rules: docs/architecture.md, "Scanning".
 """
 
 from __future__ import annotations
@@ -46,12 +24,13 @@ from urllib.parse import quote
 
 import sqlite_utils
 
-from device.catalog import upsert_track
+from device.catalog.tracks import upsert_track
 from device.errors import CatalogError, ModelError
 from device.filenames import URI_PREFIX, readable, shown, stored_path
 from device.music.decode import decoder_set
 from device.music.features import AudioAnalysis, AudioError, SilentAudioError, analyse_parts
 from device.music.mer import DEFAULT_MODEL, MerModel, Placement, load_model
+from device.names import match_key
 
 logger = logging.getLogger(__name__)
 
@@ -256,8 +235,6 @@ def _mutagen(source: str | io.BytesIO, id3: bool = False) -> Any:
 
 def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], analysis: AudioAnalysis,
                      placement: Placement, provenance: str) -> dict[str, Any]:
-    from device.catalog import match_key
-
     features, duration = analysis.features, analysis.duration
     existing = db.execute(
         "SELECT va_source, tempo, mode, key, loudness FROM tracks WHERE match_key = ?",
@@ -381,8 +358,6 @@ def _store_silent(db: sqlite_utils.Database, path: Path, fields: dict[str, Any],
     """A silent file: its track has no point (so it is never recommended) and its `files` row says so.
     A song that has a point of its own (imported features, another file of it) keeps it and does not take
     this file's path."""
-    from device.catalog import match_key
-
     key = record["path"]
     with db.conn:
         db.conn.execute("BEGIN IMMEDIATE")  # see _store_analysed

@@ -1,16 +1,9 @@
 """Reading spreadsheets as people export them: bytes → text → records, saying what was decided.
 
-Excel, LibreOffice, Google Sheets and Numbers write "CSV" in many ways. This module reads them all the
-same way and notes what it had to decide (`Table.notes`, shown in the import summary):
-
-- gzip is recognised by its magic bytes;
-- the encoding: a BOM (UTF-8, UTF-16 LE/BE, UTF-32), else UTF-8, else UTF-16 without a BOM, else the
-  legacy code page that reads the file without mojibake (see `decode`), else a refusal that says so;
-- the delimiter: Excel's `sep=X` first line, else whichever of `,` `;` tab `|` gives the header's width
-  to most rows. Only `"` quotes: an apostrophe never does (`'Til …`, `Runnin'`);
-- a record is the header's width (trailing empty cells aside) or it is refused with its lines and why:
-  a value is never read from a neighbouring column or row. A quoted field that spans lines and holds
-  lines shaped like whole rows (an unbalanced `"` swallowing its neighbours) is refused too.
+Excel, LibreOffice, Google Sheets and Numbers write "CSV" in many ways; this module reads them all the
+same way and notes what it had to decide (`Table.notes`, shown in the import summary): compression,
+encoding, delimiter, and which records it refused and why (a value is never read from a neighbouring
+column or row). The rules: docs/architecture.md, "Spreadsheets".
 """
 
 from __future__ import annotations

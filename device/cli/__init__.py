@@ -1,8 +1,8 @@
 """`emotune …`: the command line a listener or installer uses over SSH, and what systemd starts.
 
 Known errors (EmotuneError) and a database SQLite cannot use end as one line on stderr and exit status
-1; anything else keeps its traceback. Every command takes --state-dir (or EMOTUNE_STATE_DIR) and
---config (or EMOTUNE_CONFIG).
+1; anything else keeps its traceback. Every command takes --state-dir (or EMOTUNE_STATE_DIR), --config
+(or EMOTUNE_CONFIG) and -v, before or after any command or action name.
 The parser (device.cli.parser) names each command's handler; only the chosen one's module is imported.
 """
 

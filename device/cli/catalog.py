@@ -76,8 +76,8 @@ def _scan_folder(db: sqlite_utils.Database, args: argparse.Namespace, config: Co
 def _build_starter(db: sqlite_utils.Database, args: argparse.Namespace, config: Config) -> None:
     from tqdm import tqdm
 
-    from device.demo.music import DEMO_PIECES, DemoPiece
-    from device.demo.starter import STARTER_SECONDS, build_starter_catalog, starter_dir
+    from device.catalog.starter import STARTER_SECONDS, build_starter_catalog, starter_dir
+    from device.music.pieces import DEMO_PIECES, DemoPiece
 
     # as scan's: a bar on a terminal, nothing when stderr is not a terminal (the installer's log)
     with tqdm(total=len(DEMO_PIECES), unit=" pieces", disable=not sys.stderr.isatty(), leave=False) as bar:
@@ -95,7 +95,7 @@ def _build_starter(db: sqlite_utils.Database, args: argparse.Namespace, config: 
 
 
 def _print_stats(db: sqlite_utils.Database, args: argparse.Namespace) -> None:
-    from device.catalog import catalog_stats
+    from device.catalog.stats import catalog_stats
 
     counts = catalog_stats(db)
     if args.json:
@@ -124,7 +124,7 @@ def _when(run: dict[str, Any]) -> str:
 
 
 def _print_search(db: sqlite_utils.Database, args: argparse.Namespace) -> None:
-    from device.catalog import search
+    from device.catalog.search import search
 
     found = search(db, args.text, limit=args.limit)
     if args.json:

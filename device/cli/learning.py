@@ -1,5 +1,5 @@
 """What the device learns about its listener: `emotune forget` (erase it) and `emotune simulate` (the
-recommenders against simulated listeners, issue 14). The simulation is imported only when it runs."""
+recommenders against simulated listeners). The simulation is imported only when it runs."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ EMOTION_MODEL_CARD = PACKAGE_ROOT / "models" / "emotion.json"
 
 def cmd_forget(args: argparse.Namespace, config: Config) -> int:
     """Erase the play history and the likes and dislikes (what the learning recommender learns from)."""
-    from device.learning.records import forget
+    from device.contract import forget
     from device.store import open_database
 
     db = open_database(config.database_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from device import EMOTION_LABELS
 from device.config import FER2013_ENV, PACKAGE_ROOT, SHARED_FER2013
@@ -18,19 +19,13 @@ SHIPPED_EMOTION_MODEL = PACKAGE_ROOT / "models" / "emotion.tflite"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--state-dir", type=Path, help="where the database and everything the device "
-                        "writes live (default: the config's; env EMOTUNE_STATE_DIR)")
-    common.add_argument("--config", type=Path, help="config file (default: env EMOTUNE_CONFIG, "
-                        "then /etc/emotune/config.toml, else built-in defaults)")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-
     parser = argparse.ArgumentParser(prog="emotune", description="Music that meets or lifts the mood on "
                                      "your face. Everything runs on this device.")
+    add_common_options(parser, sets_defaults=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: str, help_text: str) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        command = add_subcommand(sub, name, help=help_text, description=help_text)
         command.set_defaults(handler=handler)
         return command
 
@@ -60,38 +55,40 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--model", type=Path, help="music emotion model (default: models/mer.json)")
     analyze.add_argument("--json", action="store_true")
 
-    recommend = add("recommend", "cli.questions:cmd_recommend", "one decision, explained, without playing")
-    recommend.add_argument("--seed", default="", help="the listener's seed song (searched in the catalog)")
+    recommend = add("recommend", "cli.questions:cmd_recommend", "one decision, explained, without playing: the "
+                    "device's own, from the play history it has learnt from")
+    recommend.add_argument("--seed", default="",
+                           help="the seed song, searched in the catalog (default: the one set on the phone page)")
     recommend.add_argument("--emotion", required=True, choices=EMOTION_LABELS)
     recommend.add_argument("--intent", choices=INTENTS, help="override the intent")
     recommend.add_argument("--json", action="store_true")
 
     catalog = add("catalog", "cli.catalog:cmd_catalog", "look into the music catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
-    stats = catalog_sub.add_parser("stats", parents=[common], help="counts")
+    stats = add_subcommand(catalog_sub, "stats", help="counts")
     stats.add_argument("--json", action="store_true")
-    find = catalog_sub.add_parser("search", parents=[common], help="find songs by title, artist, album "
-                                  "(prefixes and small typos are fine)")
+    find = add_subcommand(catalog_sub, "search", help="find songs by title, artist, album "
+                          "(prefixes and small typos are fine)")
     find.add_argument("text")
     find.add_argument("--limit", type=int, default=10, help="at most this many (default 10)")
     find.add_argument("--json", action="store_true")
-    features = catalog_sub.add_parser("import-features", parents=[common],
-                                      help="add a table of Spotify-style audio features (CSV/TSV, gzip ok)")
+    features = add_subcommand(catalog_sub, "import-features",
+                              help="add a table of Spotify-style audio features (CSV/TSV, gzip ok)")
     features.add_argument("file", type=Path, metavar="CSV")
     features.add_argument("--json", action="store_true")
-    tags = catalog_sub.add_parser("import-tags", parents=[common],
-                                  help="add an artist, title, mood-tag table (MoodyLyrics style)")
+    tags = add_subcommand(catalog_sub, "import-tags",
+                          help="add an artist, title, mood-tag table (MoodyLyrics style)")
     tags.add_argument("file", type=Path, metavar="CSV")
     tags.add_argument("--json", action="store_true")
-    scan = catalog_sub.add_parser("scan", parents=[common], help="add your audio files (mp3, flac, ogg, opus, "
-                                  "m4a, wav): tags, then what the device hears in them; unchanged files skipped")
+    scan = add_subcommand(catalog_sub, "scan", help="add your audio files (mp3, flac, ogg, opus, "
+                          "m4a, wav): tags, then what the device hears in them; unchanged files skipped")
     scan.add_argument("folder", type=Path, metavar="DIR", nargs="?",
                       help="default: every folder in the config's [catalog] music_dirs (a missing one is skipped)")
     scan.add_argument("--model", type=Path, help="music emotion model (default: models/mer.json)")
     scan.add_argument("--json", action="store_true")
-    starter = catalog_sub.add_parser("starter", parents=[common], help="emotune's built-in pieces, so a new "
-                                     "device plays something: rendered once into <state dir>/starter (the installer "
-                                     "runs it; again: nothing to do)")
+    starter = add_subcommand(catalog_sub, "starter", help="emotune's built-in pieces, so a new "
+                             "device plays something: rendered once into <state dir>/starter (the installer "
+                             "runs it; again: nothing to do)")
     starter.add_argument("--seconds", type=float, help="length of each piece (default 20)")
     starter.add_argument("--json", action="store_true")
 
@@ -125,13 +122,41 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = add("evaluate", "cli.questions:cmd_evaluate", "accuracy, per-class precision/recall, confusion matrix")
     model = add("model", "cli.listener:cmd_model", "which emotion model is in use; roll back a personal one")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
-    status = model_sub.add_parser("status", parents=[common], help="the model in use, its accuracy and date")
+    status = add_subcommand(model_sub, "status", help="the model in use, its accuracy and date")
     status.add_argument("--json", action="store_true")
-    model_sub.add_parser("rollback", parents=[common], help="go back to the previous model (again: undo)")
+    add_subcommand(model_sub, "rollback", help="go back to the previous model (again: undo)")
     add_capture_arguments(capture)
     add_train_arguments(train)
     add_evaluate_arguments(evaluate)
     return parser
+
+
+# ---- the options every command takes ---------------------------------------------------------------
+
+
+def add_common_options(parser: argparse.ArgumentParser, *, sets_defaults: bool) -> None:
+    """--state-dir, --config and -v/--verbose on `parser`.
+
+    They are accepted before and after every command and action name, so each (sub)parser has its own
+    copy; only the top parser (`sets_defaults`) gives their defaults (None, None, False). argparse copies
+    everything a subcommand's parser holds over what the line gave before it, so a subcommand's copy that
+    had a default of its own would erase `emotune model --state-dir S status`'s S.
+    """
+    unset: dict[str, Any] = {} if sets_defaults else {"default": argparse.SUPPRESS}
+    parser.add_argument("--state-dir", type=Path, help="where the database and everything the device "
+                        "writes live (default: the config's; env EMOTUNE_STATE_DIR)", **unset)
+    parser.add_argument("--config", type=Path, help="config file (default: env EMOTUNE_CONFIG, "
+                        "then /etc/emotune/config.toml, else built-in defaults)", **unset)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging", **unset)
+
+
+def add_subcommand(subcommands: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
+                   **kwargs: Any) -> argparse.ArgumentParser:
+    """The parser of command or action `name` under `subcommands` (kwargs: add_parser's, e.g. help),
+    with the common options."""
+    command = subcommands.add_parser(name, **kwargs)
+    add_common_options(command, sets_defaults=False)
+    return command
 
 
 # ---- arguments of the listener's and the trainer's commands --------------------------------------

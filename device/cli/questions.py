@@ -109,25 +109,34 @@ def _describe_analysis(result: dict[str, Any]) -> str:
 
 
 def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
-    from device.catalog import find_seed
+    """One decision for the face `args.emotion`, by the recommender the daemon uses (it learns from the
+    plays in the state dir's history; none: today's geometry alone), explained; nothing is played."""
     from device.catalog.candidates import Candidates
+    from device.catalog.search import find_seed
+    from device.catalog.tracks import get_track
     from device.contract import read_settings
+    from device.learning.recommender import device_recommender
     from device.mood import CIRCUMPLEX, Mood
-    from device.recommend import Recommender
     from device.store import open_database
 
     db = open_database(config.database_path)
-    seed = find_seed(db, args.seed) if args.seed else None
+    settings = read_settings(db)
+    # No --seed: the seed song set on the phone, as the daemon reads it before each decision.
+    seed = find_seed(db, args.seed) if args.seed else get_track(db, settings.seed.track_id) if settings.seed else None
     valence, arousal = CIRCUMPLEX[args.emotion]
     mood = Mood(label=args.emotion, confidence=1.0, valence=valence, arousal=arousal, present=True,
                 readings=1)
-    override = args.intent or read_settings(db).intent_override
-    decision = Recommender(config.recommend).decide(mood, Candidates.from_db(db), seed, [], override)
+    override = args.intent or settings.intent_override
+    recommender = device_recommender(config.recommend, db)
+    candidates = Candidates.from_db(db)
+    decision = recommender.decide(mood, candidates, seed, [], override)
+    plays = len(recommender.fitted(candidates).plays)  # what it learnt from (kept from the decision)
     if args.json:
-        print_json(decision.to_json())
+        print_json({**decision.to_json(), "history_plays": plays})
     else:
         print(f"{decision.intent}: {decision.track.describe()}")
         print(f"  {decision.reason}")
+        print(f"  as the device would decide now, from {plays} play{'' if plays == 1 else 's'} of history")
     return 0
 
 

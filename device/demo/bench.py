@@ -1,17 +1,11 @@
 """`emotune bench`: how long each stage of a frame takes, and what the loop costs in CPU and memory.
 
-Two kinds of replay frames, built from real FER2013 faces on a 640×480 wall, so the figures are
-comparable between machines:
-
-- the demo's scenes (each frame a face placed anew at random): the stages of a whole-frame detection
-  (grey, detect, preprocess, classify), median ms on one thread, and the whole-frame path per frame;
-- device.demo.motion's sequences (a listener who drifts, leaves and comes back, is joined by a larger
-  face, turns and tilts the head): the daemon's path, which follows the face (device.tracking), per
-  frame (median and mean: a whole-frame search now and then is in the mean), and the share of frames
-  that needed a whole-frame search.
-
-Then the daemon's sensing loop (follow the face, classify it) runs over the motion sequences at the
-configured frame rate for `loop_seconds`, and its CPU is reported as a share of one core.
+Replay frames of real FER2013 faces on a 640×480 wall, so the figures compare between machines: the
+demo's scenes (a face placed anew each frame) time each stage of a whole-frame detection (grey, detect,
+preprocess, classify; median ms on one thread); device.demo.motion's sequences (a listener who moves,
+leaves, turns) time the daemon's path, which follows the face (median and mean per frame), and count the
+frames that needed a whole-frame search. Then the sensing loop runs over the sequences at the configured
+frame rate for `loop_seconds`, and its CPU is reported as a share of one core.
 """
 
 from __future__ import annotations

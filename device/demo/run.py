@@ -17,11 +17,11 @@ from pathlib import Path
 from device import contract, store
 from device.assembly import assembled_daemon
 from device.camera import ReplayCamera
-from device.catalog import find_seed
+from device.catalog.search import find_seed
+from device.catalog.starter import build_demo_catalog
 from device.config import Config
 from device.contract import Seed
 from device.demo.faces import write_scenes
-from device.demo.music import build_demo_catalog
 from device.recommend import Decision
 
 logger = logging.getLogger(__name__)

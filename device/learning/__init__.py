@@ -1,3 +1,3 @@
-"""Learning what helps this listener (issue 14): what each play did (records), a response model per
+"""Learning what helps this listener: what each play did (records), a response model per
 listener over tracks and tracks like them (response), the evidence a reason quotes (evidence), and the
 recommender that chooses with it (recommender). The daemon imports these; numpy only, no training code."""

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from device.learning.records import Play
+from device.contract import Intent, Play
 from device.learning.response import intended_direction
+from device.wording import INTENT_VERB
 
 HELPED_MIN = 0.05  # a face move of at least this much along the intent's direction counts as helping
 SIMILAR_WITHIN = 0.3  # root-mean-square feature distance (each about −1..1) under which songs are alike
-VERBS = {"enhance": "lift", "calm": "calm", "modulate": "lift"}  # what helping means, per intent
 ORDINAL_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 
 
@@ -29,7 +29,7 @@ class TrackRecord:
     disliked: int
 
 
-def helped(play: Play, intent: str) -> bool | None:
+def helped(play: Play, intent: Intent) -> bool | None:
     """Did `play` move the face the way `intent` asks (from where the face was then)? None: unknown."""
     moved = play.moved
     if moved is None:
@@ -37,7 +37,7 @@ def helped(play: Play, intent: str) -> bool | None:
     return float(np.dot(moved, intended_direction(intent, play.start))) >= HELPED_MIN
 
 
-def record(plays: Sequence[Play], track_ids: set[int], intent: str) -> TrackRecord:
+def record(plays: Sequence[Play], track_ids: set[int], intent: Intent) -> TrackRecord:
     """The counts over the plays of any of `track_ids`."""
     own = [p for p in plays if p.track_id in track_ids]
     judged = [h for h in (helped(p, intent) for p in own) if h is not None]
@@ -67,11 +67,11 @@ def turned_away(plays: Sequence[Play], track_ids: set[int]) -> tuple[int, str]:
     return len(streak), verb
 
 
-def times_phrase(counts: TrackRecord, intent: str, subject: str = "it", pronoun: str = "it") -> str:
+def times_phrase(counts: TrackRecord, intent: Intent, subject: str = "it", pronoun: str = "it") -> str:
     """"it lifted you 3 of the 4 times it played" (empty when it never played with a face seen)."""
     if not counts.plays:
         return ""
-    verb = VERBS.get(intent, "lift")
+    verb = INTENT_VERB.get(intent, "lift")
     if counts.plays == 1:
         done = f"{verb}ed you" if counts.helped else f"did not {verb} you"
         return f"{subject} {done} the one time {pronoun} played"

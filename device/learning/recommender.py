@@ -20,8 +20,9 @@ import sqlite_utils
 
 from device.catalog.candidates import Candidates
 from device.config import RecommendConfig
+from device.contract import Intent, Play
 from device.learning import evidence
-from device.learning.records import Play, history_stamp, read_plays
+from device.learning.records import history_stamp, read_plays
 from device.learning.response import ResponseModel, gain, intended_direction, sum_plays, track_features
 from device.recommend import Choice, Options, Recommender
 
@@ -133,7 +134,7 @@ class _Explained:
     alike by their features, among every played track of the catalog (recent ones too)."""
 
     def __init__(self, allowed: Candidates, features: np.ndarray, model: ResponseModel, plays: Sequence[Play],
-                 intent: str) -> None:
+                 intent: Intent) -> None:
         self.allowed, self.features, self.model, self.plays, self.intent = allowed, features, model, plays, intent
 
     def _alike(self, row: int) -> set[int]:
@@ -155,7 +156,7 @@ class _Explained:
         if like_it.plays >= 2 and like_it.helped:
             return f"({off:.2f} from the target): " + evidence.times_phrase(
                 like_it, self.intent, subject="songs like it", pronoun="they")
-        if self.intent == "modulate":
+        if self.intent == Intent.MODULATE:
             return f"({off:.2f} from the target) is new to you: something a little different to try"
         return f"({off:.2f} from the target) is new to you: a try that goes the way you need"
 
@@ -167,3 +168,11 @@ class _Explained:
         track = self.allowed.lookup(int(self.allowed.ids[closest]))
         name = f"'{track.title}'" if track is not None else "the closest one"
         return evidence.streak_phrase(streak, verb, like=name) + ", so something different"
+
+
+def device_recommender(config: RecommendConfig, db: sqlite_utils.Database) -> LearningRecommender:
+    """The recommender the daemon decides with, learning from the plays in `db`'s history.
+
+    `emotune recommend` asks this one too, so its answer is the one the device would give.
+    """
+    return LearningRecommender(config, HistoryPlays(db))

@@ -1,18 +1,13 @@
 """How much a song moves this listener, per track and for tracks like it: a Bayesian hierarchical
 linear model over each track's point and audio features, with uncertainty.
 
-Three responses per play, each modelled the same way: the face's move during the song (valence and
-arousal, end − start, on the plane's −1..1 scale) and the listener's approval (+1 liked, −1 skipped or
-disliked, 0 played on). For a track t with features φ(t) (its point and sound, `track_features`):
-
-    response of one play = w · φ(t) + b_t + noise,   w ~ N(0, weight² I), b_t ~ N(0, track²),
-    noise ~ N(0, noise²)
-
-so what similar songs did moves a new song's estimate (through w) and a song's own plays move it more
-(through b_t). The posterior is exact and cheap: plays are summed per track, b_t integrated out gives a
-weighted Bayesian linear regression for w (d = 8), then b_t given w is Gaussian. `sample` draws from it
-(Thompson sampling), `mean` is its expectation. Face moves are read through a noisy camera, so the noise
-is large; the priors are chosen so that a handful of plays moves the estimate, one play little.
+Three responses per play, modelled alike: the face's move in valence and in arousal during the song (end
+− start, on the plane's −1..1 scale) and approval (+1 liked, −1 skipped or disliked, 0 played on). For a
+track t with features φ(t) (`track_features`): response = w · φ(t) + b_t + noise, w ~ N(0, weight² I),
+b_t ~ N(0, track²), noise ~ N(0, noise²), so similar songs move a new song's estimate (through w) and its
+own plays move it more (through b_t). The posterior is exact and cheap (b_t integrated out: a weighted
+Bayesian linear regression for w, d = 8). `sample` draws from it (Thompson sampling), `mean` is its
+expectation; faces are read noisily, so the priors let a handful of plays move the estimate, one little.
 """
 
 from __future__ import annotations
@@ -23,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from device.catalog.candidates import Candidates
-from device.learning.records import Play
+from device.contract import Intent, Play
 from device.recommend import CALM_GOAL, ENHANCE_GOAL
 
 FEATURES = ("bias", "valence", "arousal", "tempo", "energy", "acousticness", "danceability", "mode")
@@ -61,15 +56,15 @@ def track_features(points: np.ndarray, taste: np.ndarray) -> np.ndarray:
     return features
 
 
-def intended_direction(intent: str, here: tuple[float, float] | None) -> np.ndarray:
+def intended_direction(intent: Intent, here: tuple[float, float] | None) -> np.ndarray:
     """The unit vector (2,: valence, arousal) a face should move along for `intent`, from the face's point
     `here`: enhance and calm toward their goal (the iso principle's direction; calm never up in arousal),
     modulate (staying with the mood) toward pleasant only. No face: toward pleasant."""
-    goal = {"enhance": ENHANCE_GOAL, "calm": CALM_GOAL}.get(intent)
+    goal = {Intent.ENHANCE: ENHANCE_GOAL, Intent.CALM: CALM_GOAL}.get(intent)
     if goal is None or here is None:
         return np.array([1.0, 0.0])
     direction = np.subtract(goal, here)
-    if intent == "calm":
+    if intent == Intent.CALM:
         direction[1] = min(direction[1], 0.0)
     direction[0] = max(direction[0], 0.0)  # never toward unpleasant
     norm = float(np.hypot(*direction))

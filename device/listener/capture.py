@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
-import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,6 +23,7 @@ import cv2
 import numpy as np
 
 from device import EMOTION_LABELS
+from device.atomic_file import write_bytes
 from device.camera import Camera, open_camera
 from device.config import Config
 from device.errors import CameraError, EmotuneError
@@ -139,12 +138,7 @@ def save_crop(folder: Path, stamp: str, number: int, crop: np.ndarray) -> Path:
     ok, encoded = cv2.imencode(".png", crop)
     if not ok:
         raise CaptureError(f"cannot encode a face crop as PNG for {path}")
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=folder)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(encoded.tobytes())
-    tmp = Path(name)
-    tmp.chmod(0o644)
-    tmp.replace(path)
+    write_bytes(path, encoded.tobytes())
     return path
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from device import EMOTION_LABELS, IMAGE_SUFFIXES, emotion
+from device.atomic_file import replacing
 from device.config import Config
 from device.errors import ModelError
-from device.listener.atomic_file import replacing
 
 logger = logging.getLogger(__name__)
 

@@ -1,21 +1,12 @@
 """Decoding audio files: libsndfile first, then FFmpeg's decoders through PyAV.
 
-libsndfile (the `soundfile` wheel, 1.2) reads WAV, FLAC, Ogg Vorbis, Opus and MP3 and seeks in them
-exactly; the demo pieces and every file the device analysed before are read by it, so their features
-stay as they were. What it cannot open or decode (AAC and ALAC in .m4a, odd MP3s) goes to PyAV (`av`),
-whose manylinux wheels for x86_64 and aarch64 carry FFmpeg's libraries: the same `pip install` gives
-the Pi and a developer machine the decoders, no apt package and no subprocess. It is imported only when
-a file needs it (about 0.1 s and 25 MiB), so the scan of a library that libsndfile reads never loads it.
-Measured on a 4-minute stereo 44.1 kHz track here: PyAV seeks, so the three 10-s excerpts cost
-0.03-0.15 s in any format (mp3, ogg, opus, m4a, flac, wav), and it decodes a whole track at 500-2,500x
-real time; audioread's `ffmpeg` subprocess (librosa's fallback, with ffmpeg from apt) cannot seek and
-decoded from the start up to each excerpt: 0.24-1.5 s, and 23 s for the MP3.
-
-`AudioSource.read(start_s, seconds)` gives mono float32 at the file's own rate (channels averaged, as
-librosa does). `measured_duration` is where the decoded audio ends, not what the header says: a WAV
-written to a pipe has 0xFFFFFFFF for its sizes (74 hours by the header), a truncated file or an MP3
-without a VBR header has a length that is a guess. `decoder_set()` names the decoders and their versions:
-a file that failed with one set is tried again once the set changes (device.catalog.scan).
+libsndfile (`soundfile`) reads WAV, FLAC, Ogg Vorbis, Opus and MP3 and seeks in them exactly; it stays
+first so a file it reads is always decoded the same way and keeps its features. What it cannot open (AAC
+and ALAC in .m4a, odd MP3s) goes to PyAV, whose wheels carry FFmpeg's libraries for x86_64 and aarch64
+(no apt package, no subprocess) and which seeks; it is imported only when a file needs it.
+`AudioSource.read` gives mono float32 at the file's own rate; `measured_duration` is where the decoded
+audio ends, not what the header claims; `decoder_set()` names the decoders and their versions, so a file
+that failed is tried again once they change. Why these two: docs/architecture.md, "Decoding audio".
 """
 
 from __future__ import annotations

@@ -1,15 +1,11 @@
 """A learned audio embedding of a part of a track: musicnn's MSD_musicnn run by LiteRT.
 
-The music emotion model reads it beside the hand-made features (`device.music.features`): a CNN trained to
-tag the Million Song Dataset (genres and moods among its 50 tags) hears what separates sad from calm and
-tense from joyful music far better than the features do (issue 12: under the artist-grouped protocol,
-the embedding alone 73.1 % against 67.2 % for the 80 best hand-made features; valence 81.6 % against
-74.2 %; models/README.md).
-
-`models/music_embedding.tflite` is made by `python -m device.training.music_embedding` from musicnn's
-published weights (provenance in its .json). Input: a part of a track, mono float32 at `rate` Hz. It is
-resampled to 16 kHz, turned into a log mel spectrogram (`mel_patches`), cut into 3-second patches of 187
-frames (a part of 10 s gives three), and the patches' 200-dimensional embeddings are averaged.
+The music emotion model reads it beside the hand-made features (device.music.features): a network
+trained to tag the Million Song Dataset (moods among its 50 tags) tells sad from calm and tense from
+joyful music far better than those features do (the figures: models/README.md). A part, mono float32 at
+`rate` Hz, is resampled to 16 kHz, turned into a log mel spectrogram (`mel_patches`), cut into 3-second
+patches of 187 frames, and the patches' 200-value embeddings are averaged.
+`models/music_embedding.tflite` is made by `python -m device.training.music_embedding`.
 """
 
 from __future__ import annotations

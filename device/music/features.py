@@ -1,34 +1,13 @@
-"""What the device hears in an audio file: a fixed, named feature vector from a few excerpts.
+"""What the device hears in an audio file: a fixed, named feature vector (`FEATURE_NAMES`) per part.
 
-A track is not analysed whole: up to `EXCERPTS` excerpts of `EXCERPT_S` seconds, spread over the track
-(at 1/4, 1/2 and 3/4 of its length; a short file is read whole), are decoded (device.music.decode:
-libsndfile, else FFmpeg) and resampled to 22,050 Hz mono. Each excerpt is a part (a file read whole is cut
-into equal parts of about EXCERPT_S, so a 30-second clip is heard as three 10-second parts, as a song is), and each
-part gets its own feature vector (`analyse_parts`); the music emotion model places the track from all of
-them, and the track's features are their summary. A track costs about the same whatever its length. The
-length is the decoded one, not the header's.
-Where an excerpt falls in silence (a hidden track after minutes of it), the file is probed every 10 s
-and the excerpts are taken where there is sound; a file with no sound (nothing above SILENCE_DBFS, or
-only clicks) raises SilentAudioError: it gets no point on the plane.
-
-The features (see `FEATURE_NAMES`):
-
-- tempo (BPM, from the onset envelope), pulse clarity (how peaked the onset autocorrelation is), onset
-  density (onsets per second), onset strength mean/std (spectral flux);
-- key (0..11, C = 0) and mode (1 major, 0 minor) from the Krumhansl–Kessler key profiles correlated
-  with the mean chroma; mode strength (best major minus best minor correlation) and key clarity (the best
-  correlation); the 12 chroma means rotated so the estimated tonic comes first (key-independent), and the
-  mean per-frame chroma spread; the 6 tonal-centroid (tonnetz) means;
-- loudness (dB of the RMS, full scale = 0 dB), its std in dB, dynamic range (95th - 5th percentile dB),
-  low-energy ratio (frames below the mean RMS), percussive energy ratio (HPSS of the mel spectrogram);
-- spectral centroid, bandwidth, rolloff (85 %), flatness: mean and std; spectral contrast (7 bands):
-  mean and std; zero-crossing rate mean/std; MFCC 1..13 mean and std;
-- `musicnn_000`..`musicnn_199`: the learned embedding of `device.music.embedding` (musicnn's MSD_musicnn,
-  run by LiteRT), averaged over the excerpts' 3-second patches.
-
-librosa is imported lazily (`_librosa()`) so the daemon's start-up does not pay for it, and numba's
-cache goes to a writable directory (`NUMBA_CACHE_DIR`: the state dir's `cache/numba`, else
-`$XDG_CACHE_HOME/emotune/numba`), never into the venv.
+A track is not analysed whole, so it costs about the same whatever its length: up to `EXCERPTS` excerpts
+of `EXCERPT_S` seconds at 1/4, 1/2 and 3/4 of it (a short file is read whole and cut into parts of about
+EXCERPT_S), decoded by device.music.decode, resampled to 22,050 Hz mono. Each part gets its own vector
+(`analyse_parts`): the music emotion model places the track from all of them, and the track's features
+are their summary. An excerpt that falls in silence moves to where there is sound; a file with none
+raises SilentAudioError. The features: rhythm, key and mode, chroma, tonnetz, loudness and dynamics,
+spectral shape, MFCCs, and musicnn's embedding (device.music.embedding). librosa is imported lazily, so
+the daemon's start-up does not pay for it; numba's cache goes to a writable folder, never the venv.
 """
 
 from __future__ import annotations
@@ -366,11 +345,6 @@ def _tonal_features(chroma: np.ndarray, fine: list[np.ndarray], librosa: ModuleT
     return out
 
 
-def features_from_excerpts(excerpts: list[np.ndarray], state_dir: Path | None = None) -> dict[str, float]:
-    """The named features of the excerpts (mono float32 at SAMPLE_RATE) heard as one."""
-    return _features_and_chroma(excerpts, state_dir)[0]
-
-
 def _features_and_chroma(excerpts: list[np.ndarray], state_dir: Path | None) -> tuple[dict[str, float], np.ndarray]:
     """The features of the excerpts and their mean chroma (12,), C first."""
     librosa = _librosa(state_dir)
@@ -517,18 +491,3 @@ def analyse_parts(path: Path | str, state_dir: Path | None = None) -> AudioAnaly
     heard = [_features_and_chroma([part], state_dir) for part in parts]
     chroma = np.average([c for _, c in heard], axis=0, weights=[p.size for p in parts])
     return AudioAnalysis(tuple(f for f, _ in heard), duration, chroma)
-
-
-def extract_features(path: Path | str, state_dir: Path | None = None) -> dict[str, float]:
-    """The track's named feature vector (AudioAnalysis.features; raises AudioError if it cannot be read)."""
-    return analyse_parts(path, state_dir).features
-
-
-def analyse_file(path: Path | str, state_dir: Path | None = None) -> tuple[dict[str, float], float]:
-    """(features, duration in seconds) of an audio file: AudioAnalysis.features and .duration."""
-    analysis = analyse_parts(path, state_dir)
-    return analysis.features, analysis.duration
-
-
-def feature_vector(features: dict[str, Any]) -> np.ndarray:
-    return np.array([float(features[name]) for name in FEATURE_NAMES], dtype=np.float64)

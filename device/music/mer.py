@@ -1,20 +1,12 @@
 """Music emotion recognition: audio features → a quadrant of the valence–arousal plane and a point in it.
 
-The model (`models/mer.json`, made by `python -m device.training.mer_train`) is one classifier of the four
-quadrants, learned from the 4-quadrant MER clips: a standardised RBF support vector machine (`"type":
-"rbf_svm"`: support vectors in standardised units, their count per class, one-vs-one dual coefficients and
-intercepts, gamma; the quadrant is the one-vs-one vote, as libsvm decides) or a multinomial logistic
-regression (`"type": "logistic"`: coef, intercept; the quadrant is the largest logit). Its decision values
-(6 one-vs-one, or 4 logits), averaged over the parts a track was heard in (three 10-second excerpts), are
-calibrated to quadrant probabilities by a multinomial logistic regression
-fitted to out-of-fold decisions (`"calibration"`: weights, bias). Reading it needs numpy only (no
-scikit-learn, no pickle).
-
-The point: its signs are the quadrant; each coordinate's size is how sure the model is of that side,
-2·P(side) − 1 (P summed over the two quadrants on that side), at least MIN_CERTAINTY so the sign survives
-when the calibrated probabilities lean the other way. `confidence` is the probability of the quadrant.
-
-Quadrants (Russell): Q1 +valence +arousal, Q2 -valence +arousal, Q3 -valence -arousal, Q4 +valence -arousal.
+`models/mer.json` (made by `python -m device.training.mer_train`) holds one classifier of the four
+quadrants, a standardised RBF SVM (one-vs-one vote, as libsvm decides) or a multinomial logistic
+regression, whose decision values, averaged over a track's parts, are calibrated to quadrant
+probabilities. Reading it needs numpy only (no scikit-learn, no pickle). The point's signs are the
+quadrant; each coordinate's size is 2·P(that side) − 1, at least MIN_CERTAINTY so the sign survives when
+the calibration leans the other way; `confidence` is the quadrant's probability. Quadrants (Russell):
+Q1 +valence +arousal, Q2 -valence +arousal, Q3 -valence -arousal, Q4 +valence -arousal.
 """
 
 from __future__ import annotations

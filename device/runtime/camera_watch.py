@@ -3,7 +3,8 @@
 A USB webcam that is unplugged and plugged in again, or a Pi camera whose pipeline stalls, sends no more
 frames through the handle that was opened; only a new handle reads it again (Frigate's CameraWatchdog
 does the same for its streams). `WatchedCamera` wraps the opener of any `device.camera.Camera`, so the
-daemon keeps calling `read()` and never sees the difference.
+daemon keeps calling `read()` and never sees the difference. Whether faces can be expected meanwhile is
+decided apart, after the longer mood.absent_after_s (device.runtime.sensing): this module only repairs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from device.errors import CameraError
 
 logger = logging.getLogger(__name__)
 
-REOPEN_AFTER_S = 5.0  # no frame for this long: the handle is dead, open a new one
+# No frame for this long: the handle is dead, open a new one. Far shorter than the listener's absence
+# timeout (mood.absent_after_s, 20 s by default), so a replugged camera is read again before the loop
+# would stop expecting faces.
+REOPEN_AFTER_S = 5.0
 FIRST_RETRY_S = 1.0  # a failed reopen is tried again after this, doubling each time ...
 MAX_RETRY_S = 30.0  # ... up to this, so a camera that is gone for good costs a try every 30 s
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from device import contract
-from device.catalog import Track
+from device.catalog.tracks import Track
 from device.contract import NowPlaying, PlayerState
 from device.mood import Mood
 from device.recommend import Decision

@@ -2,7 +2,11 @@
 
 It also knows whether faces can be expected at all: not with the camera switched off on the phone, and
 not while the camera sends nothing (then nobody-there cannot be told from a dead camera, so the music
-goes on and the device follows the seed song).
+goes on and the device follows the seed song). The camera counts as silent after as long without a frame
+as the listener takes to count as gone without a face (mood.absent_after_s): one value, so a camera that
+dies in front of a listener is called silent in the same frame that would call them gone, and the music
+never fades for a person who may still be there. Reopening a stuck camera is another, shorter matter
+(device.runtime.camera_watch).
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ class MoodSensor:
     """Reads one frame per `sense()` and returns the smoothed mood.
 
     Args:
-        camera, detector, classifier, tracker: the stages, in flow order.
-        silent_after_s: seconds without a frame after which the camera counts as silent.
+        camera, detector, classifier, tracker: the stages, in flow order; the camera counts as silent
+            after `tracker.config.absent_after_s` seconds without a frame.
         camera_name: how log lines name the camera ("opencv 0").
     """
 
@@ -35,7 +39,6 @@ class MoodSensor:
         detector: FaceFinder,
         classifier: Classifier,
         tracker: MoodTracker,
-        silent_after_s: float,
         camera_name: str,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -43,12 +46,16 @@ class MoodSensor:
         self.detector = detector
         self.classifier = classifier
         self.tracker = tracker
-        self.silent_after_s = silent_after_s
         self.camera_name = camera_name
         self._clock = clock
         self._last_frame_at = clock()
         self.silent = False
         self.enabled = True
+
+    @property
+    def silent_after_s(self) -> float:
+        """Seconds without a frame before the camera counts as silent: the listener's absence timeout."""
+        return self.tracker.config.absent_after_s
 
     def restart_clock(self) -> None:
         """The loop starts now: silence is counted from here."""

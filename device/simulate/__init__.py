@@ -1,2 +1,2 @@
-"""`emotune simulate`: the recommenders against simulated listeners (issue 14). A command-line tool; the
+"""`emotune simulate`: the recommenders against simulated listeners. A command-line tool; the
 daemon never imports it."""

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from device.catalog import Track
 from device.catalog.candidates import TASTE_COLUMNS, Candidates
+from device.catalog.tracks import Track
 from device.config import PACKAGE_ROOT
 from device.errors import EmotuneError
 

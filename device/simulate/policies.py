@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from device.config import RecommendConfig
+from device.contract import Intent, Play
 from device.learning.recommender import LearningRecommender, PlayList
-from device.learning.records import Play
 from device.learning.response import intended_direction
 from device.mood import Mood
 from device.recommend import Recommender, goes_right_way
@@ -42,7 +42,7 @@ class View:
 @dataclass(frozen=True)
 class Pick:
     index: int  # catalog index of the song
-    intent: str  # the intent it was chosen for
+    intent: Intent  # the intent it was chosen for
 
 
 class Policy:
@@ -85,7 +85,7 @@ class Learning(Static):
 class RandomBucket(Policy):
     def choose(self, view: View) -> Pick:
         bucket = np.flatnonzero(self.catalog.bucket == BUCKETS[view.face.label])
-        return Pick(int(self.rng.choice(bucket)), "modulate")
+        return Pick(int(self.rng.choice(bucket)), Intent.MODULATE)
 
 
 class Mirror(Policy):
@@ -93,7 +93,7 @@ class Mirror(Policy):
         here = np.array([view.face.valence, view.face.arousal])
         distance = np.hypot(*(self.catalog.candidates.points - here).T)
         distance[view.recent[-RecommendConfig().no_repeat:]] = np.inf
-        return Pick(int(np.argmin(distance)), "modulate")
+        return Pick(int(np.argmin(distance)), Intent.MODULATE)
 
 
 class Oracle(Policy):

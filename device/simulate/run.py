@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from device.learning.records import Play
+from device.contract import Outcome, Play
 from device.learning.response import intended_direction
 from device.simulate.catalog import SimCatalog
 from device.simulate.policies import MAKERS, POLICIES, Policy, View
@@ -115,9 +115,11 @@ class Session:
             liked = -1 if skipped and noise.press[k] < DISLIKE_CHANCE else \
                 1 if not skipped and gained > LIKE_ABOVE and noise.press[k] < LIKE_CHANCE else 0
             history_ids.append(len(history_ids) + 1)
-            self.policy.learn(Play(history_id=history_ids[-1], track_id=pick.index + 1, intent=pick.intent,
-                                   start=(seen.valence, seen.arousal), end=(seen_after.valence, seen_after.arousal),
-                                   outcome="skipped" if skipped else "ended", played_s=None, liked=liked))
+            self.policy.learn(Play(id=history_ids[-1], track_id=pick.index + 1, intent=pick.intent,
+                                   outcome=Outcome.SKIPPED if skipped else Outcome.ENDED, liked=liked,
+                                   emotion=seen.label, valence=seen.valence, arousal=seen.arousal,
+                                   end_emotion=seen_after.label, end_valence=seen_after.valence,
+                                   end_arousal=seen_after.arousal))
             mood, seen = after, seen_after
         return tally
 

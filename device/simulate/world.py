@@ -20,6 +20,7 @@ import numpy as np
 
 from device import EMOTION_LABELS
 from device.circumplex import CIRCUMPLEX
+from device.contract import Intent
 from device.errors import EmotuneError
 from device.mood import Mood
 from device.recommend import TENSE_LABELS
@@ -130,15 +131,15 @@ def start_mood(rng: np.random.Generator) -> np.ndarray:
     return np.clip(0.8 * np.array(CIRCUMPLEX[label]) + rng.normal(0.0, 0.1, 2), -1, 1)
 
 
-def need(mood: np.ndarray) -> str:
+def need(mood: np.ndarray) -> Intent:
     """The intent the listener's true mood (2,) asks for, by the device's own rules: tense → calm; sad,
     or neutral and unpleasant → enhance; otherwise modulate."""
     label = EMOTION_LABELS[int(np.argmin(np.sum((EXPRESSIONS - mood) ** 2, axis=1)))]
     if label in TENSE_LABELS:
-        return "calm"
+        return Intent.CALM
     if label == "sad" or (label == "neutral" and mood[0] < 0):
-        return "enhance"
-    return "modulate"
+        return Intent.ENHANCE
+    return Intent.MODULATE
 
 
 def skip_chance(move: np.ndarray) -> np.ndarray:

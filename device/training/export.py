@@ -24,8 +24,8 @@ import numpy as np
 import tensorflow as tf
 
 from device import EMOTION_LABELS
+from device.atomic_file import replacing, write_bytes
 from device.errors import ModelError
-from device.listener.atomic_file import replacing, write_bytes
 from device.listener.evaluate import classification_metrics, evaluate_model
 from device.listener.fer2013 import Fer2013
 from device.preprocess import preprocess_batch

@@ -1,15 +1,12 @@
-"""`python -m device.training.from_twin`: a model trained by the PyTorch twin (device.training.torch_twin, on
-a lent GPU machine) → the Keras model → models/emotion.tflite + .json + .keras + report, as `emotune train`
-exports its own.
+"""`python -m device.training.from_twin`: a run of the PyTorch twin (device.training.torch_twin) → the
+Keras model → models/emotion.tflite + .json + .keras + report, as `emotune train` exports its own.
 
     python -m device.training.from_twin --run RUN --output training-runs/gpu/out/emotion.tflite
 
-RUN is the twin's output folder, brought back from the machine: `weights.npz` (Keras layer names and
-layouts), `run.json` (width, convs, dropout and how it was trained) and `log.csv` (its curves). The int8
-model is measured on PrivateTest here, with the FER2013 file given by --data. A run trained without
-PublicTest on the machine (its faces did not fit the carry limit) keeps `weights-e<N>.npz` every few
-epochs; `--pick` measures each of RUN's weight files on PublicTest here and exports the best, so the model
-is still chosen on PublicTest.
+RUN is the twin's output folder (`weights.npz`, `run.json`, `log.csv`). The int8 model is measured on
+PrivateTest here, with the FER2013 file given by --data. A run trained without PublicTest keeps
+`weights-e<N>.npz` every few epochs; `--pick` measures each on PublicTest here and exports the best, so
+the model is still chosen on PublicTest.
 """
 
 from __future__ import annotations

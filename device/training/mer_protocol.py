@@ -1,27 +1,13 @@
 """How the music emotion model is chosen: candidate models and the cross-validation that judges them.
 
-Each candidate is a feature set (names from `device.music.features.FEATURE_NAMES`) and a classifier of the
-four quadrants (one model, not one per axis: which cues tell a happy song from a calm one are not the ones
-that tell an angry one from a sad one; a four-class RBF SVM scores 2-2.5 points above the same features and
-kernel fitted per axis, on every feature set, under this protocol: bench/mer_protocol_check.py).
-
-A clip is heard in parts, as the device hears a track (device.music.features.excerpt_parts: a 30-second
-clip is three 10-second parts): the classifier is fitted on the parts, and a clip's decision values are
-the mean of its parts' (+1.6 points over whole clips on the shipped candidate).
-
-The protocol predicts accuracy on artists never heard: 10 folds stratified by quadrant with every artist on
-one side only (`StratifiedGroupKFold`), repeated with different artist shuffles. One 5-fold split, as used
-before, moved by ±3 points from one shuffle to the next and trained on 80 % of the clips (the shipped
-model on 100 %), so it could neither rank models nor say their level; 10 folds train on 90 % and the
-repeats average the shuffle out (their SD is reported). The winner is chosen among several candidates, so
-its estimate is optimistic by a little; the spread between the top candidates says by how much.
-
-Checked against accuracy on artists nobody here has (issue 12's 300 held-out clips): this protocol ranks
-reconstructions of the three models measured there in the held-out order (textbook features + RBF SVM,
-the same + logistic regression, the old per-axis logistic model: 63.6, 61.7, 58.7 % against 69.0, 65.7,
-61.3 %), its level 2.6-5.4 points below theirs (bench/mer_protocol_check.py).
-So the candidate with the best mean is chosen; the one-standard-error rule used before would have taken
-the logistic model, which the held-out clips put 3 points lower.
+A candidate is a feature set (names from device.music.features.FEATURE_NAMES) and one classifier of the
+four quadrants (not one per axis: the cues that tell happy from calm music are not those that tell angry
+from sad). It is fitted on the clips' parts, and a clip's decision is the mean of its parts', as the
+device hears a track. The protocol predicts accuracy on artists never heard: 10 folds stratified by
+quadrant with every artist on one side only (`StratifiedGroupKFold`), repeated over artist shuffles whose
+spread is reported. The best mean wins; its estimate is a little optimistic, by about the spread among
+the top candidates. Why this protocol, checked against held-out artists: models/README.md,
+bench/mer_protocol_check.py.
 """
 
 from __future__ import annotations

@@ -3,18 +3,11 @@
     python -m device.training.mer_train [--data ../shared/data/mer4q] [--output models/mer.json]
                                         [--cache-dir ~/.cache/emotune] [--features-only] [--repeats 5]
 
-Features come from `device.music.features` (the same code `emotune analyze` and `catalog scan` run) and
-are cached in `<cache-dir>/mer4q-parts-v<N>.npz` (every part of every clip), saved as it goes, so a rerun only trains.
-
-Which model ships is chosen by **repeated artist-grouped cross-validation** (`device.training.mer_protocol`):
-10 folds stratified by quadrant with no artist on both sides, repeated with different artist shuffles, the
-mean and its spread over repeats reported. Each candidate is a feature set (or the part of it with the
-largest ANOVA F, chosen in each fold) and a classifier of the four
-quadrants (multinomial logistic regression or a one-vs-one RBF support vector machine). The winner is
-refitted on all clips and calibrated: a multinomial logistic regression from its decision values to the
-quadrant, fitted to the out-of-fold decisions, gives the probabilities that size the point (the quadrant
-stays the classifier's own). The device reads the result with numpy alone (`device.music.mer`). Needs
-scikit-learn (a dependency of the project).
+Features come from device.music.features (the code `analyze` and `catalog scan` run), cached as they go
+in `<cache-dir>/mer4q-parts-v<N>.npz`, so a rerun only trains. The winner of device.training.mer_protocol
+is refitted on all clips and calibrated: a multinomial logistic regression from its out-of-fold decision
+values to the quadrant gives the probabilities that size the point. The device reads the result with
+numpy alone (device.music.mer). Needs scikit-learn.
 """
 
 from __future__ import annotations
@@ -31,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from device.atomic_file import replacing, write_text
 from device.music.embedding import MODEL as EMBEDDING_MODEL
 from device.music.features import EXCERPT_S, EXCERPTS, FEATURE_NAMES, SAMPLE_RATE, AudioError, analyse_parts
 from device.music.mer import FEATURES_VERSION, QUADRANTS, MerModel
@@ -64,11 +58,10 @@ def read_labels(data: Path) -> list[dict[str, str]]:
 
 
 def _save_cache(path: Path, files: list[str], parts: list[list[list[float]]]) -> None:
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, files=np.array(files), part_counts=np.array([len(p) for p in parts]),
-             features=np.array([part for clip in parts for part in clip], dtype=np.float64),
-             names=np.array(FEATURE_NAMES))
-    tmp.replace(path)
+    with replacing(path, suffix=".npz") as tmp:  # savez would add .npz to any other name
+        np.savez(tmp, files=np.array(files), part_counts=np.array([len(p) for p in parts]),
+                 features=np.array([part for clip in parts for part in clip], dtype=np.float64),
+                 names=np.array(FEATURE_NAMES))
 
 
 def _read_cache(path: Path) -> dict[str, list[list[float]]]:
@@ -84,12 +77,13 @@ def _read_cache(path: Path) -> dict[str, list[list[float]]]:
 
 def own_piece_features(cache: Path) -> tuple[list[list[list[float]]], list[str], list[str]]:
     """(parts' features per piece, quadrant per piece, title per piece) of emotune's own pieces, rendered
-    as the demo renders them (device.demo.music, DEMO_SECONDS) and analysed like any file; cached in
+    as the demo renders them (device.music.synth, DEMO_SECONDS) and analysed like any file; cached in
     `cache` under each render's file name (which changes with the piece's recipe)."""
     import tempfile
 
-    from device.demo.music import DEMO_PIECES, DEMO_SECONDS, piece_path, va_point, write_piece
     from device.music.mer import quadrant
+    from device.music.pieces import DEMO_PIECES, DEMO_SECONDS, va_point
+    from device.music.synth import piece_path, write_piece
 
     done = _read_cache(cache)
     parts, quadrants, titles = [], [], []
@@ -219,7 +213,7 @@ def build_document(data: Clips, choice: Choice, repeats: int, own_pieces: dict[s
         "provenance": {
             "data": f"mer4q: {len(data.judged)} clips ({len(data.parts_of(data.judged))} parts) of the 4-quadrant "
                     "MER set (Panda, Malheiro & Paiva 2018), labels.csv Quadrant (Q1 +v+a, Q2 -v+a, Q3 -v-a, "
-                    f"Q4 +v-a); and {len(data.always_learnt)} of emotune's own pieces (device.demo.music, "
+                    f"Q4 +v-a); and {len(data.always_learnt)} of emotune's own pieces (device.music.pieces, "
                     "rendered as the demo renders them) with the quadrant they were composed for, learnt "
                     "in every fold and never judged",
             "excerpts": f"each clip read whole at {SAMPLE_RATE} Hz mono and cut into {EXCERPTS} parts "
@@ -269,10 +263,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     document = build_document(data, choice, args.repeats, own)
     MerModel.from_json(document)  # what the device will load must load
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_name(args.output.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(args.output)
+    write_text(args.output, json.dumps(document, indent=1) + "\n")
     print(json.dumps({"model": choice.candidate.name, **choice.estimate}))
     print(f"wrote {args.output}", file=sys.stderr)
     return 0

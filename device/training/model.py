@@ -5,9 +5,9 @@ dense softmax layer: every op has an int8 kernel in TFLite, BatchNorm folds into
 and ReLU keeps activation ranges tame for per-tensor int8 activations.
 
 Size knobs (`ModelSpec`): `width` = filters of the first stage (doubling each stage), `convs` = conv
-layers per stage. The default (width 16, convs (1, 2, 2, 2)) has ~0.29 M parameters (0.31 MB int8) and
-trains at ~105 s per FER2013 epoch on 2 CPU cores; width 32 has ~1.2 M (~1.2 MB int8, ~3× the
-compute), the room to grow toward 70 % within the 2 MB ceiling; width 8 is a toy for tests.
+layers per stage. The default (width 16, convs (1, 2, 2, 2)) has ~0.29 M parameters (0.31 MB int8);
+width 32 has ~1.2 M (~1.2 MB int8, ~3× the compute), the room to grow within the 2 MB ceiling; width 8
+is a toy for tests.
 """
 
 from __future__ import annotations

@@ -1,21 +1,12 @@
 """`python -m device.training.music_embedding`: the learned audio embedding the music emotion model reads,
 exported for LiteRT (models/music_embedding.tflite + .json).
 
-Source: musicnn's MSD_musicnn (Pons & Serra 2019, "musicnn: pre-trained convolutional neural networks for
-music audio tagging", ISMIR LBD; ISC licence), a CNN trained to tag 3-second excerpts of the Million Song
-Dataset with its 50 most common Last.fm tags (genres, eras, and moods: "happy", "sad", "mellow", "chill",
-"beautiful", "party"...). Its weights ship in the PyPI wheel `musicnn==0.1.0` as a TensorFlow 1
-checkpoint; that wheel cannot be installed next to our stack (it pins numpy < 1.17), so this command
-fetches it with `pip download --no-deps` (sha256 pinned), reads the checkpoint's variables, rebuilds the
-network layer for layer in Keras (musicnn/models.py: `build_musicnn`, 64 mid-end filters, 200 back-end
-units) and converts it to a float32 TFLite model with two outputs:
-
-- "embedding" (n, 200): the penultimate layer (batch-normalised dense units), what the music emotion model
-  reads (averaged over a part's excerpts);
-- "tags" (n, 50): sigmoid probabilities of MSD_TAGS, for checking and for showing.
-
-Input "mel" (n, 187, 96): log-compressed mel spectrogram frames (`device.music.embedding.mel_patches`:
-16 kHz, 512-point FFT, hop 256, 96 Slaney mel bands, log10(1 + 10000·power)), 187 frames = 3 s.
+Source: musicnn's MSD_musicnn (Pons & Serra 2019, ISC licence), a CNN that tags 3-second excerpts with
+the Million Song Dataset's 50 most common Last.fm tags. Its weights ship in the wheel `musicnn==0.1.0`,
+which cannot be installed beside this stack (it pins numpy < 1.17), so the wheel is fetched (`pip download
+--no-deps`, sha256 pinned), its TensorFlow 1 checkpoint read and the network rebuilt layer for layer in
+Keras. Outputs: "embedding" (n, 200), what the music emotion model reads, and "tags" (n, 50), for checks.
+Input "mel" (n, 187, 96): 3 s of log mel frames (device.music.embedding.mel_patches).
 """
 
 from __future__ import annotations
@@ -33,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from device.atomic_file import write_bytes
 from device.config import PACKAGE_ROOT
 from device.errors import ModelError
-from device.listener.atomic_file import write_bytes
 from device.music.embedding import (
     EMBEDDING_SIZE,
     MSD_TAGS,

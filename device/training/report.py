@@ -1,15 +1,12 @@
 """The evaluation report of a model: loss/accuracy curves and confusion matrices as small PNGs.
 
-Two uses:
+`write_report` (called by `emotune train`) fills the run's report folder, with metrics.json and log.csv;
+`write_model_report` makes the report that ships beside a model (`models/report/`) from the model's JSON
+(its PrivateTest metrics) and, where known, the run's log.csv:
 
-- `write_report` (called by `emotune train`): the run's report folder, with metrics.json and log.csv.
-- `write_model_report`: the report that ships beside a model (`models/report/` for models/emotion.tflite),
-  made from the model's JSON alone (its PrivateTest metrics) plus, where the run's log.csv is known, the
-  curves. `emotune train` writes it beside the model it exports; for an existing model:
+    python -m device.training.report --model models/emotion.json [--out models/report] [--log run/log.csv]
 
-      python -m device.training.report --model models/emotion.json [--out models/report] [--log run/log.csv]
-
-Every PNG carries the model file's name and sha256 in its PNG text ("Source"), so a report can be checked
+Every PNG names the model file and its sha256 in its PNG text ("Source"), so a report can be checked
 against the model beside it. Needs matplotlib only (no TensorFlow).
 """
 

@@ -4,30 +4,10 @@
     python -m device.training.torch_twin train --data gpu-data/fer-train.npy.xz --out $OUT/w32 --width 32 \
         --epochs 150 --camera --save-every 30                                                       # there
 
-Imports only the standard library, numpy, torch and emotune's numpy-only `device.training.weighting` (never
-keras or TensorFlow), so it runs on the device tool's machine with what that machine has. The network is
-`device.training.model.build_model`'s, layer for layer (3×3 conv without bias → batch norm → ReLU blocks, 2×2
-max-pool between stages, global average pooling, dropout, dense softmax); the augmentation is
-`device.training.train.augment_batch` and `camera_degrade`'s (flip, rotation, zoom, shift, contrast,
-brightness; exposure, gamma, blur, small face, noise), drawn anew for every face in every epoch; the loss is
-cross-entropy weighted per class ((balanced weight) ** 0.5, mean weight 1 over the faces), Adam, the learning
-rate on a per-epoch cosine to 1 % of the peak, as `emotune train` does. It computes in bfloat16 on the GPU,
-and on the CPU with `--bf16`: on a CPU with AVX512-BF16 (this project's development machine) that halves the
-time of an epoch, so the twin also trains here, without a GPU, about twice as fast as `emotune train`.
-
-`pack` also writes `<pack>.json`, the FER2013 file's name and sha256, which the run copies into `run.json`
-(`packed_from`) and `from_twin` checks against the file it measures with.
-
-Output in `--out`: `weights.npz`, the weights of the epoch with the best PublicTest accuracy (without
-PublicTest in the data: the lowest training loss), and `weights-e<N>.npz` every `--save-every` epochs,
-under the Keras layers' names and layouts (`<layer>/kernel` as H×W×in×out, `<layer>/gamma`…), which
-`python -m device.training.from_twin` loads into the Keras model here for the int8 export and the report;
-`log.csv` (epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds) and `run.json`.
-
-Data (`pack` writes it here, from the FER2013 npz): an LZMA stream of numpy arrays, Training images
-(N, 48, 48) uint8 and labels, then PublicTest's unless `--training-only`; 48.2 MiB for Training alone,
-which fits the device tool's 64 MiB carry beside this repository (54.2 MiB with PublicTest does not; the
-whole npz is 75 MiB).
+Imports only the standard library, numpy, torch and device.training.weighting. It trains `build_model`'s
+network layer for layer as `emotune train` does (augmentation, class weights, Adam, cosine schedule), in
+bfloat16 on the GPU (on the CPU with `--bf16`). `pack` writes the faces small enough to carry, with their
+file's sha256 for from_twin to check; `train` writes weights under the Keras layers' names, for from_twin.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from device import EMOTION_LABELS
+from device.atomic_file import replacing
 from device.errors import ModelError
-from device.listener.atomic_file import replacing
 from device.listener.fer2013 import Fer2013
 from device.preprocess import preprocess_batch
 from device.training.model import ModelSpec, build_model, spec_of

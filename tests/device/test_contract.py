@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -144,7 +145,7 @@ def add_play(db: sqlite_utils.Database, track_id: int, started_at: float, **colu
 
 
 def test_recent_plays_newest_first_with_faces_trace_and_feedback(db: sqlite_utils.Database) -> None:
-    from device.catalog import upsert_track
+    from device.catalog.tracks import upsert_track
 
     track = upsert_track(db, title="Moon River", artist="Henry Mancini", path="/m.ogg", valence=0.2, arousal=-0.3)
     old = add_play(db, track, 1000.0, emotion="sad", valence=-0.6, arousal=-0.3, outcome="ended", ended_at=1200.0,
@@ -166,3 +167,57 @@ def test_recent_plays_newest_first_with_faces_trace_and_feedback(db: sqlite_util
     assert not contract.record_feedback(db, 12345, 1)
     with pytest.raises(ValueError):
         contract.record_feedback(db, old, 0)
+
+
+def test_intents_and_outcomes_are_the_strings_stored() -> None:
+    from device.contract import INTENTS, Intent, Outcome
+
+    assert INTENTS == ("modulate", "enhance", "calm") and Intent("calm") is Intent.CALM
+    assert {outcome.value for outcome in Outcome} == {"ended", "skipped", "error", "paused", "stopped"}
+    stored = {"intent": Intent.ENHANCE, "outcome": Outcome.SKIPPED}
+    assert json.dumps(stored) == '{"intent": "enhance", "outcome": "skipped"}'
+
+
+def test_the_intent_override_reads_back_as_an_intent(db: sqlite_utils.Database) -> None:
+    contract.set_intent_override(db, "calm")  # the page sends the form's string
+    assert contract.read_settings(db).intent_override is contract.Intent.CALM
+    assert db.execute("SELECT value FROM settings WHERE key = 'intent_override'").fetchone()[0] == '"calm"'
+
+
+def test_a_play_the_daemon_writes_reads_back_for_the_page_and_the_learner(db: sqlite_utils.Database) -> None:
+    from device.catalog.tracks import upsert_track
+    from device.contract import Intent, Outcome, PlayEnding
+
+    track = upsert_track(db, title="Clair de Lune", artist="Debussy", path="/c.ogg", valence=0.3, arousal=-0.5)
+    play_id = contract.start_play(db, track, emotion="angry", valence=-0.6, arousal=0.7, intent=Intent.CALM,
+                                  reason="tense: calming")
+    playing = contract.recent_plays(db)[0]
+    assert playing.id == play_id and playing.outcome is None and playing.ended_at is None
+    assert contract.finished_plays(db, 10) == []  # the learner sees only plays that ended
+    contract.end_play(db, play_id, Outcome.SKIPPED, PlayEnding(end_emotion="neutral", end_valence=-0.2,
+                                                                 end_arousal=0.3, played_s=42.0,
+                                                                 trace="[[0, -0.6, 0.7], [42, -0.2, 0.3]]"))
+    assert db.execute("SELECT intent, outcome FROM history").fetchone() == ("calm", "skipped")  # plain strings
+    [shown] = contract.recent_plays(db)
+    [learnt] = contract.finished_plays(db, 10)
+    assert shown == learnt
+    assert shown.intent is Intent.CALM and shown.outcome is Outcome.SKIPPED and shown.skipped
+    assert shown.title == "Clair de Lune" and shown.reason == "tense: calming" and shown.played_s == 42.0
+    assert shown.start == (-0.6, 0.7) and shown.end == (-0.2, 0.3) and shown.moved == pytest.approx((0.4, -0.4))
+    assert shown.trace == ((0.0, -0.6, 0.7), (42.0, -0.2, 0.3))
+    assert shown.liked == 0 and shown.approval == -1.0  # skipped, no press
+    stamp = contract.history_stamp(db)
+    contract.record_feedback(db, play_id, 1)
+    assert contract.history_stamp(db) != stamp and contract.finished_plays(db, 10)[0].approval == 1.0
+    assert contract.forget(db) == {"plays": 1, "feedback": 1}
+    assert contract.recent_plays(db) == []
+
+
+def test_a_face_nobody_showed_or_that_is_damaged_is_no_point_for_the_learner() -> None:
+    from device.contract import NOBODY, Play
+
+    nobody = Play(id=1, track_id=1, intent=None, outcome=None, emotion=NOBODY, valence=0.0, arousal=0.0,
+                  end_valence=9e300, end_arousal=0.1)
+    assert nobody.start is None and nobody.end is None and nobody.moved is None
+    assert (nobody.valence, nobody.arousal) == (0.0, 0.0)  # the page still has what was stored
+    assert Play(id=2, track_id=1, intent=None, outcome=None, trace_json="{{").trace == ()

@@ -13,13 +13,14 @@ import pytest
 
 from device import contract, store
 from device.camera import Camera, ReplayCamera
-from device.catalog import find_seed, upsert_track
 from device.catalog.candidates import CandidateCache
+from device.catalog.search import find_seed
+from device.catalog.starter import build_demo_catalog
+from device.catalog.tracks import upsert_track
 from device.config import Config
 from device.contract import Command, Seed
 from device.daemon import Daemon
 from device.demo.faces import write_scenes
-from device.demo.music import build_demo_catalog
 from device.emotion import load_classifier
 from device.errors import CameraError, PlayerError
 from device.faces import FaceDetector

@@ -13,16 +13,17 @@ import pytest
 from device import contract, store
 from device.assembly import assembled_daemon
 from device.camera import ReplayCamera
-from device.catalog import upsert_track
 from device.catalog.candidates import CandidateCache
+from device.catalog.tracks import upsert_track
 from device.config import Config
 from device.contract import Seed
 from device.daemon import Daemon
-from device.demo.music import DEMO_PIECES, piece_path, va_point, write_piece
 from device.emotion import load_classifier
 from device.faces import FaceDetector
 from device.learning.recommender import HistoryPlays, LearningRecommender
 from device.mood import MoodTracker
+from device.music.pieces import DEMO_PIECES, va_point
+from device.music.synth import piece_path, write_piece
 from device.player import VlcPlayer
 from device.recommend import Recommender
 from tests.device.test_daemon import scene_config
@@ -107,8 +108,7 @@ def test_with_an_empty_history_the_daemon_plays_todays_choices(config: Config, p
     assert learning.decisions[0].reason == static.decisions[0].reason
 
 
-@pytest.mark.slow
-def test_the_assembled_daemon_learns_by_default(config: Config) -> None:
+def test_the_assembled_daemon_learns_by_default(config: Config) -> None:  # quick: the quick loop's daemon
     config, frames = scene_config(config, "happy")
     with assembled_daemon(config, camera=ReplayCamera(frames)) as daemon:
         assert isinstance(daemon.recommender, LearningRecommender)

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from device.config import Config
-from device.demo.music import DEMO_PIECES, write_piece
 from device.filenames import is_utf8, local_path, media_mrl, readable, shown, stored_path
+from device.music.pieces import DEMO_PIECES
+from device.music.synth import write_piece
 
 LATIN1 = os.fsdecode(b"/music/Caf\xe9 del Mar/01 \xe9t\xe9.flac")  # what Python makes of those bytes
 

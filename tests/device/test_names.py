@@ -15,9 +15,10 @@ import pytest
 import sqlite_utils
 
 from device import store
-from device.catalog import match_key, normalise, search, upsert_track
 from device.catalog.importers import import_features, import_tags
-from device.names import query_terms, search_text
+from device.catalog.search import search
+from device.catalog.tracks import upsert_track
+from device.names import match_key, normalise, query_terms, search_text
 
 CASES = Path(__file__).resolve().parents[3] / "shared" / "cases" / "csv"  # ../shared beside the checkout
 C04 = CASES / "c04_nonlatin_titles.csv"
@@ -279,7 +280,8 @@ def test_a_scan_keeps_songs_of_other_scripts_apart_and_files_find_their_imported
     from mutagen.oggvorbis import OggVorbis
 
     from device.catalog.scan import scan
-    from device.demo.music import DEMO_PIECES, write_piece
+    from device.music.pieces import DEMO_PIECES
+    from device.music.synth import write_piece
 
     imported = write_table(tmp_path / "features.csv", [
         ("The Lowlands", "Morning Train - Remastered 2009"), ("Rafa Orión", "Verano Azul (feat. Lía Montes)")])
@@ -307,7 +309,8 @@ def test_a_v5_catalog_that_a_scan_had_merged_is_split_again_by_the_next_scan(tmp
     from mutagen.oggvorbis import OggVorbis
 
     from device.catalog.scan import scan
-    from device.demo.music import DEMO_PIECES, write_piece
+    from device.music.pieces import DEMO_PIECES
+    from device.music.synth import write_piece
 
     music = tmp_path / "music"
     titles = ["Тихая гавань", "Огни большого города", "Белые ночи"]

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from device.config import Config
-from device.demo.music import DEMO_PIECES, write_piece
 from device.errors import PlayerError
+from device.music.pieces import DEMO_PIECES
+from device.music.synth import write_piece
 from device.player import PlayerEvent, VlcPlayer
 from tests.helpers import wait_until
 
@@ -127,6 +128,7 @@ def test_a_missing_file_raises_naming_it(player: VlcPlayer, tmp_path: Path) -> N
         player.play(str(tmp_path))
 
 
+@pytest.mark.slow  # plays a track to its end
 def test_playing_another_track_replaces_the_first_without_its_events(player: VlcPlayer, music: dict[str, Path]) -> None:
     player.play(str(music["long"]))
     assert wait_until(player.is_playing)
@@ -136,6 +138,7 @@ def test_playing_another_track_replaces_the_first_without_its_events(player: Vlc
     assert player.events.empty()
 
 
+@pytest.mark.slow  # waits 2.5 s for an event that must not come
 def test_stop_reports_nothing(player: VlcPlayer, music: dict[str, Path]) -> None:
     player.play(str(music["short"]))
     assert wait_until(player.is_playing)
@@ -169,6 +172,7 @@ def test_set_volume_and_fades(player: VlcPlayer, music: dict[str, Path]) -> None
     assert player.volume == 60
 
 
+@pytest.mark.slow  # holds the pause 2.5 s, then plays to the 2 s limit
 def test_pause_and_resume(make_player: Callable[..., VlcPlayer], music: dict[str, Path]) -> None:
     player = make_player(max_track_s=2.0)
     player.play(str(music["long"]))

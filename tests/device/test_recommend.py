@@ -1,6 +1,6 @@
 import pytest
 
-from device.catalog import Track
+from device.catalog.tracks import Track
 from device.config import RecommendConfig
 from device.errors import CatalogError
 from device.mood import CIRCUMPLEX, Mood
@@ -103,18 +103,20 @@ def test_decision_json_has_the_design_keys() -> None:
 
 
 def test_the_catalog_read_as_arrays_chooses_what_track_objects_choose(tmp_path, random_catalog) -> None:
-    from device.catalog import get_track, playable_tracks
     from device.catalog.candidates import Candidates
+    from device.catalog.tracks import get_track
     from device.store import open_database
 
     db = open_database(tmp_path / "emotune.db")
     random_catalog(db, 300, seed=1)
     as_objects, as_arrays = Recommender(RecommendConfig()), Recommender(RecommendConfig())
     seed_song = get_track(db, 5)
+    # every playable row read one by one as the daemon reads the chosen one (Candidates.lookup)
+    tracks = [track for i in Candidates.from_db(db).ids.tolist() if (track := get_track(db, i)) is not None]
     recent: list[int] = []
     for i, label in enumerate(["sad", "sad", "angry", "happy", "fear", "neutral", "surprise", "sad"] * 3):
         with_seed = seed_song if i % 2 else None
-        a = as_objects.decide(mood(label), playable_tracks(db), with_seed, recent)
+        a = as_objects.decide(mood(label), tracks, with_seed, recent)
         b = as_arrays.decide(mood(label), Candidates.from_db(db), with_seed, recent)
         assert (a.intent, a.target, a.track) == (b.intent, b.target, b.track)
         assert b.track.playable

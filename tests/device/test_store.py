@@ -11,7 +11,9 @@ import pytest
 import sqlite_utils
 
 from device import store
-from device.catalog import STARTER, catalog_stats, find_seed, search, upsert_track
+from device.catalog.search import find_seed, search
+from device.catalog.stats import catalog_stats
+from device.catalog.tracks import STARTER, upsert_track
 from device.config import Config
 from device.errors import CatalogError
 

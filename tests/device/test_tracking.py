@@ -12,6 +12,7 @@ whole-frame ones a little.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -58,7 +59,7 @@ def _same(a: Face | None, b: Face | None) -> bool:
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[tuple[str, int], Run]:
+def motion_runs() -> dict[tuple[str, int], Run]:
     """(sequence name, seed) → both paths' face on every frame, the tracked path's whole-frame searches,
     and where the two differ, what the whole-frame detector scores near its threshold."""
     whole = FaceDetector(FacesConfig())
@@ -85,42 +86,43 @@ def _borderline(a: Face | None, b: Face | None, near: list[Face]) -> bool:
     return True
 
 
-def test_the_tracked_path_finds_the_face_whole_frame_detection_finds(runs: dict[tuple[str, int], Run]) -> None:
-    for (name, seed), run in runs.items():
+def test_the_tracked_path_finds_the_face_whole_frame_detection_finds(motion_runs: dict[tuple[str, int], Run]) -> None:
+    for (name, seed), run in motion_runs.items():
         differ = [i for i, (a, b) in enumerate(zip(run.whole, run.tracked, strict=True)) if not _same(a, b)]
         clear = [i for i in differ if not _borderline(run.whole[i], run.tracked[i], run.near_threshold[i])]
         assert clear == [], f"{name} (seed {seed}): a clearly found face differs on frames {clear}"
         assert len(differ) <= MAX_BORDERLINE_SHARE * FRAMES, f"{name} (seed {seed}): frames {differ} differ"
     # borderline faces go both ways: about as many found in all
-    found_whole = sum(face is not None for run in runs.values() for face in run.whole)
-    found_tracked = sum(face is not None for run in runs.values() for face in run.tracked)
+    found_whole = sum(face is not None for run in motion_runs.values() for face in run.whole)
+    found_tracked = sum(face is not None for run in motion_runs.values() for face in run.tracked)
     assert found_tracked >= 0.97 * found_whole, (found_tracked, found_whole)
 
 
-def test_the_larger_face_is_taken_as_soon_as_it_is_found(runs: dict[tuple[str, int], Run]) -> None:
+def test_the_larger_face_is_taken_as_soon_as_it_is_found(motion_runs: dict[tuple[str, int], Run]) -> None:
     for seed in SEEDS:
-        run = runs[("a larger face arrives", seed)]
+        run = motion_runs[("a larger face arrives", seed)]
         on_right = [i for i, face in enumerate(run.whole) if face is not None and face.box[0] > FRAME_SIZE[0] // 2]
         assert on_right, "the whole-frame search should find the larger face on the right"
         first = on_right[0]
         assert any(face is not None and face.box[0] > FRAME_SIZE[0] // 2 for face in run.tracked[first : first + 2])
 
 
-def test_labels_are_the_whole_frame_labels(runs: dict[tuple[str, int], Run]) -> None:
+def test_labels_are_the_whole_frame_labels(motion_runs: dict[tuple[str, int], Run]) -> None:
     classifier = EmotionClassifier(SHIPPED_MODEL, threads=1)
-    pairs = [(a, b) for run in runs.values() for a, b in zip(run.whole, run.tracked, strict=True)
+    pairs = [(a, b) for run in motion_runs.values() for a, b in zip(run.whole, run.tracked, strict=True)
              if a is not None and b is not None and _same(a, b)]
     same = sum(classifier.classify(a.crop).label == classifier.classify(b.crop).label for a, b in pairs)
     assert len(pairs) >= 200
     assert same / len(pairs) >= MIN_LABEL_AGREEMENT, f"labels agree on {same}/{len(pairs)} frames"
 
 
-def test_it_searches_the_whole_frame_far_less_often(runs: dict[tuple[str, int], Run]) -> None:
-    total = sum(run.full_searches for run in runs.values())
-    assert total <= 0.4 * FRAMES * len(runs)  # measured 0.2–0.25; faces dlib cannot read cost searches
+def test_it_searches_the_whole_frame_far_less_often(motion_runs: dict[tuple[str, int], Run]) -> None:
+    total = sum(run.full_searches for run in motion_runs.values())
+    assert total <= 0.4 * FRAMES * len(motion_runs)  # measured 0.2–0.25; faces dlib cannot read cost searches
 
 
-def _detectable_faces(count: int) -> list[int]:
+@functools.cache  # the same for every test (seeded), and a second of dlib each time
+def _detectable_faces(count: int) -> tuple[int, ...]:
     """Indices of fixture faces dlib finds clearly in a plain frame (so a test is about following)."""
     fixture, detector = load_fixture(), FaceDetector(FacesConfig())
     rng = np.random.default_rng(5)
@@ -130,10 +132,11 @@ def _detectable_faces(count: int) -> list[int]:
         if face is not None and face.score > 2 * BORDERLINE_SCORE:
             found.append(index)
         if len(found) == count:
-            return found
+            return tuple(found)
     raise AssertionError("the fixture has too few clearly found faces")
 
 
+@pytest.mark.slow  # dlib on 48 frames
 def test_a_listener_who_stays_is_searched_for_whole_only_now_and_then() -> None:
     fixture = load_fixture()
     index = _detectable_faces(1)[0]
@@ -170,6 +173,7 @@ def test_a_face_outside_the_window_takes_over_when_it_is_larger() -> None:
     assert face is not None and face.box[0] > 320, "the larger face that came in is the listener now"
 
 
+@pytest.mark.slow  # dlib twice on a full frame, and the faces dlib finds clearly
 def test_a_grey_frame_and_a_bgr_frame_give_the_same_face() -> None:
     fixture = load_fixture()
     frame = render(fixture, [Placed(_detectable_faces(1)[0], (300, 220), 150)], np.random.default_rng(4))
@@ -178,6 +182,7 @@ def test_a_grey_frame_and_a_bgr_frame_give_the_same_face() -> None:
     assert from_bgr is not None and from_grey is not None and from_bgr.box == from_grey.box
 
 
+@pytest.mark.slow  # the motion sequences, and dlib twice on 12 frames
 def test_a_whole_frame_search_every_frame_is_the_plain_detector() -> None:
     frames = motion_sequences(12, seed=4)["drifting"]
     finder = TrackedFaceFinder(FaceDetector(FacesConfig()), full_search_every=1)
@@ -209,6 +214,7 @@ def _small_face_frames(index: int, count: int, rng: np.random.Generator, arrives
                    else [], rng) for i in range(count)]
 
 
+@pytest.mark.slow  # dlib twice on 24 frames
 def test_a_small_face_is_found_while_none_is_followed_and_then_followed() -> None:
     index = _detectable_faces(1)[0]
     frames = _small_face_frames(index, 24, np.random.default_rng(7), arrives=6)
@@ -237,6 +243,7 @@ def test_a_small_face_found_on_the_first_frame_as_the_strangers_bench_reads_it()
     assert finder.largest(frame) is not None and finder.counts.small_searches == 1
 
 
+@pytest.mark.slow  # dlib on 26 frames
 def test_no_small_face_search_while_a_face_is_followed_or_when_it_is_not_finer() -> None:
     fixture = load_fixture()
     index = _detectable_faces(1)[0]

@@ -3,13 +3,15 @@ gives the training library's answers, calibrated so the sign is the quadrant and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from device.music.features import FEATURE_NAMES
 from device.music.mer import QUADRANT_SIGNS, QUADRANTS, MerModel, quadrant
 from device.training.mer_protocol import Candidate, Clips, choose, fit
-from device.training.mer_train import build_document
+from device.training.mer_train import _read_cache, _save_cache, build_document
 
 
 def _whole(x: np.ndarray, quadrants: np.ndarray, groups: np.ndarray) -> Clips:
@@ -151,3 +153,12 @@ def test_clips_always_learnt_are_in_every_fold_and_never_judged(monkeypatch: pyt
     document = build_document(data, choice, repeats=2)
     data_note = document["provenance"]["data"]
     assert "80 clips" in data_note and "10 of emotune's own pieces" in data_note
+
+
+def test_the_feature_cache_is_replaced_whole_and_read_back(tmp_path: Path) -> None:
+    cache = tmp_path / "mer4q-parts.npz"
+    one_part, two_parts = [[1.0] * len(FEATURE_NAMES)], [[2.0] * len(FEATURE_NAMES), [3.0] * len(FEATURE_NAMES)]
+    _save_cache(cache, ["a.mp3"], [one_part])
+    _save_cache(cache, ["a.mp3", "b.mp3"], [one_part, two_parts])  # saved as it goes: replaces the last
+    assert _read_cache(cache) == {"a.mp3": one_part, "b.mp3": two_parts}
+    assert [p.name for p in tmp_path.iterdir()] == ["mer4q-parts.npz"]  # no temporary file left

@@ -42,6 +42,7 @@ def test_packing_a_file_that_is_not_fer2013_says_so(tmp_path: Path, capsys: pyte
     assert error.startswith("torch_twin: ") and "missing.npz" in error and len(error.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # imports TensorFlow (seconds)
 def test_a_run_packed_from_another_file_is_not_exported_as_this_ones(synthetic_npz: Path, tmp_path: Path,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("tensorflow")
@@ -58,6 +59,7 @@ def test_a_run_packed_from_another_file_is_not_exported_as_this_ones(synthetic_n
     assert len(error.splitlines()) == 1 and not output.exists()
 
 
+@pytest.mark.slow  # imports TensorFlow (seconds)
 def test_the_twin_weighs_classes_as_emotune_train_does() -> None:
     pytest.importorskip("tensorflow")
     from device.training.train import class_weights as keras_weights

@@ -9,7 +9,7 @@ import sqlite_utils
 from flask import Flask
 from flask.testing import FlaskClient
 
-from device.catalog import upsert_track
+from device.catalog.tracks import upsert_track
 from device.config import Config
 from tests.webconfig.pages import csrf_of
 from webconfig import create_app, views

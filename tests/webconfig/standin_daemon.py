@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from device import contract, store
-from device.catalog import get_track
+from device.catalog.tracks import get_track
 from device.runtime.live_state import LiveState
 from device.runtime.service import SystemdNotifier
 

@@ -9,7 +9,7 @@ import sqlite_utils
 from flask.testing import FlaskClient
 
 from device import contract
-from device.catalog import STARTER, upsert_track
+from device.catalog.tracks import STARTER, upsert_track
 from device.config import Config
 from device.contract import Command
 from tests.webconfig.pages import DAEMON_STATE, NOW_PLAYING, csrf_of, post, seed_setting, write_daemon_state

@@ -22,7 +22,7 @@ import sqlite_utils
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect, sync_playwright
 
 from device import contract, store
-from device.catalog import upsert_track
+from device.catalog.tracks import upsert_track
 from device.config import Config
 from device.contract import NowPlaying, PlayerState
 from webconfig.server import BackgroundServer, start_background

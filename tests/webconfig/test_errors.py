@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from device import store
-from device.catalog import upsert_track
+from device.catalog.tracks import upsert_track
 from device.config import Config
 from tests.helpers import Emotune
 from tests.webconfig.pages import csrf_of, post

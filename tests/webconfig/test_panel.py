@@ -13,8 +13,8 @@ import sqlite_utils
 from flask.testing import FlaskClient
 
 from device import contract
-from device.catalog import upsert_track
-from device.contract import Command, Play, SentCommand
+from device.catalog.tracks import upsert_track
+from device.contract import Command, Intent, Play, SentCommand
 from tests.webconfig.pages import DAEMON_STATE, NOW_PLAYING, post, write_daemon_state
 from webconfig.display import command_text
 from webconfig.words import explain
@@ -73,7 +73,8 @@ def test_now_is_kept_apart_from_when_the_song_was_chosen(signed_in: FlaskClient,
 
 def test_a_run_of_the_same_face_is_said_in_words() -> None:
     def play(label: str) -> Play:
-        return Play(1, 1, "", "", 0.0, None, None, label, -0.6, -0.3, "enhance", "", None, None, None, None, (), None)
+        return Play(id=1, track_id=1, intent=Intent.ENHANCE, outcome=None, emotion=label, valence=-0.6, arousal=-0.3,
+                    reason="")
 
     decision = {"emotion": {"label": "sad", "confidence": 0.6, "valence": -0.6, "arousal": -0.3}, "intent": "enhance",
                 "target": {"valence": -0.2, "arousal": -0.2}, "track": {"valence": -0.2, "arousal": -0.25}}

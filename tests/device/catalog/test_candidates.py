@@ -11,8 +11,8 @@ import pytest
 import sqlite_utils
 
 from device import contract
-from device.catalog import STARTER, get_track, upsert_track
 from device.catalog.candidates import TASTE_COLUMNS, TEMPO_SPAN, CandidateCache, Candidates
+from device.catalog.tracks import STARTER, get_track, upsert_track
 from device.store import open_database
 
 Fill = Callable[[sqlite_utils.Database, int, int], None]

@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from device.catalog import catalog_stats, find_seed, upsert_track
-from device.catalog import importers as catalog_import
 from device.catalog.importers import TAG_POINTS, import_features, import_tags
+from device.catalog.importers import features as feature_import
+from device.catalog.importers import rows as import_rows
+from device.catalog.search import find_seed
+from device.catalog.stats import catalog_stats
+from device.catalog.tracks import upsert_track
 from device.errors import CatalogError
 
 SHARED_MUSIC = Path(__file__).resolve().parents[4] / "shared" / "data" / "music"  # ../shared beside the checkout
@@ -187,20 +190,20 @@ def test_a_crash_mid_import_keeps_whole_batches(db: sqlite_utils.Database, tmp_p
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     table = write(tmp_path / "t.csv", "artist,title,valence,energy\n" + "".join(
         f"A,Song {i},0.5,0.5\n" for i in range(10)))
-    monkeypatch.setattr(catalog_import, "BATCH_ROWS", 3)
-    real = catalog_import._feature_row
+    monkeypatch.setattr(import_rows, "BATCH_ROWS", 3)
+    real = feature_import._feature_row
 
     def crash_at_eight(cells: list[str], *args: Any) -> dict[str, Any]:
         if cells[1] == "Song 7":
             raise RuntimeError("power cut")
         return real(cells, *args)
 
-    monkeypatch.setattr(catalog_import, "_feature_row", crash_at_eight)
+    monkeypatch.setattr(feature_import, "_feature_row", crash_at_eight)
     with pytest.raises(RuntimeError):
         import_features(db, table)
     assert db["tracks"].count == 6  # two whole batches, nothing of the third
     db.execute("INSERT INTO tracks_fts(tracks_fts) VALUES ('integrity-check')")
-    monkeypatch.setattr(catalog_import, "_feature_row", real)
+    monkeypatch.setattr(feature_import, "_feature_row", real)
     summary = import_features(db, table)
     assert (summary.added, summary.unchanged) == (4, 6)
 

@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from device.catalog import importers
 from device.catalog.importers import TAG_POINTS, ImportSummary, import_features, import_tags
+from device.catalog.importers.columns import FRACTIONS, RANGES
+from device.catalog.importers.rows import artist_names
 from device.errors import CatalogError
 from device.store import open_database
 
@@ -148,7 +149,7 @@ def number_cell(rng: random.Random, name: str, layout: Layout) -> tuple[str, Any
         return rng.choice(EMPTY), None
     if roll < 0.07:
         return rng.choice(BAD_NUMBERS), ValueError
-    low, high = importers.RANGES[name]
+    low, high = RANGES[name]
     if roll < 0.10:
         value = high + rng.choice([0.5, 3, 150]) if rng.random() < 0.7 else low - rng.choice([0.5, 3, 150])
         scale = 100 if name in layout.percent else 1
@@ -196,7 +197,7 @@ def layout_for(rng: random.Random, targets: list[str]) -> Layout:
     for target in targets:
         names = {"title": TITLE_NAMES, "artist": ARTIST_NAMES, "tags": ["mood", "Mood", "emotion", "tags"]}
         name = rng.choice(names.get(target) or FEATURE_NAMES[target])
-        if percent_file and target in importers.FRACTIONS:
+        if percent_file and target in FRACTIONS:
             name = rng.choice(PERCENT_FORMS).format(name)
             layout.percent.add(target)
         layout.names[target] = name
@@ -248,7 +249,7 @@ def finish_row(rng: random.Random, layout: Layout, title: str, artist: str, cell
     elif roll < 0.02:
         line.pop()  # a field too few
         expect = None
-    return Row(cells=line, title=stored_title, artist=importers._artist_names(artist), expect=expect,
+    return Row(cells=line, title=stored_title, artist=artist_names(artist), expect=expect,
                may_refuse="\n" in title or "\r" in title)
 
 
@@ -414,6 +415,7 @@ def fuzz_one(folder: Path, kind: str, rng: random.Random, count: int, corrupt: f
     return lost
 
 
+@pytest.mark.slow  # ROWS random rows per importer
 @pytest.mark.parametrize("kind", ["features", "tags"])
 def test_fuzz_importer(tmp_path: Path, kind: str) -> None:
     rows, refused_files, lost, seconds = fuzz(tmp_path, kind, ROWS, SEED)

@@ -16,7 +16,8 @@ from device.music.features import FEATURE_NAMES
 def test_scan_is_incremental_and_skips_corrupt_files(
     demo_clips: dict[str, Path], config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from device.catalog import catalog_stats, search
+    from device.catalog.search import search
+    from device.catalog.stats import catalog_stats
     from device.store import open_database
 
     music = tmp_path / "music"
@@ -71,8 +72,9 @@ def test_scan_is_incremental_and_skips_corrupt_files(
 
 
 def test_scan_onto_an_imported_row_keeps_its_features(demo_clips: dict[str, Path], config, tmp_path: Path) -> None:
-    from device.catalog import search, upsert_track
     from device.catalog.scan import scan
+    from device.catalog.search import search
+    from device.catalog.tracks import upsert_track
     from device.store import open_database
 
     db = open_database(config.database_path)
@@ -94,9 +96,9 @@ def test_scan_onto_an_imported_row_keeps_its_features(demo_clips: dict[str, Path
 def test_scan_without_a_folder_adds_what_was_dropped_into_the_music_folders(
     demo_clips: dict[str, Path], config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from device.catalog import search
     from device.catalog.candidates import Candidates
     from device.catalog.scan import MUSIC_DIR_MODE
+    from device.catalog.search import search
     from device.store import open_database
 
     stick, missing = tmp_path / "stick", tmp_path / "usb"  # a stick that is in, and one that is not

@@ -107,7 +107,7 @@ def test_one_file_that_breaks_the_scan_is_only_that_file(
 def test_a_silent_file_is_reported_not_placed_and_never_recommended(
     music: Path, config, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from device.catalog import has_listener_music
+    from device.catalog.tracks import has_listener_music
 
     sf.write(music / "Blank_Side.wav", np.zeros(22050 * 40, dtype=np.float32), 22050)
     summary = scan_json(music, config, capsys)
@@ -117,7 +117,8 @@ def test_a_silent_file_is_reported_not_placed_and_never_recommended(
     assert (blank["valence"], blank["arousal"], blank["va_source"], blank["duration_s"]) == (None, None, None, 40.0)
     assert len(Candidates.from_db(db)) == 0 and not has_listener_music(db)
     # nor counted or shown as playable: stats and search say what the daemon can play
-    from device.catalog import catalog_stats, search
+    from device.catalog.search import search
+    from device.catalog.stats import catalog_stats
 
     assert catalog_stats(db)["playable"] == 0
     assert [t.playable for t in search(db, "blank side")] == [False]
@@ -131,7 +132,7 @@ def test_a_silent_file_is_reported_not_placed_and_never_recommended(
 def test_a_file_that_turns_silent_leaves_the_music(music: Path, config, capsys: pytest.CaptureFixture[str]) -> None:
     """Music replaced by silence under the same name (a bad re-rip): the row that had it stops playing
     it; an imported song keeps its own point but does not take a silent file."""
-    from device.catalog import upsert_track
+    from device.catalog.tracks import upsert_track
 
     db = open_database(config.database_path)
     upsert_track(db, title="Storm Warning", artist="", valence=0.7, arousal=0.2, va_source="features")
@@ -188,6 +189,7 @@ def test_a_file_that_failed_is_tried_again_when_the_decoders_change(
     assert row(db, "Harbour")["valence"] is not None
 
 
+@pytest.mark.slow  # three real files analysed, one of them twice
 @needs_cases
 def test_a01_a07_a10_scanned(music: Path, config, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copy(CASES / "a01_m4a" / "aac_song.m4a", music)

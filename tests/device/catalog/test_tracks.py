@@ -1,4 +1,5 @@
-"""Tracks in the catalog (device.catalog): identity by artist and title, typo-tolerant search, the seed song."""
+"""Tracks in the catalog (device.catalog.tracks, device.catalog.search): identity by artist and title,
+typo-tolerant search, the seed song."""
 
 from __future__ import annotations
 
@@ -9,18 +10,12 @@ import pytest
 import sqlite_utils
 
 from device import store
-from device.catalog import (
-    Track,
-    count_tracks,
-    find_seed,
-    get_track,
-    match_key,
-    normalise,
-    playable_tracks,
-    search,
-    upsert_track,
-)
+from device.catalog.candidates import Candidates
+from device.catalog.search import find_seed, search
+from device.catalog.stats import count_tracks
+from device.catalog.tracks import Track, get_track, upsert_track
 from device.errors import CatalogError
+from device.names import match_key, normalise
 
 
 def test_normalise_ignores_case_accents_and_punctuation() -> None:
@@ -63,7 +58,7 @@ def test_tracks_read_back_as_the_listener_sees_them(db: sqlite_utils.Database) -
     # playable = what the daemon can play: a file and a point on the plane (a silent file has no point)
     assert get_track(db, no_point).describe() == "Untitled" and not get_track(db, no_point).playable
     assert not get_track(db, no_file).playable
-    assert [t.id for t in playable_tracks(db)] == [playable]
+    assert Candidates.from_db(db).ids.tolist() == [playable]  # what the recommender may pick
     assert count_tracks(db) == {"tracks": 3, "playable": 1}
 
 
@@ -145,7 +140,7 @@ def test_search_finds_prefixes_and_ranks_title_matches(db: sqlite_utils.Database
     upsert_track(db, title="Yesterday Once More", artist="Carpenters")
     assert [t.title for t in search(db, "beatles yester")] == ["Yesterday"]
     assert find_seed(db, "here comes").title == "Here Comes the Sun"
-    assert [t.title for t in playable_tracks(db)] == ["Yesterday"]
+    assert [get_track(db, i).title for i in Candidates.from_db(db).ids.tolist()] == ["Yesterday"]
     with pytest.raises(CatalogError, match="no song in the catalog matches 'abba'"):
         find_seed(db, "abba")
 

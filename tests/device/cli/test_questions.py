@@ -9,9 +9,9 @@ import cv2
 import pytest
 
 from device import cli, store
+from device.catalog.starter import build_demo_catalog
 from device.config import Config
 from device.demo.faces import load_fixture, write_scenes
-from device.demo.music import build_demo_catalog
 from device.faces import StillPhotoDetector
 from device.music.features import FEATURE_NAMES, analyse_parts
 from device.music.mer import DEFAULT_MODEL, load_model, quadrant
@@ -36,6 +36,7 @@ def test_recommend_json_and_unknown_seed(config: Config, emotune: Emotune) -> No
     assert "no song in the catalog matches 'no such song at all'" in bad.stderr
 
 
+@pytest.mark.slow  # three `emotune` processes
 def test_classify_finds_the_face_and_its_emotion(tmp_path: Path, emotune: Emotune) -> None:
     frames = tmp_path / "frames"
     write_scenes(frames, [("happy", 3)])
@@ -58,6 +59,7 @@ def test_classify_finds_the_face_and_its_emotion(tmp_path: Path, emotune: Emotun
     assert bad.returncode == 1 and "notes.png: not a readable image" in bad.stderr
 
 
+@pytest.mark.slow  # an `emotune` process over a dozen photos
 def test_emotune_classify_gives_the_in_process_label(
     camera_pipeline: Pipeline, tmp_path: Path, emotune: Emotune
 ) -> None:

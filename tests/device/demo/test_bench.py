@@ -9,6 +9,8 @@ import pytest
 from device.config import Config
 from device.demo.bench import run_bench
 
+pytestmark = pytest.mark.slow  # each runs the camera loop on real frames for seconds
+
 
 def test_bench_reports_the_followed_frame_the_whole_frame_searches_and_the_loop_cpu(
     config: Config, capsys: pytest.CaptureFixture[str]

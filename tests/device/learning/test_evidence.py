@@ -52,12 +52,16 @@ def test_a_sad_seed_still_is_named() -> None:
 
 def test_the_face_points_of_plays_count_from_where_the_listener_was() -> None:
     # a calm intent: a play that lowered arousal and raised valence calmed; one that raised arousal did not
+    from device.contract import Play
     from device.learning.evidence import helped
-    from device.learning.records import Play
 
-    calmed = Play(1, 1, "calm", (-0.6, 0.7), (-0.4, 0.4), "ended", 100.0, 0)
-    agitated = Play(2, 1, "calm", (-0.6, 0.7), (-0.6, 0.9), "ended", 100.0, 0)
-    unseen = Play(3, 1, "calm", (-0.6, 0.7), None, "ended", 100.0, 0)
+    def play(n: int, end: tuple[float, float] | None) -> Play:
+        return Play(id=n, track_id=1, intent="calm", outcome="ended", emotion="angry", valence=-0.6, arousal=0.7,
+                    end_valence=end[0] if end else None, end_arousal=end[1] if end else None, played_s=100.0)
+
+    calmed = play(1, (-0.4, 0.4))
+    agitated = play(2, (-0.6, 0.9))
+    unseen = play(3, None)
     assert helped(calmed, "calm") is True
     assert helped(agitated, "calm") is False
     assert helped(unseen, "calm") is None

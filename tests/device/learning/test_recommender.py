@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from device.catalog import Track
+from device.catalog.tracks import Track
 from device.config import RecommendConfig
+from device.contract import Play
 from device.learning.recommender import LearningRecommender, PlayList
-from device.learning.records import Play
 from device.mood import CIRCUMPLEX, Mood
 from device.recommend import Recommender, goes_right_way
 
@@ -36,8 +36,9 @@ CATALOG = [NEAREST, NEXT, *FAR]
 
 
 def play(n: int, track_id: int, lift: float, outcome: str = "ended", liked: int = 0) -> Play:
-    return Play(history_id=n, track_id=track_id, intent="enhance", start=SAD, end=(SAD[0] + lift, SAD[1] + lift / 2),
-                outcome=outcome, played_s=180.0, liked=liked)
+    return Play(id=n, track_id=track_id, intent="enhance", outcome=outcome, liked=liked, emotion="sad",
+                valence=SAD[0], arousal=SAD[1], end_valence=SAD[0] + lift, end_arousal=SAD[1] + lift / 2,
+                played_s=180.0)
 
 
 def learner(plays: list[Play], seed: int = 7, no_repeat: int = 0) -> LearningRecommender:
@@ -89,8 +90,9 @@ def test_exploration_never_goes_against_the_intent_nor_repeats_a_recent_song(lab
     grid = [track(i, *rng.uniform(-1, 1, 2), tempo=float(rng.uniform(60, 180))) for i in range(1, 301)]
     # a history that praises the wrong way: songs sadder and more agitated than the face lifted it a lot
     wrong_way = [t for t in grid if t.valence < CIRCUMPLEX[label][0] - 0.1 or t.arousal > CIRCUMPLEX[label][1] + 0.1]
-    praise = [Play(history_id=n, track_id=t.id, intent="enhance", start=SAD, end=(SAD[0] + 0.6, SAD[1] + 0.3),
-                   outcome="ended", played_s=200.0, liked=1) for n, t in enumerate(wrong_way[:60])]
+    praise = [Play(id=n, track_id=t.id, intent="enhance", outcome="ended", liked=1, emotion="sad", valence=SAD[0],
+                   arousal=SAD[1], end_valence=SAD[0] + 0.6, end_arousal=SAD[1] + 0.3, played_s=200.0)
+              for n, t in enumerate(wrong_way[:60])]
     recommender = learner(praise, seed=5, no_repeat=5)
     face, recent = mood(label), []
     for _ in range(60):

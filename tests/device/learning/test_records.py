@@ -49,7 +49,7 @@ def test_damaged_rows_are_left_out_and_the_rest_is_read(catalog_db: sqlite_utils
     add_play(catalog_db, None)
     add_play(catalog_db, track, ended_at=None)  # still playing
     plays = read_plays(catalog_db)
-    assert [p.history_id for p in plays][:2] == [good, skipped]
+    assert [p.id for p in plays][:2] == [good, skipped]
     assert len(plays) == 3
     first, second, third = plays
     assert first.moved == pytest.approx((0.5, 0.25))

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from device.music.features import extract_features
+from device.music.features import analyse_parts
 from tests.helpers import MODE_PIECES
 
 
 @pytest.fixture(scope="session")
 def features(demo_clips: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, float]]:
-    """extract_features of the three clear major/minor demo clips, by title."""
+    """The features (as the scan computes them) of the three clear major/minor demo clips, by title."""
     state = tmp_path_factory.mktemp("state")
-    return {title: extract_features(demo_clips[title], state) for title in MODE_PIECES}
+    return {title: analyse_parts(demo_clips[title], state).features for title in MODE_PIECES}

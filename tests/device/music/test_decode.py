@@ -20,7 +20,7 @@ from device.music.features import (
     SILENCE_DBFS,
     AudioError,
     SilentAudioError,
-    analyse_file,
+    analyse_parts,
     load_excerpts,
     sound_seconds,
 )
@@ -75,7 +75,8 @@ def test_every_listed_format_decodes(tmp_path: Path, song: np.ndarray, suffix: s
         sf.write(path, audio, rate, format="OGG", subtype="VORBIS")
     else:
         encode(path, audio, rate, codec, container)
-    features, duration = analyse_file(path)
+    analysis = analyse_parts(path)
+    features, duration = analysis.features, analysis.duration
     assert tuple(features) == FEATURE_NAMES
     assert duration == pytest.approx(6.0, abs=0.1)
     assert -30 < features["loudness"] < -10
@@ -105,7 +106,8 @@ def test_decoders_are_named_with_versions() -> None:
 
 @needs_cases
 def test_a01_m4a_is_decoded_and_analysed() -> None:
-    features, duration = analyse_file(CASES / "a01_m4a" / "aac_song.m4a")
+    analysis = analyse_parts(CASES / "a01_m4a" / "aac_song.m4a")
+    features, duration = analysis.features, analysis.duration
     assert duration == pytest.approx(20.0, abs=0.1)
     assert tuple(features) == FEATURE_NAMES and -40 < features["loudness"] < -5
 
@@ -113,7 +115,7 @@ def test_a01_m4a_is_decoded_and_analysed() -> None:
 @needs_cases
 def test_a05_digital_silence_is_silent() -> None:
     with pytest.raises(SilentAudioError, match="silent") as raised:
-        analyse_file(CASES / "a05_silence" / "silence_40s.wav")
+        analyse_parts(CASES / "a05_silence" / "silence_40s.wav")
     assert raised.value.duration == pytest.approx(40.0)
     assert isinstance(raised.value, AudioError)  # callers that only know AudioError skip it
 
@@ -126,7 +128,7 @@ def test_a05_long_file_is_sampled_where_there_is_music() -> None:
     assert duration == pytest.approx(2699.74, abs=0.1)
     assert len(excerpts) == 3 and all(e.size == 10 * SAMPLE_RATE for e in excerpts)
     assert all(sound_seconds(e) > 9 for e in excerpts)
-    features, _ = analyse_file(path)
+    features = analyse_parts(path).features
     assert features["loudness"] > -40  # placed from its music, not from silence (-100 dB)
 
 
@@ -135,14 +137,15 @@ def test_a07_duration_is_the_decoded_one() -> None:
     """A WAV written to a pipe: its sizes are 0xFFFFFFFF, 74 hours by the header; 45 s decoded."""
     path = CASES / "a07_wav_header" / "piped_header.wav"
     assert path.read_bytes()[40:44] == b"\xff\xff\xff\xff"
-    _, duration = analyse_file(path)
+    duration = analyse_parts(path).duration
     assert duration == pytest.approx(45.0, abs=0.01)
 
 
 @needs_cases
 def test_a10_good_file_unchanged() -> None:
     """The control: the features it had before this change (emotune analyze --json, 2026-11-29)."""
-    features, duration = analyse_file(CASES / "a10_good" / "good_song.flac")
+    analysis = analyse_parts(CASES / "a10_good" / "good_song.flac")
+    features, duration = analysis.features, analysis.duration
     assert duration == 12.0
     assert features["tempo"] == pytest.approx(99.384014, abs=1e-4)
     assert features["loudness"] == pytest.approx(-24.365, abs=1e-3)
@@ -160,7 +163,7 @@ def test_near_silence_is_silent(tmp_path: Path, level_db: float) -> None:
     path = tmp_path / "quiet.flac"
     sf.write(path, quiet, RATE)
     with pytest.raises(SilentAudioError):
-        analyse_file(path)
+        analyse_parts(path)
 
 
 @pytest.mark.parametrize("seconds", [20, 150])
@@ -171,13 +174,13 @@ def test_silence_with_clicks_is_silent(tmp_path: Path, seconds: int) -> None:
     path = tmp_path / "clicks.wav"
     sf.write(path, y, 8000)
     with pytest.raises(SilentAudioError):
-        analyse_file(path)
+        analyse_parts(path)
 
 
 def test_quiet_music_is_not_silence(tmp_path: Path) -> None:
     path = tmp_path / "pianissimo.wav"
     sf.write(path, tone(6.0, level_db=SILENCE_DBFS + 12), RATE)
-    features, _ = analyse_file(path)
+    features = analyse_parts(path).features
     assert features["loudness"] < -35
 
 
@@ -206,7 +209,7 @@ def test_a_wav_header_that_lies_about_the_size(tmp_path: Path, riff: int, data: 
     path = tmp_path / "lying.wav"
     sf.write(path, tone(12.0, rate=8000), 8000, subtype="PCM_16")
     _set_wav_sizes(path, riff, data)
-    _, duration = analyse_file(path)
+    duration = analyse_parts(path).duration
     assert duration == pytest.approx(12.0, abs=0.01)
 
 
@@ -217,10 +220,11 @@ def test_a_truncated_flac_lasts_as_long_as_its_audio(tmp_path: Path) -> None:
     raw = path.read_bytes()
     path.write_bytes(raw[: len(raw) // 2])
     assert sf.info(path).duration == 40.0
-    _, duration = analyse_file(path)
+    duration = analyse_parts(path).duration
     assert 15 < duration < 25
 
 
+@pytest.mark.slow  # encodes and analyses a minute of audio
 def test_an_mp3_without_a_length_header_is_decoded_to_its_end(tmp_path: Path) -> None:
     """VBR without a Xing header: its first frames' bitrate says little; libsndfile stops where that
     guess ends, FFmpeg decodes all of it."""
@@ -230,7 +234,7 @@ def test_an_mp3_without_a_length_header_is_decoded_to_its_end(tmp_path: Path) ->
     noise = np.random.default_rng(1).standard_normal(t.size).astype(np.float32) * np.where(t < 20, 0.0, 0.2)
     path = encode(tmp_path / "vbr.mp3", quiet_then_loud + noise.astype(np.float32), rate, "libmp3lame", "mp3",
                   write_xing="0")
-    _, duration = analyse_file(path)
+    duration = analyse_parts(path).duration
     assert duration == pytest.approx(60.0, abs=0.2)
 
 
@@ -238,4 +242,4 @@ def test_not_audio_is_an_error_naming_the_file(tmp_path: Path) -> None:
     path = tmp_path / "notes.m4a"
     path.write_bytes(b"shopping list: milk, eggs\n" * 200)
     with pytest.raises(AudioError, match=r"notes\.m4a: cannot read audio \(not a recognised audio format"):
-        analyse_file(path)
+        analyse_parts(path)

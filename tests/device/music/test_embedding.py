@@ -32,6 +32,7 @@ def clips_of_genre(genre: str, count: int) -> list[Path]:
     return [MER4Q / r["file"] for r in rows[:count]]
 
 
+@pytest.mark.slow  # six real songs through musicnn per genre
 @pytest.mark.skipif(not MER4Q.is_dir(), reason="needs ../shared/data/mer4q")
 @pytest.mark.parametrize(("genre", "tag"), [("Blues", "blues"), ("Rap", "Hip-Hop"), ("Jazz", "jazz"),
                                             ("Country", "country")])

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from device.demo.music import DEMO_PIECES
 from device.music.features import (
     FEATURE_NAMES,
     AudioAnalysis,
@@ -17,6 +16,7 @@ from device.music.features import (
     stored_parts,
     zero_crossing_rate,
 )
+from device.music.pieces import DEMO_PIECES
 
 PIECES = {p.title: p for p in DEMO_PIECES}
 

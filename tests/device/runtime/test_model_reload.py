@@ -17,13 +17,13 @@ import pytest
 
 from device import EMOTION_LABELS, contract, store
 from device.camera import ReplayCamera
-from device.catalog import find_seed
 from device.catalog.candidates import CandidateCache
+from device.catalog.search import find_seed
+from device.catalog.starter import build_demo_catalog
 from device.config import Config
 from device.contract import Seed
 from device.daemon import Daemon
 from device.demo.faces import write_scenes
-from device.demo.music import build_demo_catalog
 from device.emotion import SHIPPED_MODEL, load_classifier, open_model, personal_model_path
 from device.errors import ModelError
 from device.faces import FaceDetector

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from device import contract, store
+from device.catalog.starter import build_demo_catalog
 from device.config import Config
 from device.demo.faces import write_scenes
-from device.demo.music import build_demo_catalog
 from device.runtime.service import SystemdNotifier
 from tests.helpers import EMOTUNE
 

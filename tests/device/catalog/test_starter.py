@@ -1,4 +1,4 @@
-"""`emotune catalog starter` (device.demo.starter): a fresh device's catalog gets emotune's built-in pieces,
+"""`emotune catalog starter` (device.catalog.starter): a fresh device's catalog gets emotune's built-in pieces,
 once, tagged as such and never mixed up with the listener's own music.
 
 The pieces are rendered 3 s long here (the command's --seconds) so the module builds them in seconds; the
@@ -16,9 +16,13 @@ import pytest
 import sqlite_utils
 
 from device import cli, contract
-from device.catalog import STARTER, catalog_stats, count_starter, find_seed, has_listener_music, search
 from device.catalog.candidates import CandidateCache, Candidates
-from device.demo.music import ARTIST, DEMO_PIECES, write_piece
+from device.catalog.search import find_seed, search
+from device.catalog.starter import ARTIST
+from device.catalog.stats import catalog_stats
+from device.catalog.tracks import STARTER, count_starter, has_listener_music
+from device.music.pieces import DEMO_PIECES
+from device.music.synth import write_piece
 from device.store import open_database
 from tests.helpers import EMOTUNE
 

@@ -1,146 +1,31 @@
-"""Music the project composes and synthesises itself, so a fresh device has something real to play.
+"""Rendering emotune's own pieces as recordings: a band for energetic pieces, piano and pad for calm ones.
 
-Each `DemoPiece` is a short composition described by a few parameters (mode, tempo, loudness, register,
-articulation, note density, percussion, tension). `render_piece` arranges and mixes it like a recording
-(see the synthesis section): a band with drums and distorted guitars for energetic pieces, piano-like
-plucked notes, pad and arpeggios for calm ones, a room, a noise floor and a master. Rendering is
-deterministic: the same piece and seed give the same samples.
-
-Where a piece lands in the catalog is decided the way it is for any file a listener adds: the rendered
-file is analysed (`device.music.features`) and placed by the music emotion model (`device.music.mer`), with
-va_source "audio". What the composition intended is `va_point`, one formula built on the cues listeners
-use (Gabrielsson & Lindström 2010; Juslin & Laukka 2004); it is kept in the row's provenance, and the
-tests compare the two. Every cue is first scaled to [-1, 1]:
-
-    M = +1 major, -1 minor                      T = (tempo_bpm - 100) / 50
-    L = 2 * loudness - 1                        R = (register - 67) / 12   (register: mean MIDI pitch)
-    D = log2(notes per beat) / 2                P = 2 * percussion - 1
-    A = -1 legato, 0 normal, +1 staccato        X = tension (0 .. 1)   (each clipped to [-1, 1])
-
-    valence = 0.50 M + 0.20 R + 0.15 T + 0.15 A - 0.20 X
-    arousal = 0.35 T + 0.25 L + 0.15 D + 0.15 P + 0.10 A
-
-Major mode and a higher register read as more positive (mode is the strongest valence cue; fast tempo and
-detached notes add a little "happy", dissonance and an irregular pulse take it away); tempo is the
-strongest arousal cue, then loudness, note density, percussion and staccato. Both are clipped to [-1, 1].
+`render_piece` arranges and mixes a device.music.pieces composition like a recording (see the synthesis
+comment below); `write_piece` writes it as a file, named by `piece_path` after everything that shapes its
+sound. Rendering is deterministic: the same piece and seed give the same samples.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
-import logging
 import math
-import os
 import re
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import soundfile as sf
-import sqlite_utils
 from scipy.signal import butter, fftconvolve, lfilter
 
-from device.catalog import match_key, upsert_track
-from device.errors import ModelError
-from device.music.features import analyse_parts, stored_parts
-from device.music.mer import DEFAULT_MODEL, load_model
-
-logger = logging.getLogger(__name__)
+from device.atomic_file import replacing
+from device.music.pieces import PROGRESSIONS, SCALES, DemoPiece
 
 SAMPLE_RATE = 22050
-ARTIST = "emotune demo ensemble"
-ALBUM = "emotune demo"
 # Bump when the synthesis changes, so cached renders are made again.
 SYNTH_VERSION = 2
-# How long the demo's and the starter catalog's renders are (and what the music emotion model learns them at).
-DEMO_SECONDS = 20.0
-
-ARTICULATION_CUE = {"legato": -1.0, "normal": 0.0, "staccato": 1.0}
 # Fraction of its time slot a melody note sounds for.
 ARTICULATION_LENGTH = {"legato": 1.05, "normal": 0.8, "staccato": 0.4}
-SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
-# Scale degrees of the chord roots, one chord per bar.
-PROGRESSIONS = {"major": (0, 4, 5, 3), "minor": (0, 5, 2, 6)}
-
-
-@dataclass(frozen=True)
-class DemoPiece:
-    title: str
-    mode: str  # "major" | "minor"
-    tempo_bpm: float
-    loudness: float  # 0 (very soft) .. 1 (loud)
-    register: int  # mean MIDI pitch of the melody (60 = middle C)
-    articulation: str = "normal"  # "legato" | "normal" | "staccato"
-    density: float = 1.0  # melody notes per beat (0.25 .. 4)
-    percussion: float = 0.0  # 0 none .. 1 a full kick/snare/hat pulse
-    tonic: int = 0  # pitch class of the key, 0 = C
-    progression: tuple[int, ...] = ()  # chord-root scale degrees per bar; () = the mode's default
-    seed: int = 0
-    tension: float = 0.0  # 0 consonant and steady .. 1 chromatic notes, a pad that clashes, restless kicks
-
-    def __post_init__(self) -> None:
-        if self.mode not in SCALES:
-            raise ValueError(f"{self.title}: mode must be major or minor, got {self.mode!r}")
-        if self.articulation not in ARTICULATION_CUE:
-            raise ValueError(f"{self.title}: articulation must be one of {', '.join(ARTICULATION_CUE)}")
-        if not 0.0 <= self.tension <= 1.0:
-            raise ValueError(f"{self.title}: tension must be between 0 and 1, got {self.tension}")
-
-
-def _clip(x: float) -> float:
-    return max(-1.0, min(1.0, x))
-
-
-def va_point(piece: DemoPiece) -> tuple[float, float]:
-    """(valence, arousal) of a piece from its composition parameters; the formula is in the module doc."""
-    m = 1.0 if piece.mode == "major" else -1.0
-    t = _clip((piece.tempo_bpm - 100.0) / 50.0)
-    loud = _clip(2.0 * piece.loudness - 1.0)
-    r = _clip((piece.register - 67.0) / 12.0)
-    d = _clip(math.log2(max(piece.density, 1e-3)) / 2.0)
-    p = _clip(2.0 * piece.percussion - 1.0)
-    a = ARTICULATION_CUE[piece.articulation]
-    valence = 0.50 * m + 0.20 * r + 0.15 * t + 0.15 * a - 0.20 * piece.tension
-    arousal = 0.35 * t + 0.25 * loud + 0.15 * d + 0.15 * p + 0.10 * a
-    return round(_clip(valence), 3), round(_clip(arousal), 3)
-
-
-DEMO_PIECES: tuple[DemoPiece, ...] = (
-    # Q1: pleasant and lively — major, fast, bright, a beat.
-    DemoPiece("Morning Parade", "major", 132, 0.8, 72, "staccato", 2.0, 0.8, tonic=0, seed=1),
-    DemoPiece("Kite Festival", "major", 144, 0.7, 76, "normal", 2.0, 0.6, tonic=7, seed=2),
-    DemoPiece("Sunlit Market", "major", 120, 0.75, 69, "staccato", 1.5, 0.7, tonic=2, progression=(0, 3, 4, 0), seed=3),
-    # Q2: unpleasant and agitated — minor, fast, loud, driving, tense.
-    DemoPiece("Storm Warning", "minor", 150, 0.9, 60, "staccato", 2.0, 1.0, tonic=2, seed=4, tension=1.0),
-    DemoPiece("Night Chase", "minor", 140, 0.85, 64, "normal", 4.0, 0.9, tonic=9, progression=(0, 3, 4, 0), seed=5,
-              tension=1.0),
-    DemoPiece("Broken Clock", "minor", 126, 0.8, 62, "staccato", 2.0, 0.7, tonic=4, seed=6, tension=1.0),
-    # Q3: unpleasant and low — minor, slow, soft, low, legato, unresolved.
-    DemoPiece("Grey Rain", "minor", 60, 0.3, 57, "legato", 0.5, 0.0, tonic=9, seed=27, tension=1.0),
-    DemoPiece("Empty Station", "minor", 66, 0.25, 60, "legato", 1.0, 0.0, tonic=5, progression=(0, 3, 5, 4), seed=8,
-              tension=1.0),
-    DemoPiece("Last Letter", "minor", 54, 0.2, 55, "legato", 0.5, 0.0, tonic=7, seed=23, tension=1.0),
-    # Q4: pleasant and calm — major, slow, soft, legato, middle-to-high register.
-    DemoPiece("Still Lake", "major", 63, 0.3, 72, "legato", 0.5, 0.0, tonic=5, seed=10),
-    DemoPiece("Warm Blanket", "major", 72, 0.35, 67, "legato", 1.0, 0.0, tonic=0, progression=(0, 3, 0, 4), seed=11),
-    DemoPiece("Evening Garden", "major", 76, 0.4, 74, "normal", 1.0, 0.0, tonic=10, seed=12),
-    # Between the corners, so a step-by-step lift (iso principle) has somewhere to go.
-    DemoPiece("Open Window", "major", 104, 0.55, 65, "normal", 1.0, 0.4, tonic=3, seed=13),
-    DemoPiece("Homecoming", "major", 112, 0.6, 67, "normal", 1.4, 0.5, tonic=8, seed=14),
-    DemoPiece("Soft Focus", "minor", 84, 0.4, 74, "normal", 1.0, 0.0, tonic=1, seed=15, tension=1.0),
-    DemoPiece("Paper Boats", "minor", 150, 0.5, 79, "staccato", 1.0, 0.3, tonic=6, seed=16, tension=1.0),
-    DemoPiece("Dusk Walk", "major", 50, 0.35, 55, "legato", 0.7, 0.0, tonic=11, seed=17),
-    DemoPiece("Thaw", "minor", 120, 0.45, 77, "staccato", 1.0, 0.2, tonic=4, seed=18, tension=1.0),
-    DemoPiece("Clearing Sky", "major", 92, 0.5, 58, "legato", 1.0, 0.2, tonic=2, seed=19),
-    # Heard near the middle of the plane (just below neutral): where a first step up from sadness lands.
-    DemoPiece("Waiting Room", "minor", 123, 0.55, 61, "legato", 1.5, 0.27, tonic=4, seed=227, tension=0.8),
-    DemoPiece("Half Light", "minor", 114, 0.36, 57, "staccato", 1.0, 0.31, tonic=0, seed=231, tension=1.0),
-)
 
 
 # --- synthesis -------------------------------------------------------------------------------------
@@ -462,7 +347,7 @@ def _faded(audio: np.ndarray, seconds: float) -> np.ndarray:
     return np.clip(audio, -1.0, 1.0).astype(np.float32)
 
 
-# --- files and catalog -----------------------------------------------------------------------------
+# --- files -----------------------------------------------------------------------------------------
 
 
 def _slug(title: str) -> str:
@@ -479,115 +364,19 @@ def piece_path(piece: DemoPiece, music_dir: Path, seconds: float) -> Path:
 def write_piece(piece: DemoPiece, path: Path, seconds: float) -> Path:
     """Render `piece` to `path` (Ogg Vorbis if it ends in .ogg, else WAV), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     audio = render_piece(piece, seconds)
     fmt, subtype = ("OGG", "VORBIS") if path.suffix.lower() == ".ogg" else ("WAV", "PCM_16")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        # In blocks: libsndfile's Vorbis encoder crashed the process on minutes of audio in one write.
-        block = 5 * SAMPLE_RATE
-        with sf.SoundFile(str(tmp), "w", SAMPLE_RATE, 1, format=fmt, subtype=subtype) as out:
-            for start in range(0, len(audio), block):
-                out.write(audio[start : start + block])
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    # In blocks: libsndfile's Vorbis encoder crashed the process on minutes of audio in one write.
+    block = 5 * SAMPLE_RATE
+    with replacing(path) as tmp, sf.SoundFile(str(tmp), "w", SAMPLE_RATE, 1, format=fmt, subtype=subtype) as out:
+        for start in range(0, len(audio), block):
+            out.write(audio[start : start + block])
     return path
 
 
-def _remove_stale(piece: DemoPiece, music_dir: Path, keep: Path) -> None:
+def remove_stale_renders(piece: DemoPiece, music_dir: Path, keep: Path) -> None:
     """Renders of this piece with older parameters (another digest) are no longer wanted."""
     slug = _slug(piece.title)
     for old in music_dir.glob(f"{slug}-*.ogg"):
         if old != keep and re.fullmatch(rf"{re.escape(slug)}-[0-9a-f]{{10}}\.ogg", old.name):
             old.unlink(missing_ok=True)
-
-
-def _known_features(db: sqlite_utils.Database, title: str, path: Path, collection: str | None
-                    ) -> dict[str, Any] | None:
-    """The audio features stored for this piece's current file (AudioAnalysis.stored()), if it was analysed
-    before and they have its parts."""
-    row = db.execute("SELECT path, audio_features FROM tracks WHERE match_key = ?",
-                     [match_key(ARTIST, title, collection)]).fetchone()
-    if row is None or row[0] != str(path) or not row[1]:
-        return None
-    try:
-        stored = json.loads(row[1])
-    except ValueError:
-        return None
-    return stored if stored_parts(stored) is not None else None
-
-
-def build_demo_catalog(
-    db: sqlite_utils.Database,
-    music_dir: Path,
-    seconds: float = DEMO_SECONDS,
-    *,
-    pieces: Sequence[DemoPiece] = DEMO_PIECES,
-    state_dir: Path | None = None,
-    model_path: Path | None = None,
-    collection: str | None = None,
-    progress: Callable[[DemoPiece], None] | None = None,
-) -> list[int]:
-    """Render the demo pieces that are missing into `music_dir`, analyse them like any listener's file
-    (audio features, then the music emotion model), add them all to the catalog, return their ids.
-
-    A piece's file is analysed once; later builds read its stored features and only ask the model again,
-    so a retrained model moves the pieces without a new analysis. `collection` tags the rows (the
-    starter catalog's device.catalog.STARTER keeps them apart from the listener's music); `progress` is
-    told each piece before it is handled.
-    """
-    music_dir = Path(music_dir).resolve()
-    music_dir.mkdir(parents=True, exist_ok=True)
-    model = load_model(Path(model_path) if model_path else DEFAULT_MODEL)
-    ids = []
-    rendered = analysed = 0
-    for piece in pieces:
-        if progress:
-            progress(piece)
-        path = piece_path(piece, music_dir, seconds)
-        if not path.is_file():
-            write_piece(piece, path, seconds)
-            rendered += 1
-            _remove_stale(piece, music_dir, keep=path)
-        stored = _known_features(db, piece.title, path, collection)
-        try:
-            point = model.place(stored["parts"]) if stored is not None else None
-        except ModelError:  # stored by an older feature set: analyse again
-            point = None
-        fields: dict[str, object] = {}
-        if stored is None or point is None:
-            stored = analyse_parts(path, state_dir).stored()
-            # Stored rounded, and the point made from what is stored, so a later build gives the same point.
-            point = model.place(stored["parts"])
-            analysed += 1
-            fields = {"audio_features": json.dumps(stored), "analysed_at": time.time()}
-        valence, arousal = point.valence, point.arousal
-        composed_valence, composed_arousal = va_point(piece)
-        ids.append(
-            upsert_track(
-                db,
-                **fields,
-                title=piece.title,
-                artist=ARTIST,
-                album=ALBUM,
-                collection=collection,
-                duration_s=round(max(1, round(seconds * SAMPLE_RATE)) / SAMPLE_RATE, 3),
-                path=str(path),
-                valence=round(valence, 4),
-                arousal=round(arousal, 4),
-                va_source="audio",
-                va_confidence=round(point.confidence, 4),
-                audio_valence=round(valence, 4),
-                audio_arousal=round(arousal, 4),
-                provenance=f"emotune demo piece (synthesis v{SYNTH_VERSION}), composed for valence "
-                           f"{composed_valence:+.2f}, arousal {composed_arousal:+.2f}",
-                tempo=float(piece.tempo_bpm),
-                mode=1 if piece.mode == "major" else 0,
-                key=piece.tonic,
-                loudness=round(float(stored["loudness"]), 2),
-            )
-        )
-    logger.info("demo catalog: %d pieces (%d rendered, %d analysed) in %s", len(ids), rendered, analysed,
-                music_dir)
-    return ids

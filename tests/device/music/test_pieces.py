@@ -1,30 +1,18 @@
-"""The demo music: where each piece was composed to sit, that it renders to real sound, that the music emotion
-model hears it near there, the catalog."""
+"""emotune's own pieces: where each was composed to sit on the plane (device.music.pieces), and that they
+render to real sound and readable files (device.music.synth)."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from device.catalog import get_track, playable_tracks
-from device.demo import music as demo_music
-from device.demo.music import (
-    ARTIST,
-    DEMO_PIECES,
-    SAMPLE_RATE,
-    DemoPiece,
-    build_demo_catalog,
-    render_piece,
-    va_point,
-    write_piece,
-)
-from device.music.mer import load_model, quadrant
-from device.store import open_database
+from device.music.mer import quadrant
+from device.music.pieces import DEMO_PIECES, DemoPiece, va_point
+from device.music.synth import SAMPLE_RATE, render_piece, write_piece
 
 
 def by_title(title: str) -> DemoPiece:
@@ -116,68 +104,3 @@ def test_written_files_are_readable_with_the_right_rate_and_length(tmp_path: Pat
     samples, rate = sf.read(str(path), dtype="float32")
     assert rate == SAMPLE_RATE and np.sqrt(np.mean(samples**2)) > 0.03
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
-
-
-@pytest.mark.slow
-def test_build_demo_catalog_fills_the_catalog_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = open_database(tmp_path / "emotune.db")
-    music_dir = tmp_path / "music"
-    ids = build_demo_catalog(db, music_dir, seconds=2.0)
-    assert len(ids) == len(set(ids)) == len(DEMO_PIECES)
-
-    tracks = {t.title: t for t in playable_tracks(db)}
-    assert set(tracks) == {p.title for p in DEMO_PIECES}
-    model = load_model()
-    for piece in DEMO_PIECES:
-        track = tracks[piece.title]
-        row = db["tracks"].get(track.id)
-        # Placed like any listener's file: by the music emotion model from the file's own audio features.
-        assert track.artist == ARTIST and track.va_source == "audio"
-        valence, arousal, _ = model.predict(json.loads(row["audio_features"])["parts"])
-        assert (track.valence, track.arousal) == (round(valence, 4), round(arousal, 4))
-        assert row["analysed_at"] is not None and "composed for valence" in row["provenance"]
-        assert track.mode == (1 if piece.mode == "major" else 0) and track.tempo == piece.tempo_bpm
-        assert track.duration_s == pytest.approx(2.0)
-        assert track.path and Path(track.path).is_absolute()
-        assert sf.info(track.path).duration == pytest.approx(2.0, abs=0.01)
-
-    rows_before = list(db["tracks"].rows)
-    files_before = {p: p.stat().st_mtime_ns for p in music_dir.iterdir()}
-
-    def no_rendering(*args: object, **kwargs: object) -> Path:
-        raise AssertionError("a cached piece was rendered again")
-
-    monkeypatch.setattr(demo_music, "write_piece", no_rendering)
-    assert build_demo_catalog(db, music_dir, seconds=2.0) == ids
-    assert list(db["tracks"].rows) == rows_before
-    assert {p: p.stat().st_mtime_ns for p in music_dir.iterdir()} == files_before
-
-
-def test_changed_parameters_render_again_and_replace_the_old_file(tmp_path: Path) -> None:
-    db = open_database(tmp_path / "emotune.db")
-    music_dir = tmp_path / "music"
-    piece = by_title("Still Lake")
-    [first] = build_demo_catalog(db, music_dir, seconds=1.5, pieces=[piece])
-    old_files = list(music_dir.iterdir())
-    faster = dataclasses.replace(piece, tempo_bpm=96)
-    [second] = build_demo_catalog(db, music_dir, seconds=1.5, pieces=[faster])
-    new_files = list(music_dir.iterdir())
-    assert first == second and db["tracks"].count == 1
-    assert len(old_files) == len(new_files) == 1 and old_files != new_files
-    track = get_track(db, first)
-    assert track is not None and track.tempo == 96
-
-
-@pytest.mark.slow
-def test_the_music_emotion_model_hears_every_corner_of_the_full_length_demo(tmp_path: Path) -> None:
-    """What the demo plays, at its real length, as the model reads the files: at least two pieces in each
-    quadrant, and most in the quadrant they were composed for (17 of 21, bench/demo_music_mer.py)."""
-    db = open_database(tmp_path / "emotune.db")
-    build_demo_catalog(db, tmp_path / "music")
-    heard = {t.title: quadrant(t.valence, t.arousal) for t in playable_tracks(db)}
-    counts = {q: list(heard.values()).count(q) for q in ("Q1", "Q2", "Q3", "Q4")}
-    assert all(n >= 2 for n in counts.values()), heard
-    agree = [p.title for p in DEMO_PIECES if heard[p.title] == quadrant(*va_point(p))]
-    assert len(agree) >= 12, heard
-    for title in ("Morning Parade", "Storm Warning", "Grey Rain", "Still Lake"):
-        assert heard[title] == quadrant(*va_point(by_title(title))), (title, heard[title])

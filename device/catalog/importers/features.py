@@ -1,0 +1,155 @@
+"""`emotune catalog import-features`: tables of Spotify-style audio features (MusicOSet, the Kaggle
+"data_moods" and "top hits" tables, Deezer's mood set, a Billboard-style export), read by header names.
+
+A row's point on the plane (va_source "features"): Spotify's 0..1 valence and energy (its "perceptual
+measure of intensity and activity", the usual arousal proxy) as 2·x − 1. Deezer's mood set gives valence
+and arousal as standardised scores (mean ≈ 0, sd ≈ 1, observed −2.3..2.8): x / 2.5, clamped to −1..1, so
+±2.5 sd reach the edge and 99 % of its rows are unclamped; a table with an `arousal` column is read so.
+A point from the track's audio or its composition is never overwritten; its features and tags still are.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from device.catalog.cells import clock_seconds, parse_key
+from device.catalog.headers import ALIASES, map_header
+from device.catalog.importers.columns import AUDIO_FEATURES, FEATURES, ColumnPlan, plan_columns
+from device.catalog.importers.musicoset import joined_by_song_id
+from device.catalog.importers.rows import (
+    ImportSummary,
+    RowError,
+    artist_names,
+    import_rows,
+    merge_tags,
+    record_import,
+    row_title,
+    row_values,
+    split_tags,
+)
+from device.catalog.tables import read_table
+from device.errors import CatalogError
+from device.names import key_columns
+
+DEEZER_SCALE = 2.5
+KEEP_POINT = {"audio", "composed"}  # va_sources an import never overwrites: the file's analysis, the demo's
+
+
+def import_features(db: sqlite_utils.Database, path: Path | str) -> ImportSummary:
+    """Import a Spotify-style audio-features table (any delimiter, gzip or not) into the catalog.
+
+    Raises CatalogError when the file cannot be read or has no title or feature columns; a bad row is
+    skipped and reported in the summary.
+    """
+    path = Path(path)
+    started = time.time()
+    table = read_table(path)
+    header = table.header
+    columns = map_header(header)
+    joined = joined_by_song_id(path, header, columns)
+    available = set(columns) | {k for values in list(joined.values())[:1] for k in values}
+    deezer = "arousal" in available
+    summary = ImportSummary(path=str(path), kind="features", layout=_features_layout(path, header, available, joined))
+    plan, notes = plan_columns(table, columns, deezer)
+    summary.notes = table.notes + notes
+    import_rows(db, path, table.records, summary,
+                parse=lambda cells: _feature_row(cells, plan, joined),
+                merge=partial(_merge_feature_row, path.name), total=len(joined))
+    record_import(db, summary, started)
+    return summary
+
+
+def _features_layout(path: Path, header: list[str], available: set[str], joined: dict[str, dict[str, str]]) -> str:
+    """What kind of features table this is, for the summary; CatalogError when it is none."""
+    deezer = "arousal" in available
+    if "title" not in available:
+        raise CatalogError(
+            f"{path}: no title column (expected one of {', '.join(ALIASES['title'])}); found: {', '.join(header)}"
+        )
+    if not deezer and not available & set(AUDIO_FEATURES):
+        raise CatalogError(
+            f"{path}: no audio-feature columns (expected some of valence, energy, danceability, tempo, …); "
+            f"found: {', '.join(header)}; for mood tags use import-tags"
+        )
+    if deezer:
+        return "valence/arousal scores (Deezer mood)"
+    if joined:
+        return "MusicOSet (joined by song_id)"
+    return "Spotify features"
+
+
+def _merge_feature_row(provenance: str, old: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, Any]:
+    """The record a features row writes: its values, its tags added to the old ones, and its point
+    unless the track's point came from its audio or its composition."""
+    record = {k: v for k, v in row.items() if k not in ("tags_list", "point")}
+    record["provenance"] = provenance
+    if row["tags_list"]:
+        record["tags"] = merge_tags(old.get("tags") if old else None, row["tags_list"])
+    if row["point"] and not (old and old.get("va_source") in KEEP_POINT):
+        record["valence"], record["arousal"] = row["point"]
+        record["va_source"] = "features"
+    return {k: v for k, v in record.items() if v is not None}
+
+
+def _feature_row(cells: list[str], plan: ColumnPlan, joined: dict[str, dict[str, str]]) -> dict[str, Any]:
+    values = row_values(cells, plan.columns)
+    if joined:
+        other = joined.get(values.get("song_id", "").strip())
+        if other is None:
+            raise RowError(f"song_id {values.get('song_id', '')!r} not in the companion table")
+        values = {**other, **values}
+    title = row_title(values)
+    artist = artist_names(values.get("artist") or "")
+    row: dict[str, Any] = {"title": title, "artist": artist, **key_columns(artist, title, values.get("album"))}
+    for name in ("album", "genre"):
+        if values.get(name, "").strip():
+            row[name] = values[name].strip()
+    for name in FEATURES:
+        if name in values and not (plan.deezer and name == "feature_valence"):
+            row[name] = plan.read(name, values[name])
+    if "key" in values and row.get("mode") is None:
+        row["mode"] = parse_key(values["key"])[1]  # "C# minor", "Am", Camelot "8A"
+    elif "key" in values and parse_key(values["key"])[1] not in (None, row["mode"]):
+        raise RowError(f"key {values['key'].strip()!r} and mode {values.get('mode', '').strip()!r} disagree")
+    if "duration_ms" in values or "duration_s" in values:
+        row["duration_s"] = _duration_s(plan, values)
+    row["tags_list"] = split_tags(values.get("tags", ""))
+    row["point"] = _deezer_point(plan, values) if plan.deezer else _spotify_point(row)
+    return row
+
+
+def _duration_s(plan: ColumnPlan, values: dict[str, str]) -> float | None:
+    """Seconds, from duration_ms when the table has it, else from duration_s; `3:45` read as a clock."""
+    name = "duration_ms" if "duration_ms" in values else "duration_s"
+    clock = clock_seconds(values[name])
+    if clock is not None:
+        return clock
+    value = plan.read(name, values[name])
+    if value is None or name == "duration_s":
+        return value
+    return round(value / 1000.0, 3)
+
+
+def _deezer_point(plan: ColumnPlan, values: dict[str, str]) -> tuple[float, float] | None:
+    """Deezer's standardised valence and arousal scores, scaled onto the plane (None if either is missing)."""
+    valence = plan.read("feature_valence", values.get("feature_valence", ""))
+    arousal = plan.read("arousal", values.get("arousal", ""))
+    if valence is None or arousal is None:
+        return None
+    return round(_clamp(valence / DEEZER_SCALE), 4), round(_clamp(arousal / DEEZER_SCALE), 4)
+
+
+def _spotify_point(row: dict[str, Any]) -> tuple[float, float] | None:
+    """Spotify's 0..1 valence and energy, stretched onto the plane's −1..1 (None if either is missing)."""
+    if row.get("feature_valence") is None or row.get("energy") is None:
+        return None
+    return round(2 * row["feature_valence"] - 1, 4), round(2 * row["energy"] - 1, 4)
+
+
+def _clamp(value: float) -> float:
+    return max(-1.0, min(1.0, value))

@@ -1,0 +1,204 @@
+"""What every table import shares: parsing rows one by one, skipping the bad ones with a reason, and
+upserting the good ones in batches.
+
+Rows upsert by the normalised "artist|title" key, so importing a file twice changes nothing, and each
+batch is one transaction, so a crash mid-import leaves the catalog consistent (all of a batch or none).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from device.catalog.cells import CellError
+from device.catalog.tables import Record
+
+BATCH_ROWS = 2000
+
+# (the track as stored, or None for a new one; the parsed row) → the columns to write
+Merge = Callable[[dict[str, Any] | None, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class ImportSummary:
+    path: str
+    kind: str  # features | tags
+    layout: str = ""
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    unknown_tags: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)  # how the file was read: encoding, delimiter, units
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "kind": self.kind, "layout": self.layout, "rows": self.rows,
+            "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+            "skipped": len(self.skipped),
+            "skipped_lines": [{"line": line, "reason": reason} for line, reason in self.skipped],
+            "unknown_tags": dict(self.unknown_tags.most_common()), "notes": self.notes,
+        }
+
+    def describe(self, most: int = 20) -> str:
+        lines = [f"{self.path}: {self.rows} rows ({self.layout}): {self.added} added, {self.updated} updated, "
+                 f"{self.unchanged} unchanged, {len(self.skipped)} skipped"]
+        lines.extend(f"  read: {note}" for note in self.notes)
+        for line, reason in self.skipped[:most]:
+            lines.append(f"  line {line}: {reason}")
+        if len(self.skipped) > most:
+            lines.append(f"  … and {len(self.skipped) - most} more skipped rows (--json lists them all)")
+        if self.unknown_tags:
+            tags = ", ".join(f"{tag!r} ×{n}" for tag, n in self.unknown_tags.most_common(10))
+            lines.append(f"  unknown tags (not placed on the plane): {tags}")
+        return "\n".join(lines)
+
+
+class RowError(CellError):
+    """A row that cannot be imported (its reason is shown with its line number); the import goes on."""
+
+
+def import_rows(db: sqlite_utils.Database, path: Path, rows: Iterator[Record],
+                summary: ImportSummary, parse: Callable[[list[str]], dict[str, Any]], merge: Merge,
+                total: int = 0) -> None:
+    """Parse each row (a row the reader refused, or a CellError, skips it), skip repeats of an artist and
+    title, upsert in batches of BATCH_ROWS; counts go into `summary`."""
+    seen: dict[str, int] = {}
+    batch: list[dict[str, Any]] = []
+    with _progress(total, path) as bar:
+        for record in rows:
+            bar.update(1)
+            summary.rows += 1
+            line = record.line
+            try:
+                if record.problem is not None:
+                    raise RowError(record.problem)
+                row = parse(record.cells)
+            except CellError as error:
+                reason = str(error)
+                if record.last_line > line and "lines " not in reason:
+                    reason += f" ({record.lines()})"
+                summary.skipped.append((line, reason))
+                continue
+            key = row["match_key"]
+            if key in seen:
+                summary.skipped.append((line, f"duplicate of line {seen[key]} (same artist and title)"))
+                continue
+            seen[key] = line
+            batch.append(row)
+            if len(batch) >= BATCH_ROWS:
+                _apply_batch(db, batch, summary, merge)
+                batch = []
+        _apply_batch(db, batch, summary, merge)
+
+
+def record_import(db: sqlite_utils.Database, summary: ImportSummary, started: float) -> None:
+    """The import's row in `imports` (what `emotune catalog stats` shows as the last import)."""
+    db.table("imports").insert({
+        "kind": summary.kind, "path": summary.path, "started_at": started, "finished_at": time.time(),
+        "rows": summary.rows, "added": summary.added, "updated": summary.updated,
+        "unchanged": summary.unchanged, "skipped": len(summary.skipped),
+    })
+
+
+def _progress(total: int, path: Path) -> Any:
+    """A tqdm bar on a terminal; nothing when stderr is a pipe or a file."""
+    from tqdm import tqdm
+
+    return tqdm(total=total or None, unit=" rows", desc=path.name, disable=not sys.stderr.isatty(), leave=False)
+
+
+def _apply_batch(db: sqlite_utils.Database, batch: list[dict[str, Any]], summary: ImportSummary,
+                 merge: Merge) -> None:
+    """Upsert one batch in one transaction: all its rows are written, or none."""
+    if not batch:
+        return
+    keys = [row["match_key"] for row in batch]
+    now = time.time()
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        cursor = db.execute(
+            f"SELECT * FROM tracks WHERE match_key IN ({','.join('?' * len(keys))})", keys
+        )
+        columns = [c[0] for c in cursor.description]
+        existing = {r["match_key"]: r for r in (dict(zip(columns, row, strict=True)) for row in cursor)}
+        inserts: dict[tuple[str, ...], list[list[Any]]] = {}
+        added = updated = unchanged = 0
+        for row in batch:
+            old = existing.get(row["match_key"])
+            if old is None:
+                record = merge(None, row)
+                record.update(added_at=now, updated_at=now)
+                names = tuple(record)
+                inserts.setdefault(names, []).append([record[n] for n in names])
+                added += 1
+                continue
+            record = merge(old, row)
+            changes = {k: v for k, v in record.items() if k != "provenance" and old.get(k) != v}
+            if not changes:
+                unchanged += 1
+                continue
+            changes.update(provenance=record.get("provenance"), updated_at=now)
+            assignments = ", ".join(f"[{k}] = ?" for k in changes)
+            db.execute(f"UPDATE tracks SET {assignments} WHERE id = ?", [*changes.values(), old["id"]])
+            updated += 1
+        for names, values in inserts.items():
+            db.conn.executemany(
+                f"INSERT INTO tracks ({', '.join(f'[{n}]' for n in names)}) "
+                f"VALUES ({', '.join('?' * len(names))})",
+                values,
+            )
+    summary.added += added
+    summary.updated += updated
+    summary.unchanged += unchanged
+
+
+def row_values(cells: list[str], columns: dict[str, int]) -> dict[str, str]:
+    """The row's cells by target name (the reader has checked that the row is the header's width)."""
+    return {target: cells[i] for target, i in columns.items()}
+
+
+def row_title(values: dict[str, str]) -> str:
+    """The row's title, stripped; RowError when it has none."""
+    title = (values.get("title") or "").strip()
+    if not title:
+        raise RowError("missing title")
+    return title
+
+
+def artist_names(raw: str) -> str:
+    """MusicOSet writes artists as a Python dict {'id': 'Name', …}; others as plain text."""
+    text = raw.strip()
+    if text.startswith("{") or text.startswith("["):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return text
+        names = value.values() if isinstance(value, dict) else value
+        return ", ".join(str(n) for n in names)
+    return text
+
+
+def split_tags(raw: str) -> list[str]:
+    """"Happy; calm | Sad" → ["happy", "calm", "sad"]."""
+    parts = raw.replace(";", ",").replace("|", ",").split(",")
+    return [p.strip().lower() for p in parts if p.strip()]
+
+
+def merge_tags(old_tags: str | None, new_tags: list[str]) -> str | None:
+    """The stored JSON list of tags with the new ones added (in order, no repeats); None when empty."""
+    tags = json.loads(old_tags) if old_tags else []
+    for tag in new_tags:
+        if tag not in tags:
+            tags.append(tag)
+    return json.dumps(tags) if tags else None

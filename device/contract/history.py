@@ -1,0 +1,271 @@
+"""The play history and the listener's likes: one `history` row per song the daemon started, one
+`feedback` row per play the listener liked or disliked on the page (the latest press wins).
+
+The daemon writes plays (`start_play`, `end_play`); the page reads them (`recent_plays`) and records
+likes (`record_feedback`); the learner reads the finished ones (`finished_plays`, `history_stamp`);
+`forget` erases both tables. Rows are read by column name, and a value that makes no sense (text where a
+number belongs, an unknown intent or outcome) reads as None, never as an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from device.contract.intents import INTENTS, Intent
+from device.contract.rows import row_by_name, rows_by_name
+
+if TYPE_CHECKING:  # the CLI's parser imports the contract for INTENTS: no database library for that
+    import sqlite_utils
+
+NOBODY = "nobody"  # the emotion a play records when no face was seen (device.mood's label for it)
+OUTLANDISH = 1.5  # a face point beyond this on either axis (the plane is −1..1) is damage, not a face
+
+Point = tuple[float, float]  # (valence, arousal), each −1..1
+TracePoint = tuple[float, float, float]  # (seconds into the song, valence, arousal)
+
+
+class Outcome(StrEnum):
+    """How a song ended."""
+
+    ENDED = "ended"  # played to its end (or to player.max_track_s)
+    SKIPPED = "skipped"  # the listener pressed Skip
+    ERROR = "error"  # the file could not be played
+    PAUSED = "paused"  # in the schema's list since its first version; nothing writes it now
+    STOPPED = "stopped"  # the daemon was stopped while it played
+
+
+@dataclass(frozen=True)
+class Play:
+    """One song the daemon started: the decision behind it, the face when it was chosen and at its end,
+    how it ended and the listener's like or dislike.
+
+    Faces are stored as written (`valence`, `arousal`, `end_*`: None where not recorded); `start` and
+    `end` are the same faces as points the learner can trust: None when nobody was seen or the values
+    are damaged (beyond ±OUTLANDISH, not finite).
+    """
+
+    id: int  # the history row's
+    track_id: int | None  # None: the row names no track
+    intent: Intent | None  # None: not recorded, or not an Intent
+    outcome: Outcome | None  # None while it plays (or not an Outcome)
+    liked: int = 0  # +1 liked, −1 disliked, 0 no press
+    emotion: str | None = None  # the face's label when the song was chosen; NOBODY: no face
+    valence: float | None = None
+    arousal: float | None = None
+    end_emotion: str | None = None  # the smoothed face's label at the song's end; None: nobody seen
+    end_valence: float | None = None
+    end_arousal: float | None = None
+    played_s: float | None = None  # seconds it played
+    started_at: float = 0.0  # wall clock (time.time())
+    ended_at: float | None = None  # None while it plays
+    title: str = ""  # the track's, "" when it has left the catalog
+    artist: str = ""
+    reason: str | None = None  # the decision's, in words
+    trace_json: str | None = None  # the trace as stored: [[seconds_in, valence, arousal], ...]; see `trace`
+    start: Point | None = field(init=False, repr=False, compare=False)
+    end: Point | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        seen = self.emotion not in (None, NOBODY)
+        object.__setattr__(self, "start", _point(self.valence, self.arousal) if seen else None)
+        object.__setattr__(self, "end", _point(self.end_valence, self.end_arousal))
+
+    @cached_property
+    def trace(self) -> tuple[TracePoint, ...]:
+        """The smoothed face while it played, read from `trace_json` when first asked (the learner never
+        asks); points that are unreadable are left out."""
+        return _trace(self.trace_json)
+
+    @property
+    def skipped(self) -> bool:
+        return self.outcome == Outcome.SKIPPED
+
+    @property
+    def moved(self) -> Point | None:
+        """How the face moved during the song (end − start), None when either end is unknown."""
+        if self.start is None or self.end is None:
+            return None
+        return (self.end[0] - self.start[0], self.end[1] - self.start[1])
+
+    @property
+    def approval(self) -> float:
+        """+1 liked; −1 disliked or skipped; 0 otherwise (played on, no press)."""
+        if self.liked:
+            return float(self.liked)
+        return -1.0 if self.skipped else 0.0
+
+
+class PlayEnding(TypedDict):
+    """What the daemon records when a song ends, besides its outcome: the smoothed face at the end (None
+    when nobody was seen), the seconds it played, and the trace as JSON: [[seconds_in, valence,
+    arousal], ...]."""
+
+    end_emotion: str | None
+    end_valence: float | None
+    end_arousal: float | None
+    played_s: float
+    trace: str
+
+
+# ---- the daemon's writes ---------------------------------------------------------------------------
+
+
+def start_play(db: sqlite_utils.Database, track_id: int, *, emotion: str, valence: float, arousal: float,
+               intent: Intent, reason: str) -> int:
+    """Record that `track_id` starts now, chosen for this face and intent; returns the play's id."""
+    return int(db.table("history").insert({
+        "track_id": track_id,
+        "started_at": time.time(),
+        "emotion": emotion,
+        "valence": valence,
+        "arousal": arousal,
+        "intent": Intent(intent).value,
+        "reason": reason,
+    }).last_rowid or 0)
+
+
+def end_play(db: sqlite_utils.Database, play_id: int, outcome: Outcome, ending: PlayEnding | None = None) -> None:
+    """Record how play `play_id` ended and, with `ending`, what the face did meanwhile."""
+    row: dict[str, object] = {"ended_at": time.time(), "outcome": Outcome(outcome).value}
+    if ending is not None:
+        row.update(ending)
+    db.table("history").update(play_id, row)
+
+
+# ---- reading plays ---------------------------------------------------------------------------------
+
+_SELECT_PLAYS = (
+    "SELECT h.id, h.track_id, h.intent, h.outcome, f.liked, h.emotion, h.valence, h.arousal, h.end_emotion, "
+    "h.end_valence, h.end_arousal, h.played_s, h.started_at, h.ended_at, coalesce(t.title, '') AS title, "
+    "coalesce(t.artist, '') AS artist, h.reason, h.trace "
+    "FROM history h LEFT JOIN tracks t ON t.id = h.track_id LEFT JOIN feedback f ON f.history_id = h.id "
+)
+
+
+def recent_plays(db: sqlite_utils.Database, limit: int = 20, since: float | None = None) -> list[Play]:
+    """The last `limit` plays, newest first (only those started at or after `since`, if given)."""
+    rows = rows_by_name(db, _SELECT_PLAYS + "WHERE h.started_at >= ? ORDER BY h.started_at DESC, h.id DESC LIMIT ?",
+                        [since if since is not None else float("-inf"), int(limit)])
+    return [_play(row) for row in rows]
+
+
+def finished_plays(db: sqlite_utils.Database, limit: int) -> list[Play]:
+    """The newest `limit` plays that ended, newest first. sqlite3.Error when the history cannot be read
+    (a damaged or missing table)."""
+    return [_play(row) for row in rows_by_name(
+        db, _SELECT_PLAYS + "WHERE h.ended_at IS NOT NULL ORDER BY h.id DESC LIMIT ?", [int(limit)])]
+
+
+def history_stamp(db: sqlite_utils.Database) -> tuple[Any, ...]:
+    """Changes whenever a play ends, a like or dislike is pressed, or the history is forgotten.
+    sqlite3.Error when the tables cannot be read."""
+    row = row_by_name(
+        db,
+        "SELECT (SELECT count(*) FROM history WHERE ended_at IS NOT NULL) AS finished, "
+        "(SELECT max(ended_at) FROM history) AS last_end, (SELECT count(*) FROM feedback) AS presses, "
+        "(SELECT max(created_at) FROM feedback) AS last_press, (SELECT sum(liked) FROM feedback) AS balance",
+    )
+    return tuple(row.values()) if row else ()
+
+
+def _play(row: dict[str, Any]) -> Play:
+    intent, outcome, liked, track_id = row["intent"], row["outcome"], row["liked"], row["track_id"]
+    return Play(
+        id=int(row["id"]),
+        track_id=track_id if isinstance(track_id, int) and not isinstance(track_id, bool) else None,
+        intent=Intent(intent) if intent in INTENTS else None,
+        outcome=Outcome(outcome) if outcome in _OUTCOMES else None,
+        liked=int(liked) if liked in (1, -1) else 0,
+        emotion=_text(row["emotion"]),
+        valence=_number(row["valence"]),
+        arousal=_number(row["arousal"]),
+        end_emotion=_text(row["end_emotion"]),
+        end_valence=_number(row["end_valence"]),
+        end_arousal=_number(row["end_arousal"]),
+        played_s=_number(row["played_s"]),
+        started_at=_number(row["started_at"]) or 0.0,
+        ended_at=_number(row["ended_at"]),
+        title=str(row["title"]),
+        artist=str(row["artist"]),
+        reason=_text(row["reason"]),
+        trace_json=row["trace"] if isinstance(row["trace"], str) else None,
+    )
+
+
+_OUTCOMES = tuple(Outcome)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _number(value: Any) -> float | None:
+    """A stored number as a float; None for NULL or text."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _point(valence: float | None, arousal: float | None) -> Point | None:
+    """(valence, arousal), or None when either is missing, not finite, or beyond ±OUTLANDISH."""
+    if valence is None or arousal is None or not (math.isfinite(valence) and math.isfinite(arousal)):
+        return None
+    if abs(valence) > OUTLANDISH or abs(arousal) > OUTLANDISH:
+        return None
+    return (valence, arousal)
+
+
+def _trace(text: str | None) -> tuple[TracePoint, ...]:
+    """history.trace's JSON as points; anything unreadable is left out."""
+    try:
+        points = json.loads(text) if isinstance(text, str) else []
+    except json.JSONDecodeError:
+        return ()
+    found = []
+    for point in points if isinstance(points, list) else []:
+        try:
+            seconds, valence, arousal = (float(x) for x in point)
+        except (TypeError, ValueError):
+            continue
+        found.append((seconds, valence, arousal))
+    return tuple(found)
+
+
+# ---- the listener's likes, and forgetting ----------------------------------------------------------
+
+
+def record_feedback(db: sqlite_utils.Database, history_id: int, liked: int) -> bool:
+    """The listener liked (+1) or disliked (-1) a play; the latest press wins. False: no such play.
+
+    ValueError for any other `liked`."""
+    if liked not in (1, -1) or isinstance(liked, bool):
+        raise ValueError(f"liked must be +1 or -1, got {liked!r}")
+    with db.conn:
+        # The track's id, or NULL if it has left the catalog since (the play still counts).
+        row = row_by_name(db, "SELECT (SELECT id FROM tracks WHERE id = h.track_id) AS track_id FROM history h "
+                              "WHERE h.id = ?", [history_id])
+        if row is None:
+            return False
+        db.execute(
+            "INSERT INTO feedback (history_id, track_id, liked, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (history_id) DO UPDATE SET liked = excluded.liked, created_at = excluded.created_at",
+            [history_id, row["track_id"], liked, time.time()],
+        )
+    return True
+
+
+def forget(db: sqlite_utils.Database) -> dict[str, int]:
+    """Erase the play history and every like and dislike, in one transaction.
+
+    Returns {"plays": rows erased, "feedback": rows erased}. The learner's responses are computed from
+    these rows only, so nothing learnt is left. Raises sqlite3.Error when the database cannot be written.
+    """
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        feedback = db.conn.execute("DELETE FROM feedback").rowcount
+        plays = db.conn.execute("DELETE FROM history").rowcount
+    return {"plays": max(plays, 0), "feedback": max(feedback, 0)}
