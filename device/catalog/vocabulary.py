@@ -3,15 +3,16 @@
 The words are FTS5's own (an fts5vocab view of tracks_fts), so a near word found here is one the index
 can match. rapidfuzz measures the edit distance. Before it, two bounds that never drop a word within
 reach narrow a large catalog's words to a few: the length (k edits change it by at most k) and the
-characters (each character of one word that the other lacks costs an edit), the latter as 32-bit masks
-compared by numpy. One Vocabulary is cached per database file until the index changes.
+characters (each character one word has and the other lacks costs an edit), the latter counted for every
+word at once on bit planes held as Python integers, so the page needs no numpy. One Vocabulary is cached
+per database file until the index changes.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 
-import numpy as np
 import sqlite_utils
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -20,14 +21,18 @@ MOST_CLOSE = 8  # near words a typed word may stand for in one search
 
 
 class Vocabulary:
-    """The distinct words of the search index, shortest first, each with a mask of its characters."""
+    """The distinct words of the search index, shortest first, with their characters as bit planes."""
 
     def __init__(self, terms: Iterable[str]) -> None:
-        words = sorted(terms, key=len)
-        self.known = set(words)
-        self.words = np.array(words, dtype=object)
-        self.lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-        self.masks = _character_masks(words)
+        self.words = sorted(terms, key=len)
+        self.known = set(self.words)
+        self.lengths = [len(word) for word in self.words]
+        # Plane b: one bit per word (bit i for words[i]) that is set when the word has a character hashed to b.
+        planes = [bytearray((len(self.words) + 7) // 8) for _ in range(MASK_BITS)]
+        for i, word in enumerate(self.words):
+            for bit in _bits(_character_mask(word)):
+                planes[bit][i >> 3] |= 1 << (i & 7)
+        self.planes = [int.from_bytes(plane, "little") for plane in planes]
 
     def close_terms(self, word: str, most: int = MOST_CLOSE, widen_known: bool = False) -> list[str]:
         """The nearest catalog words within 1 edit (words of 4-6 letters) or 2 (longer); none for shorter.
@@ -39,9 +44,9 @@ class Vocabulary:
         if len(word) < 4 or (word in self.known and not widen_known):
             return []
         bound = 1 if len(word) <= 6 else 2
-        start, end = np.searchsorted(self.lengths, [len(word) - bound, len(word) + bound + 1])
-        reachable = _differ_by_at_most(self.masks[start:end], _character_masks([word])[0], bound)
-        candidates = self.words[start:end][reachable].tolist()
+        start = bisect.bisect_left(self.lengths, len(word) - bound)
+        end = bisect.bisect_right(self.lengths, len(word) + bound)
+        candidates = [self.words[start + i] for i in self._reachable(_character_mask(word), bound, start, end)]
         matches = process.extract(word, candidates, scorer=Levenshtein.distance, score_cutoff=bound, limit=None)
         near = [(distance, term) for term, distance, _ in matches if distance > 0]
         if not near:
@@ -51,30 +56,41 @@ class Vocabulary:
         nearest = sorted((-len(pairs & _letter_pairs(term)), term) for distance, term in near if distance == best)
         return [term for _, term in nearest[:most]]
 
+    def _reachable(self, mask: int, count: int, start: int, end: int) -> list[int]:
+        """Offsets from `start` of the words in [start, end) that lack at most `count` of `mask`'s bits and
+        have at most `count` bits it lacks: the only ones `count` edits may reach (each edit adds or drops
+        one character). Counted for all words at once, one bit per word, by saturating bit-sliced counters."""
+        span = (1 << (end - start)) - 1
+        lacking, extra = [0] * (count + 1), [0] * (count + 1)  # [k]: words with more than k so far
+        for bit in range(MASK_BITS):
+            has = (self.planes[bit] >> start) & span
+            differs, counter = (span & ~has, lacking) if mask >> bit & 1 else (has, extra)
+            for k in range(count, 0, -1):
+                counter[k] |= counter[k - 1] & differs
+            counter[0] |= differs
+        reachable = span & ~(lacking[count] | extra[count])
+        digits = bin(reachable)[:1:-1]  # bit i of `reachable` is digits[i]
+        found, at = [], digits.find("1")
+        while at >= 0:
+            found.append(at)
+            at = digits.find("1", at + 1)
+        return found
 
-def _character_masks(words: list[str]) -> np.ndarray:
-    """(len(words),) uint32: per word, one bit for each of its characters (a hash of the code point into
-    32 bits; two characters may share a bit, which only ever lets more words through)."""
-    if not words:
-        return np.zeros(0, dtype=np.uint32)
-    codes = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
-    bits = np.left_shift(1, (codes * 2654435761 >> 16) & 31).astype(np.uint32)
-    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    starts = np.concatenate(([0], np.cumsum(lengths[:-1])))
-    return np.bitwise_or.reduceat(bits, starts)
+
+MASK_BITS = 32
 
 
-def _differ_by_at_most(masks: np.ndarray, mask: np.uint32, count: int) -> np.ndarray:
-    """(n,) bool: whether each of `masks` lacks at most `count` of the bits of `mask` and has at most
-    `count` bits that `mask` lacks: the words that `count` edits may still reach."""
-    lacking, extra = mask & ~masks, masks & ~mask
-    lowest = np.empty_like(masks)
-    for bits in (lacking, extra):
-        # Each round clears every mask's lowest set bit, in place: a large catalog has 100,000s of words.
-        for _ in range(count):
-            np.subtract(bits, 1, out=lowest)
-            bits &= lowest
-    return (lacking | extra) == 0
+def _character_mask(word: str) -> int:
+    """One bit per character of `word` (its code point hashed into MASK_BITS bits; two characters may share
+    a bit, which only ever lets more words through)."""
+    mask = 0
+    for char in word:
+        mask |= 1 << ((ord(char) * 2654435761 >> 16) % MASK_BITS)
+    return mask
+
+
+def _bits(mask: int) -> list[int]:
+    return [bit for bit in range(MASK_BITS) if mask >> bit & 1]
 
 
 def _letter_pairs(word: str) -> set[str]:

@@ -93,3 +93,29 @@ def test_the_daemon_loads_no_training_or_audio_analysis(tmp_path: Path) -> None:
     assert {"dlib", "cv2", "ai_edge_litert", "vlc"} <= modules  # it did build the daemon's parts
     assert not modules & (TRAINING | AUDIO_ANALYSIS)
     assert "device.training" not in modules
+
+
+SEARCH_WITH_A_TYPO = """
+import json, sys
+sys.modules["numpy"] = sys.modules["pandas"] = None  # as `emotune web` keeps them out (cli/playback.py)
+from pathlib import Path
+from device.catalog.search import search
+from device.catalog.tracks import upsert_track
+from device.store import open_database
+db = open_database(Path(sys.argv[1]))
+upsert_track(db, title="Yesterday", artist="The Beatles")
+found = [t.title for t in search(db, "yesterdy")]
+print(json.dumps(sorted(name for name, module in sys.modules.items() if module is not None)))
+print(json.dumps(found))
+"""
+
+
+def test_a_search_with_a_typo_works_without_numpy(tmp_path: Path) -> None:
+    """The page's typo-tolerant search (rapidfuzz on the catalog's words) works in the page's process,
+    which keeps numpy out, and loads nothing heavy."""
+    done = subprocess.run([sys.executable, "-c", SEARCH_WITH_A_TYPO, str(tmp_path / "emotune.db")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    modules, found = (json.loads(line) for line in done.stdout.splitlines()[-2:])
+    assert found == ["Yesterday"]
+    assert {name.split(".")[0] for name in modules} & {*FACE_AND_MODEL, *AUDIO_ANALYSIS} == set()
