@@ -20,7 +20,7 @@ from device.config import RecommendConfig
 from device.contract import INTENTS, Intent
 from device.errors import CatalogError
 from device.mood import Mood
-from device.wording import feeling
+from device.wording import INTENT_AIM, feeling
 
 ENHANCE_GOAL = (0.75, 0.35)  # pleasant and a little energetic
 CALM_GOAL = (0.55, -0.45)  # pleasant and relaxed
@@ -124,25 +124,26 @@ class Recommender:
     def infer_intent(self, mood: Mood, seed: Track | None, override: str | None) -> tuple[Intent, str]:
         """(intent, why) from the face against the seed's emotion; `override` (an Intent's value) wins."""
         if override in INTENTS:
-            return Intent(override), f"{override}, as you asked"
+            return Intent(override), f"{INTENT_AIM[override]}, as you asked"
         if not mood.present:
             return Intent.MODULATE, "no face read: following the seed song"
         seed_bright = seed is not None and seed.valence is not None and seed.valence > 0.1
         # The stable label decides (the mood tracker only changes it when it holds), the plane refines.
         if mood.label in TENSE_LABELS:
-            return Intent.CALM, f"{_describe_mood(mood)}: calming, never more energy"
+            return Intent.CALM, f"{_describe_mood(mood)}: {INTENT_AIM[Intent.CALM]}, never more energy"
         flat = mood.label == "neutral" and mood.valence < 0 and seed_bright
         if mood.label == "sad" or flat:
+            lift = INTENT_AIM[Intent.ENHANCE]
             if seed is not None and seed_bright:
-                return Intent.ENHANCE, f"{_describe_mood(mood)} but your seed '{seed.title}' is bright: lifting"
+                return Intent.ENHANCE, f"{_describe_mood(mood)} but your seed '{seed.title}' is bright: {lift}"
             if self._negative_streak >= 2:
-                return Intent.ENHANCE, f"{_describe_mood(mood)} for {self._negative_streak + 1} songs: lifting gently"
+                return Intent.ENHANCE, f"{_describe_mood(mood)} for {self._negative_streak + 1} songs: {lift}, gently"
             if seed is None:
-                return Intent.MODULATE, f"{_describe_mood(mood)}: staying with you"
+                return Intent.MODULATE, f"{_describe_mood(mood)}: {INTENT_AIM[Intent.MODULATE]}"
             gloomy = seed.valence is not None and seed.valence < 0
             seed_is = "and so is your seed" if gloomy else "and your seed is not a bright one"
-            return Intent.MODULATE, f"{_describe_mood(mood)} {seed_is}: staying with you"
-        return Intent.MODULATE, f"{_describe_mood(mood)}: staying with your mood"
+            return Intent.MODULATE, f"{_describe_mood(mood)} {seed_is}: {INTENT_AIM[Intent.MODULATE]}"
+        return Intent.MODULATE, f"{_describe_mood(mood)}: {INTENT_AIM[Intent.MODULATE]}"
 
     def target_for(self, intent: Intent, mood: Mood, seed: Track | None) -> tuple[float, float]:
         here = (mood.valence, mood.arousal) if mood.present else (0.0, 0.0)

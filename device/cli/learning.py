@@ -42,7 +42,7 @@ def cmd_simulate(args: argparse.Namespace, config: Config) -> int:
 
     from device.simulate.catalog import default_data, load_catalog
     from device.simulate.report import summary, table
-    from device.simulate.run import Settings, simulate
+    from device.simulate.run import SimulationPlan, simulate
     from device.simulate.world import FaceReader
 
     for name in ("listeners", "sessions", "songs"):
@@ -50,7 +50,7 @@ def cmd_simulate(args: argparse.Namespace, config: Config) -> int:
             raise EmotuneError(f"--{name} must be 1 or more (got {getattr(args, name)})")
     catalog = load_catalog(Path(args.data) if args.data else default_data())
     face = FaceReader.from_model(Path(args.model) if args.model else EMOTION_MODEL_CARD)
-    settings = Settings(listeners=args.listeners, sessions=args.sessions, songs=args.songs, seed=args.seed,
+    settings = SimulationPlan(listeners=args.listeners, sessions=args.sessions, songs=args.songs, seed=args.seed,
                         personal=args.responses == "personal")
     with tqdm(total=settings.listeners, unit=" listeners", disable=not sys.stderr.isatty(), leave=False) as bar:
         outcomes = simulate(catalog, face, settings, progress=lambda done: bar.update(done - bar.n))

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     starter = add_subcommand(catalog_sub, "starter", help="emotune's built-in pieces, so a new "
                              "device plays something: rendered once into <state dir>/starter (the installer "
                              "runs it; again: nothing to do)")
-    starter.add_argument("--seconds", type=float, help="length of each piece (default 20)")
+    starter.add_argument("--seconds", type=positive_seconds, help="length of each piece (default 20)")
     starter.add_argument("--json", action="store_true")
 
     bench = add("bench", "cli.questions:cmd_bench", "per-stage latency, CPU and memory figures")
@@ -267,3 +267,14 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     personal.add_argument(
         "--force", action="store_true", help="install the fine-tuned model even if it does not do better"
     )
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a length in seconds, more than 0 and finite."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    return value

@@ -137,6 +137,8 @@ def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
         print(f"{decision.intent}: {decision.track.describe()}")
         print(f"  {decision.reason}")
         print(f"  as the device would decide now, from {plays} play{'' if plays == 1 else 's'} of history")
+        if seed is not None:
+            print(f"  seed: {seed.describe()}" + ("" if args.seed else " (set on the phone)"))
     return 0
 
 

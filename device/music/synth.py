@@ -35,7 +35,8 @@ ARTICULATION_LENGTH = {"legato": 1.05, "normal": 0.8, "staccato": 0.4}
 # and arpeggios for calm ones, a room (reverb), a faint noise floor, then a master: level by loudness,
 # a soft limiter, and the 10.3 kHz band edge a 44.1 kHz recording has once resampled to 22.05 kHz. The
 # music emotion model learnt from recordings; bare additive tones have spectral valleys no recording
-# has, and it heard 18 of 19 of them as calm and pleasant (6 of 19 in the composed quadrant; now 15 of 21).
+# has, and it heard 18 of 19 of them as calm and pleasant (6 of 19 in the composed quadrant; today's
+# count is in models/README.md).
 
 BAND_EDGE_HZ = 10300.0
 # Kick patterns within one beat (sixteenths), chosen bar by bar so the groove is not a metronome.

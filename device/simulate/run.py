@@ -37,7 +37,9 @@ DISLIKE_CHANCE = 0.3  # a skipped song is also disliked this often
 
 
 @dataclass(frozen=True)
-class Settings:
+class SimulationPlan:
+    """How many simulated listeners, sessions and songs, and the seed that makes the figures repeat."""
+
     listeners: int = 200
     sessions: int = 20
     songs: int = 8  # per session
@@ -124,7 +126,7 @@ class Session:
         return tally
 
 
-def simulate(catalog: SimCatalog, face: FaceReader, settings: Settings,
+def simulate(catalog: SimCatalog, face: FaceReader, settings: SimulationPlan,
              progress: Callable[[int], None] | None = None) -> Outcomes:
     """Every policy with every listener for every session; `progress(listeners done)` after each listener."""
     shape = (len(POLICIES), settings.listeners, settings.sessions)

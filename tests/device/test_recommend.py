@@ -61,7 +61,7 @@ def test_enhance_steps_on_only_when_the_face_follows() -> None:
 
 def test_override_from_the_phone_wins() -> None:
     decision = Recommender(RecommendConfig()).decide(mood("happy"), GRID, override="calm")
-    assert decision.intent == "calm" and "calm, as you asked" in decision.reason
+    assert decision.intent == "calm" and "calming things down, as you asked" in decision.reason
 
 
 def test_no_immediate_repeats_and_taste_breaks_ties() -> None:

@@ -40,3 +40,13 @@ def test_the_evidence_uses_the_intents_verb() -> None:
     counts = TrackRecord(plays=4, helped=3, skipped=0, liked=0, disliked=0)
     assert times_phrase(counts, Intent.CALM) == "it calmed you 3 of the 4 times it played"
     assert times_phrase(counts, Intent.ENHANCE) == "it lifted you 3 of the 4 times it played"
+
+
+@pytest.mark.parametrize("label", EMOTION_LABELS)
+@pytest.mark.parametrize("override", [None, *Intent])
+def test_the_daemons_reason_names_its_intent_as_the_page_does(label: str, override: Intent | None) -> None:
+    valence, arousal = CIRCUMPLEX[label]
+    mood = Mood(label=label, confidence=0.8, valence=valence, arousal=arousal, present=True, readings=3)
+    intent, why = Recommender(RecommendConfig()).infer_intent(mood, None, override)
+    assert INTENT_AIM[intent] in why  # the page's heading for this intent ("calming things down")
+    assert (intent == override) == ("as you asked" in why)

@@ -84,3 +84,22 @@ def test_model_status_reports_the_state_dir_given_before_the_action(tmp_path: Pa
     result = emotune("model", "--state-dir", str(given), "status", state_dir=tmp_path / "from-the-environment")
     assert result.returncode == 0, result.stderr
     assert str(given / "faces") in result.stdout and "from-the-environment" not in result.stdout
+
+
+def test_a_length_that_is_not_positive_is_refused_in_one_line(tmp_path: Path, emotune: Emotune) -> None:
+    for bad in ("-1", "0", "nan", "soon"):
+        result = emotune("catalog", "starter", "--seconds", bad, state_dir=tmp_path)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "--seconds" in result.stderr.splitlines()[-1]
+
+
+def test_a_reader_that_leaves_early_ends_no_command_in_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "device.cli", "catalog", "stats", "--state-dir", str(tmp_path)]
+    listing = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert listing.stdout is not None and listing.stderr is not None
+    listing.stdout.close()  # as `emotune catalog stats | head -0` would
+    errors = listing.stderr.read().decode()
+    assert listing.wait(timeout=60) != 0 and "Traceback" not in errors and "BrokenPipe" not in errors

@@ -38,7 +38,7 @@ def test_without_a_seed_the_reason_does_not_mention_one() -> None:
         decision = recommender.decide(mood("sad"), CATALOG, None)
         assert decision.intent == "modulate"
         assert "seed" not in decision.reason, decision.reason
-        assert decision.reason.startswith("you look sad (80%): staying with you")
+        assert decision.reason.startswith("you look sad (80%): matching your mood")
 
 
 def test_a_sad_seed_still_is_named() -> None:

@@ -13,7 +13,7 @@ from device import EMOTION_LABELS
 from device.config import PACKAGE_ROOT
 from device.simulate.catalog import default_data, load_catalog
 from device.simulate.policies import POLICIES
-from device.simulate.run import Settings, simulate
+from device.simulate.run import SimulationPlan, simulate
 from device.simulate.world import FaceReader, need
 from tests.helpers import Emotune
 
@@ -46,7 +46,7 @@ def test_same_seed_same_figures_and_the_oracle_is_the_ceiling() -> None:
     catalog = load_catalog(default_data())
     assert len(catalog) >= 300
     face = FaceReader.from_model(CARD)
-    settings = Settings(listeners=4, sessions=3, songs=6, seed=3)
+    settings = SimulationPlan(listeners=4, sessions=3, songs=6, seed=3)
     first, second = simulate(catalog, face, settings), simulate(catalog, face, settings)
     assert np.array_equal(first.gain, second.gain)
     oracle, static = first.gain[POLICIES.index("oracle")], first.gain[POLICIES.index("static")]
@@ -57,7 +57,7 @@ def test_same_seed_same_figures_and_the_oracle_is_the_ceiling() -> None:
 @needs_data
 def test_learning_overtakes_static_with_sessions() -> None:
     outcomes = simulate(load_catalog(default_data()), FaceReader.from_model(CARD),
-                        Settings(listeners=40, sessions=12, seed=8))
+                        SimulationPlan(listeners=40, sessions=12, seed=8))
     learning, static = outcomes.gain[POLICIES.index("learning")], outcomes.gain[POLICIES.index("static")]
     assert learning[:, 6:].mean() > static[:, 6:].mean()
     assert outcomes.skipped[POLICIES.index("learning")].mean() < outcomes.skipped[POLICIES.index("static")].mean()
