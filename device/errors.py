@@ -4,6 +4,8 @@
 class EmotuneError(Exception):
     """A known failure with a message that says what was wrong and what to do."""
 
+    exit_code = 1  # the CLI's exit status for it; a subclass may have its own (PersonalDataError: 3)
+
 
 class ConfigError(EmotuneError):
     pass

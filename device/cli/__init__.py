@@ -1,8 +1,9 @@
 """`emotune …`: the command line a listener or installer uses over SSH, and what systemd starts.
 
 Known errors (EmotuneError) and a database SQLite cannot use end as one line on stderr and exit status
-1; anything else keeps its traceback. Every command takes --state-dir (or EMOTUNE_STATE_DIR), --config
-(or EMOTUNE_CONFIG) and -v, before or after any command or action name.
+1 (or the error class's own exit_code, e.g. 3 for `train --personal` refusing its faces); anything else
+keeps its traceback. Every command takes --state-dir (or EMOTUNE_STATE_DIR), --config (or
+EMOTUNE_CONFIG) and -v, before or after any command or action name.
 The parser (device.cli.parser) names each command's handler; only the chosen one's module is imported.
 """
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(resolve_handler(args.handler)(args, config))
     except EmotuneError as error:
         print(f"emotune: {error}", file=sys.stderr)
-        return 1
+        return error.exit_code
     except sqlite3.DatabaseError as error:  # a damaged file ("malformed"), a full disk, a read-only file
         where = config.database_path if config else "the state dir"
         print(f"emotune: cannot use the database {where}: {error}; free disk space or fix its permissions, or if "

@@ -259,7 +259,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     personal = parser.add_argument_group("with --personal")
     personal.add_argument(
-        "--holdout", type=float, default=0.25, help="share of each emotion's faces kept out to check (default: 0.25)"
+        "--holdout", type=float, default=0.25,
+        help="share of each emotion's faces kept out to check, as whole capture rounds, the latest first "
+        "(default: 0.25)",
     )
     personal.add_argument(
         "--fer-ratio", type=float, default=5.0, help="FER2013 faces mixed in per face of yours (default: 5)"

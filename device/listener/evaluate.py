@@ -101,10 +101,13 @@ def evaluate_model(
     return classification_metrics(labels, predict_classes(model_path, images, flip_average))
 
 
-def read_labelled_faces(folder: Path) -> tuple[list[np.ndarray], list[int], list[str]]:
+def read_labelled_faces(
+    folder: Path, paths: list[Path] | None = None
+) -> tuple[list[np.ndarray], list[int], list[str]]:
     """Grey images from folder/<emotion>/ (any size): (images, label indices, "path: why" for unreadable).
 
-    The one reader of label-named folders: evaluation data and the listener's captured faces.
+    The one reader of label-named folders: evaluation data and the listener's captured faces. `paths`,
+    when given, gets each read image's file appended (in the images' order).
     """
     import cv2
 
@@ -127,6 +130,8 @@ def read_labelled_faces(folder: Path) -> tuple[list[np.ndarray], list[int], list
                 continue
             images.append(image)
             labels.append(index)
+            if paths is not None:
+                paths.append(path)
     return images, labels, skipped
 
 

@@ -1,13 +1,13 @@
 """`emotune train --personal`: fine-tune the model in use on the listener's own captured faces.
 
-The faces come from `emotune capture` (<state_dir>/faces/<emotion>/*.png). A seeded, stratified
-quarter of each emotion is held out; the model in use (int8) is measured on it BEFORE, its float twin
-(`.keras` beside the .tflite) is fine-tuned on the rest plus a sample of FER2013 Training faces (so it
-does not forget the faces of everyone else), exported to int8 the usual way and measured AFTER on the
-same held-out faces. Only a model that does better is installed (model_store.install_model: atomic,
-the previous one kept for `emotune model rollback`), unless --force.
-
-Importing this module is cheap: TensorFlow is imported only once the input has been checked.
+Faces: `emotune capture`'s <state_dir>/faces/<emotion>/<stamp>-<n>.png. Whole capture rounds are held
+out (each emotion's latest, to about a quarter of its faces; never its only round); the model in use
+(int8) is measured on them BEFORE, its float twin (`.keras`) fine-tuned on the rest plus FER2013
+Training faces (to keep everyone else's), exported to int8 and measured AFTER. It is installed
+(atomically, the previous kept for rollback) only when its paired gain clears the held-out faces' noise
+(`gain_clears_noise`), or with --force. Exit 0 installed, 3 refused (too few faces or rounds:
+PersonalDataError), 4 trained but not better, 1 other errors. TensorFlow is imported only once the
+input has been checked.
 """
 
 from __future__ import annotations
@@ -16,9 +16,14 @@ import argparse
 import importlib.util
 import json
 import logging
+import math
+import re
 import shutil
 import sys
 import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +35,7 @@ import numpy as np
 from device import EMOTION_LABELS
 from device.config import PACKAGE_ROOT, Config, default_fer2013_path
 from device.errors import EmotuneError, ModelError
-from device.listener.evaluate import evaluate_model, read_labelled_faces
+from device.listener.evaluate import classification_metrics, evaluate_model, predict_classes, read_labelled_faces
 from device.listener.fer2013 import SPLITS, DataError, read_npz
 from device.listener.model_store import (
     MIN_FACES,
@@ -49,9 +54,17 @@ logger = logging.getLogger(__name__)
 EPOCHS, BATCH_SIZE, LEARNING_RATE = 10, 32, 1e-4
 PERSONAL_WEIGHT = 2.0  # a captured face counts twice a FER2013 face in the loss
 
+EXIT_NOT_BETTER = 4  # trained, but no better beyond the noise: not installed (0 installed; 3 refused)
+# capture.save_crop's <stamp>-<number>: the stamp (time.strftime, local time) is the round's start
+ROUND_NAME = re.compile(r"^(\d{8}-\d{6})-\d+$")
+STAMP_FORMAT = "%Y%m%d-%H%M%S"
+ROUND_GAP_S = 60.0  # faces without a stamp (copied in by hand): a new round after a gap this long
+
 
 class PersonalDataError(EmotuneError):
-    """The captured faces cannot be trained on (too few, too few emotions); nothing was changed."""
+    """The captured faces cannot be trained on (too few, too few emotions or rounds); nothing was changed."""
+
+    exit_code = 3
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,7 @@ class PersonalFaces:
     images: list[np.ndarray] = field(default_factory=list)  # grey uint8, any size (captures are 48×48)
     labels: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "path: why"
+    paths: list[Path] = field(default_factory=list)  # each image's file
 
     def counts(self) -> dict[str, int]:
         return {label: self.labels.count(i) for i, label in enumerate(EMOTION_LABELS)}
@@ -81,8 +95,47 @@ def load_personal_faces(folder: Path) -> PersonalFaces:
     """Every image under folder/<emotion>/; unreadable ones are listed in `skipped`, not fatal."""
     if not folder.is_dir():
         return PersonalFaces()
-    images, labels, skipped = read_labelled_faces(folder)
-    return PersonalFaces(images=images, labels=labels, skipped=skipped)
+    paths: list[Path] = []
+    images, labels, skipped = read_labelled_faces(folder, paths)
+    return PersonalFaces(images=images, labels=labels, skipped=skipped, paths=paths)
+
+
+def _stamp_time(stamp: str) -> float | None:
+    try:
+        return time.mktime(time.strptime(stamp, STAMP_FORMAT))
+    except (ValueError, OverflowError):
+        return None
+
+
+def capture_rounds(paths: Sequence[Path]) -> np.ndarray:
+    """One round number per face, in capture order (0 the earliest round).
+
+    A round is one `emotune capture` session: the stamp its crops' names start with. Faces whose name
+    carries no stamp fall back to their file's mtime, a new round after a gap of more than ROUND_GAP_S.
+    """
+    keys: list[tuple[float, str]] = [(0.0, "")] * len(paths)
+    loose: dict[Path, list[tuple[float, int]]] = defaultdict(list)
+    for i, path in enumerate(paths):
+        match = ROUND_NAME.match(path.stem)
+        when = _stamp_time(match.group(1)) if match else None
+        if match and when is not None:
+            keys[i] = (when, f"{path.parent}/{match.group(1)}")
+        else:
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                mtime = 0.0
+            loose[path.parent].append((mtime, i))
+    for folder, items in loose.items():
+        items.sort()
+        start = previous = items[0][0]
+        for mtime, i in items:
+            if mtime - previous > ROUND_GAP_S:
+                start = mtime
+            keys[i] = (start, f"{folder}/mtime {start!r}")
+            previous = mtime
+    rank = {key: n for n, key in enumerate(sorted(set(keys)))}
+    return np.asarray([rank[key] for key in keys], np.int64)
 
 
 def usable_classes(faces: PersonalFaces, min_faces: int) -> list[int]:
@@ -107,17 +160,101 @@ def usable_classes(faces: PersonalFaces, min_faces: int) -> list[int]:
     return present
 
 
-def holdout_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train indices, held-out indices): ceil(fraction × n) of each class held out, seeded."""
-    rng = np.random.default_rng(seed)
+@dataclass(frozen=True)
+class Holdout:
+    train: np.ndarray  # face indices
+    held: np.ndarray
+    rounds: dict[int, tuple[int, int]]  # class → (rounds held out, rounds in all)
+
+    def single_round(self) -> list[int]:
+        """The classes with one capture round: trained on, none of their faces held out."""
+        return [label for label, (_, total) in self.rounds.items() if total == 1]
+
+
+def holdout_split(labels: np.ndarray, rounds: np.ndarray, fraction: float) -> Holdout:
+    """Hold out whole capture rounds: per class its latest round, then the one before, … until
+    `fraction` of its faces are held out, never all its rounds. Neighbouring frames of one round never
+    end up on both sides. PersonalDataError when every class has a single round (nothing to hold out)."""
+    labels, rounds = np.asarray(labels), np.asarray(rounds)
     train: list[int] = []
     held: list[int] = []
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label)).tolist()
-        n_held = min(len(members) - 1, max(1, int(np.ceil(len(members) * fraction))))
-        held.extend(members[:n_held])
-        train.extend(members[n_held:])
-    return np.sort(np.asarray(train, np.int64)), np.sort(np.asarray(held, np.int64))
+    per_class: dict[int, tuple[int, int]] = {}
+    for label in np.unique(labels).tolist():
+        members = np.flatnonzero(labels == label)
+        order = sorted(set(rounds[members].tolist()), reverse=True)  # the latest first
+        target = fraction * len(members)
+        n_held = 0
+        taken: list[int] = []
+        for number in order[:-1]:  # the earliest round always trains
+            if len(taken) >= target:
+                break
+            n_held += 1
+            taken.extend(members[rounds[members] == number].tolist())
+        held.extend(taken)
+        kept = set(taken)
+        train.extend(i for i in members.tolist() if i not in kept)
+        per_class[int(label)] = (n_held, len(order))
+    if not held:
+        raise PersonalDataError(
+            "nothing honest to hold out: each emotion's faces come from one capture round, and frames of the same "
+            "seconds would flatter the check; capture a second round of an emotion a minute or more later "
+            "(emotune capture --emotion E --count 10) and train again"
+        )
+    return Holdout(np.sort(np.asarray(train, np.int64)), np.sort(np.asarray(held, np.int64)), per_class)
+
+
+def gain_clears_noise(b: int, c: int) -> bool:
+    """Whether a candidate model's gain over the model in use is larger than the held-out faces' noise.
+
+    Paired on the same held-out faces: b = faces the candidate reads right and the model in use wrong,
+    c = the reverse. The gain b - c must be at least two standard errors of the paired difference,
+    2·√(b + c) (McNemar's test in its normal approximation at z = 2: p ≈ 0.05 two-sided), and positive.
+    E.g. b=8, c=0 clears (8 ≥ 5.7); b=10, c=4 does not (6 < 7.5); b=4, c=0 just does (4 ≥ 4).
+    """
+    if b < 0 or c < 0:
+        raise ValueError(f"b and c count faces: {b}, {c}")
+    return b > c and b - c >= 2 * math.sqrt(b + c)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The install decision on n held-out faces, and its reason in words."""
+
+    n: int
+    before: int  # faces the model in use reads right
+    after: int  # faces the candidate reads right
+    b: int  # candidate right, model in use wrong
+    c: int  # the reverse
+
+    @property
+    def noise(self) -> float:
+        return 2 * math.sqrt(self.b + self.c)
+
+    @property
+    def clears(self) -> bool:
+        return gain_clears_noise(self.b, self.c)
+
+    def reason(self) -> str:
+        gain = self.b - self.c
+        change = f"a {'gain' if gain >= 0 else 'loss'} of {abs(gain)} face{'s' * (abs(gain) != 1)}"
+        noise = f"{self.noise:.1f}".removesuffix(".0")
+        return (f"your own model reads your held-out faces {self.after} of {self.n} right, the one in use "
+                f"{self.before} of {self.n}: {change} ({self.b} better, {self.c} worse); the noise allows {noise}, "
+                + ("so it cleared the rule" if self.clears else "so it did not clear the rule"))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"n": self.n, "before_right": self.before, "after_right": self.after, "b": self.b, "c": self.c,
+                "gain": self.b - self.c, "noise": round(self.noise, 3), "cleared": self.clears,
+                "rule": "install when b - c >= 2*sqrt(b + c) and b > c (b: faces only the new model reads right, "
+                        "c: faces only the model in use reads right)",
+                "reason": self.reason()}
+
+
+def decide(labels: np.ndarray, before: np.ndarray, after: np.ndarray) -> Decision:
+    """The Decision from the true classes and both models' predictions on the same held-out faces."""
+    right_before, right_after = before == labels, after == labels
+    return Decision(n=len(labels), before=int(right_before.sum()), after=int(right_after.sum()),
+                    b=int((right_after & ~right_before).sum()), c=int((right_before & ~right_after).sum()))
 
 
 @dataclass(frozen=True)
@@ -148,9 +285,12 @@ def fer_sample(options: PersonalOptions, count: int) -> FerSample:
     return FerSample(path, images[chosen], labels[chosen], images[test], labels[test], note)
 
 
-def _accuracy(model: Path, images: np.ndarray | list[np.ndarray], labels: np.ndarray) -> dict[str, Any]:
-    result = evaluate_model(model, images, labels)
-    return {key: result[key] for key in ("accuracy", "macro_f1", "per_class", "confusion", "n")}
+def _predict(
+    model: Path, images: np.ndarray | list[np.ndarray], labels: np.ndarray
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """(predicted classes, metrics) of the model on these faces."""
+    predicted = predict_classes(model, images)
+    return predicted, classification_metrics(labels, predicted)
 
 
 def personal_options(args: argparse.Namespace) -> PersonalOptions:
@@ -178,12 +318,16 @@ def personal_command(args: argparse.Namespace, config: Config) -> int:
 
 
 def fine_tune_personal(config: Config, options: PersonalOptions) -> int:
-    """The whole `train --personal`; returns 0 when a new model was installed, 1 when not."""
+    """The whole `train --personal`: 0 when a new model was installed, EXIT_NOT_BETTER when it was
+    trained but not installed; PersonalDataError (exit 3) when the faces cannot be used."""
     out = sys.stdout
     faces = load_personal_faces(faces_dir(config.state_dir))
     for line in faces.skipped:
         print(f"skipped {line}", file=sys.stderr)
     classes = usable_classes(faces, options.min_faces)
+    labels = np.asarray(faces.labels)
+    split = holdout_split(labels, capture_rounds(faces.paths), options.holdout)
+    train, held = split.train, split.held
     if importlib.util.find_spec("tensorflow") is None:
         raise EmotuneError(
             "fine-tuning needs TensorFlow, which the appliance install leaves out: "
@@ -201,15 +345,21 @@ def fine_tune_personal(config: Config, options: PersonalOptions) -> int:
             f"cannot fine-tune {base}: its float weights {base_float.name} are missing beside it (the int8 "
             "model cannot be trained); re-export it with 'emotune train', which writes the .keras"
         )
-    labels = np.asarray(faces.labels)
-    train, held = holdout_split(labels, options.holdout, options.seed)
     held_images = [faces.images[i] for i in held]
     print(f"your faces: {', '.join(f'{EMOTION_LABELS[c]} {counts[EMOTION_LABELS[c]]}' for c in classes)} "
           f"({len(held)} held out to check the result)", file=out)
+    held_counts = np.bincount(labels[held], minlength=len(EMOTION_LABELS))
+    print("held out by capture round, the latest first: " + ", ".join(
+        f"{EMOTION_LABELS[c]} {held_counts[c]} ({n} of {total} rounds)"
+        for c, (n, total) in split.rounds.items() if n), file=out)
+    if split.single_round():
+        print(f"one capture round only, so none held out (trained on, not checked): "
+              f"{', '.join(EMOTION_LABELS[c] for c in split.single_round())}; capture another round a minute or "
+              "more later to check them too", file=out)
     if missing:
         print(f"no faces for {', '.join(missing)}: the model keeps what it knew of them", file=out)
     print(f"starting from {in_use.model.describe()}", file=out)
-    before = _accuracy(base, held_images, labels[held])
+    before_classes, before = _predict(base, held_images, labels[held])
     fer = fer_sample(options, round(options.fer_ratio * len(train)))
     print(fer.note, file=out)
 
@@ -218,23 +368,29 @@ def fine_tune_personal(config: Config, options: PersonalOptions) -> int:
     candidate = Path(tempfile.mkdtemp(prefix=".candidate-", dir=models))
     try:
         meta = _train_and_export(faces, train, fer, base, options, candidate)
-        after = _accuracy(candidate / f"{MODEL_NAME}.tflite", held_images, labels[held])
-        meta["metrics"] = {"split": "your held-out faces", "int8": after, "before": before}
+        after_classes, after = _predict(candidate / f"{MODEL_NAME}.tflite", held_images, labels[held])
+        decision = decide(labels[held], before_classes, after_classes)
+        meta["metrics"] = {"split": "your held-out faces", "held_out_by": "capture round", "int8": after,
+                           "before": before, "decision": decision.as_json()}
         fer_line = ""
         if len(fer.test_labels):
             fer_before = evaluate_model(base, fer.test_images, fer.test_labels)["accuracy"]
             fer_after = evaluate_model(candidate / f"{MODEL_NAME}.tflite", fer.test_images, fer.test_labels)["accuracy"]
             meta["metrics"]["fer2013_private_test"] = {"before": fer_before, "after": fer_after}
             fer_line = f"; FER2013 PrivateTest before {fer_before:.1%}, after {fer_after:.1%}"
-        improved = after["accuracy"] > before["accuracy"]
+        improved = decision.clears
         meta["training"]["installed_because"] = "improved" if improved else ("forced" if options.force else None)
+        meta["training"]["held_out_rounds"] = {EMOTION_LABELS[c]: {"held_out": n, "rounds": total}
+                                               for c, (n, total) in split.rounds.items()}
         (candidate / f"{MODEL_NAME}.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         print(f"your {len(held)} held-out faces: before {before['accuracy']:.1%}, after {after['accuracy']:.1%}"
               f"{fer_line}", file=out)
+        print(decision.reason(), file=out)
         if not improved and not options.force:
-            print("not installed: the fine-tuned model is no better on your held-out faces, so the model in use "
-                  "is unchanged. Capture more (and more varied) faces, or use --force to install it anyway.", file=out)
-            return 1
+            print("not installed: the fine-tuned model is not better on your held-out faces by more than their noise "
+                  "(a gain of at least 2·√(better + worse) faces), so the model in use is unchanged. Capture more "
+                  "(and more varied) faces, or use --force to install it anyway.", file=out)
+            return EXIT_NOT_BETTER
         installed = install_model(candidate, config.state_dir)
     finally:
         shutil.rmtree(candidate, ignore_errors=True)
