@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from device.contract.rows import row_by_name, rows_by_name
+from device.contract.rows import first
 
 if TYPE_CHECKING:  # the CLI's parser imports the contract for INTENTS: no database library for that
     import sqlite_utils
@@ -65,7 +65,7 @@ def push_command(db: sqlite_utils.Database, command: Command) -> int:
 
 def read_command(db: sqlite_utils.Database, command_id: int) -> SentCommand | None:
     """A command pushed earlier, with whether the daemon took it (None: no such command)."""
-    row = row_by_name(db, "SELECT id, command, created_at, done_at FROM commands WHERE id = ?", [command_id])
+    row = first(db.query("SELECT id, command, created_at, done_at FROM commands WHERE id = ?", [command_id]))
     if row is None:
         return None
     done_at = row["done_at"]
@@ -80,7 +80,7 @@ def take_commands(db: sqlite_utils.Database) -> list[Command]:
     """
     with db.conn:
         db.conn.execute("BEGIN IMMEDIATE")
-        rows = rows_by_name(db, "SELECT id, command FROM commands WHERE done_at IS NULL ORDER BY id")
+        rows = list(db.query("SELECT id, command FROM commands WHERE done_at IS NULL ORDER BY id"))
         if rows:
             db.execute(
                 f"UPDATE commands SET done_at = ? WHERE id IN ({','.join('?' * len(rows))})",

@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from device.contract.intents import INTENTS, Intent
-from device.contract.rows import row_by_name, rows_by_name
+from device.contract.rows import first
 
 if TYPE_CHECKING:  # the CLI's parser imports the contract for INTENTS: no database library for that
     import sqlite_utils
@@ -150,27 +150,26 @@ _SELECT_PLAYS = (
 
 def recent_plays(db: sqlite_utils.Database, limit: int = 20, since: float | None = None) -> list[Play]:
     """The last `limit` plays, newest first (only those started at or after `since`, if given)."""
-    rows = rows_by_name(db, _SELECT_PLAYS + "WHERE h.started_at >= ? ORDER BY h.started_at DESC, h.id DESC LIMIT ?",
-                        [since if since is not None else float("-inf"), int(limit)])
+    rows = db.query(_SELECT_PLAYS + "WHERE h.started_at >= ? ORDER BY h.started_at DESC, h.id DESC LIMIT ?",
+                    [since if since is not None else float("-inf"), int(limit)])
     return [_play(row) for row in rows]
 
 
 def finished_plays(db: sqlite_utils.Database, limit: int) -> list[Play]:
     """The newest `limit` plays that ended, newest first. sqlite3.Error when the history cannot be read
     (a damaged or missing table)."""
-    return [_play(row) for row in rows_by_name(
-        db, _SELECT_PLAYS + "WHERE h.ended_at IS NOT NULL ORDER BY h.id DESC LIMIT ?", [int(limit)])]
+    return [_play(row) for row in db.query(
+        _SELECT_PLAYS + "WHERE h.ended_at IS NOT NULL ORDER BY h.id DESC LIMIT ?", [int(limit)])]
 
 
 def history_stamp(db: sqlite_utils.Database) -> tuple[Any, ...]:
     """Changes whenever a play ends, a like or dislike is pressed, or the history is forgotten.
     sqlite3.Error when the tables cannot be read."""
-    row = row_by_name(
-        db,
+    row = first(db.query(
         "SELECT (SELECT count(*) FROM history WHERE ended_at IS NOT NULL) AS finished, "
         "(SELECT max(ended_at) FROM history) AS last_end, (SELECT count(*) FROM feedback) AS presses, "
         "(SELECT max(created_at) FROM feedback) AS last_press, (SELECT sum(liked) FROM feedback) AS balance",
-    )
+    ))
     return tuple(row.values()) if row else ()
 
 
@@ -246,8 +245,8 @@ def record_feedback(db: sqlite_utils.Database, history_id: int, liked: int) -> b
         raise ValueError(f"liked must be +1 or -1, got {liked!r}")
     with db.conn:
         # The track's id, or NULL if it has left the catalog since (the play still counts).
-        row = row_by_name(db, "SELECT (SELECT id FROM tracks WHERE id = h.track_id) AS track_id FROM history h "
-                              "WHERE h.id = ?", [history_id])
+        row = first(db.query("SELECT (SELECT id FROM tracks WHERE id = h.track_id) AS track_id FROM history h "
+                              "WHERE h.id = ?", [history_id]))
         if row is None:
             return False
         db.execute(

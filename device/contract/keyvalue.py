@@ -11,7 +11,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from device.contract.rows import row_by_name, rows_by_name
+from device.contract.rows import first
 
 if TYPE_CHECKING:  # the CLI's parser imports the contract for INTENTS: no database library for that
     import sqlite_utils
@@ -26,7 +26,7 @@ def create_table(db: sqlite_utils.Database, table: str) -> None:
 def read_value(db: sqlite_utils.Database, table: str, key: str) -> tuple[Any, float | None]:
     """(value parsed from JSON, updated_at in wall-clock seconds); (None, None) when the key is missing,
     (None, updated_at) when its JSON is unreadable."""
-    row = row_by_name(db, f"SELECT value, updated_at FROM {table} WHERE key = ?", [key])
+    row = first(db.query(f"SELECT value, updated_at FROM {table} WHERE key = ?", [key]))
     if row is None:
         return None, None
     try:
@@ -39,7 +39,7 @@ def read_value(db: sqlite_utils.Database, table: str, key: str) -> tuple[Any, fl
 def read_all(db: sqlite_utils.Database, table: str) -> dict[str, Any]:
     """Every key with its value parsed from JSON; an unreadable value reads as None."""
     values = {}
-    for row in rows_by_name(db, f"SELECT key, value FROM {table}"):
+    for row in db.query(f"SELECT key, value FROM {table}"):
         try:
             values[row["key"]] = json.loads(row["value"])
         except (TypeError, json.JSONDecodeError):

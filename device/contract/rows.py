@@ -1,23 +1,14 @@
-"""Rows as dicts keyed by column name, so no reader depends on the order of a SELECT's columns."""
+"""Rows by column name: sqlite_utils' `Database.query` gives each row as a dict, so no reader depends on the
+order of a SELECT's columns; `first` takes the one row a lookup expects."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # the CLI's parser imports the contract for INTENTS: no database library for that
-    import sqlite_utils
+from collections.abc import Iterable
+from typing import Any
 
 
-def rows_by_name(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """Every row `sql` returns, as {column name (or its AS name): value}; sqlite3.Error as SQLite raises."""
-    cursor = db.execute(sql, list(params))
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def row_by_name(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
-    """The first row `sql` returns (as rows_by_name), None when it returns none."""
-    cursor = db.execute(sql, list(params))
-    row = cursor.fetchone()
-    return None if row is None else dict(zip([column[0] for column in cursor.description], row, strict=True))
+def first(rows: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first of `rows` (a `Database.query`), None when there is none. The query is read to its end, so
+    no statement is left open in the transaction that follows the lookup."""
+    taken = list(rows)
+    return taken[0] if taken else None
