@@ -41,6 +41,7 @@ def assembled_daemon(
     """
     db = open_database(config.database_path)
     try:
+        # each face read with its person's calibration, strangers with the general model (issue 25)
         classifier = ReloadingClassifier(config, load_classifier(config))
         # the camera's face is searched for near where it last was (issue 15); photos keep the full search
         detector = TrackedFaceFinder(FaceDetector(config.faces))
@@ -52,7 +53,9 @@ def assembled_daemon(
             stack.callback(player.close)
             yield Daemon(
                 config, camera=camera, detector=detector, classifier=classifier,
-                mood=MoodTracker(config.mood), recommender=device_recommender(config.recommend, db),
+                mood=MoodTracker(config.mood),
+                # a recognised person's choices learn from their own plays (device.learning.recommender)
+                recommender=device_recommender(config.recommend, db, lambda: classifier.recognised),
                 candidates=CandidateCache(db), player=player, db=db, on_decision=on_decision,
             )
     finally:

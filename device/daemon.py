@@ -25,10 +25,11 @@ from device.config import Config
 from device.contract import Outcome, PlayerState
 from device.emotion import Classifier
 from device.errors import EmotuneError, PlayerError
-from device.faces import FaceFinder
+from device.faces import FaceFinder, PresenceCheck
 from device.mood import Mood, MoodTracker
 from device.player import Player, PlayerEvent
 from device.recommend import Decision, Recommender
+from device.runtime.calibrating import Calibrating, face_lister
 from device.runtime.history import PlayHistory, PlayTrace
 from device.runtime.live_state import LiveState
 from device.runtime.playback import PlaybackControl
@@ -57,6 +58,7 @@ class Daemon:
         notifier: SystemdNotifier | None = None,
         on_decision: Callable[[Decision], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        calibration: Calibrating | None = None,
     ) -> None:
         self.config = config
         self.db = db
@@ -68,6 +70,7 @@ class Daemon:
         self.sensor = MoodSensor(
             camera=camera, detector=detector, classifier=classifier, tracker=mood,
             camera_name=f"{config.camera.source} {config.camera.device}", clock=clock,
+            presence=PresenceCheck(config.faces),  # a face that cannot be read is not nobody (issue 25)
         )
         self.live = LiveState(db, notifier or SystemdNotifier(), clock)
         self.history = PlayHistory(db)
@@ -76,6 +79,8 @@ class Daemon:
         self._tick_s = 1.0 / config.camera.fps
         self._bad_tracks: set[int] = set()  # could not play: not again this session
         self._started_at = clock()
+        # calibrations asked for on the page (device.runtime.calibrating); tests pass one with short timings
+        self.calibration = calibration or Calibrating(config, db, face_lister(detector), clock=clock)
 
     @property
     def classifier(self) -> Classifier:
@@ -113,12 +118,14 @@ class Daemon:
         self.live.tick()
         mood = self.sensor.sense(contract.read_settings(self.db).camera_enabled)
         self.live.mood(mood)
+        self.live.person(getattr(self.classifier, "person", None))  # whose calibration reads (calibration.people)
         return mood
 
     def _listen(self) -> Mood | None:
         """Read faces until there is a mood to act on; None when asked to stop."""
         while not self._stop.is_set():
             started = self.clock()
+            self._calibrate_if_asked()
             mood = self._sense()
             contract.take_commands(self.db)  # skip/pause/resume mean nothing before a song: dropped
             if not self.sensor.faces_expected:
@@ -126,6 +133,9 @@ class Daemon:
             if mood.present and (mood.readings >= WINDOW_READINGS or self.decisions):
                 return mood
             if not mood.present and self.clock() - self._started_at > self.config.mood.absent_after_s:
+                if mood.unreadable:  # someone is there, face unreadable for a while: music after the seed song
+                    self.live.set(PlayerState.UNREADABLE)
+                    return mood
                 self.live.set(PlayerState.NOBODY)
             self._sleep_rest_of_tick(started)
         return None
@@ -163,7 +173,7 @@ class Daemon:
 
     def _play(self, decision: Decision) -> None:
         track = decision.track
-        play_id = self.history.started(decision)
+        play_id = self.history.started(decision, getattr(self.classifier, "recognised", None))
         trace = PlayTrace()
         self._drain_events()
         try:
@@ -185,6 +195,7 @@ class Daemon:
         song_started = self.clock()
         while not self._stop.is_set():
             started = self.clock()
+            self._calibrate_if_asked(control)
             if any(control.command(command) for command in contract.take_commands(self.db)):
                 trace.played_s = max(trace.played_s, self.clock() - song_started)
                 return Outcome.SKIPPED, ""
@@ -198,6 +209,31 @@ class Daemon:
             self._sleep_rest_of_tick(started)
         self.player.stop()
         return Outcome.STOPPED, ""
+
+    # ---- a calibration from the page ----------------------------------------------------------------
+
+    def _calibrate_if_asked(self, control: PlaybackControl | None = None) -> None:
+        """Run the calibration the page asked for, if any, to its end: the frames go to it, not to the mood
+        (no mood, play or history comes from them), and a playing song holds until it is over."""
+        request = self.calibration.pending()
+        if request is None or not self.calibration.start(request, contract.read_settings(self.db).camera_enabled):
+            return
+        if control is not None:
+            control.hold()
+        try:
+            while not self._stop.is_set():
+                started = self.clock()
+                self.live.tick()
+                contract.take_commands(self.db)  # the controls mean nothing while the music holds: dropped
+                enabled = contract.read_settings(self.db).camera_enabled
+                if not self.calibration.step(self.sensor.camera.read() if enabled else None, enabled):
+                    return
+                self._sleep_rest_of_tick(started)
+            self.calibration.abandon()  # the daemon is stopping
+        finally:
+            self.sensor.restart_clock()  # the camera was read meanwhile: no silence to count
+            if control is not None:
+                control.release()
 
     def _drain_events(self) -> None:
         while self._next_event() is not None:

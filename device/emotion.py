@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -74,7 +75,7 @@ class EmotionClassifier:
     it on through `[model] flip_average` (default true).
     """
 
-    def __init__(self, model_path: Path, threads: int = 1, flip_average: bool = False) -> None:
+    def __init__(self, model_path: Path, threads: int = 1, flip_average: bool = False, features: bool = False) -> None:
         self.model_path = Path(model_path)
         self.flip_average = flip_average
         if not self.model_path.is_file():
@@ -87,7 +88,10 @@ class EmotionClassifier:
         if problem:
             raise ModelError(f"cannot load {self.model_path}: {problem}")
         try:
-            self._interpreter = Interpreter(model_path=str(self.model_path), num_threads=threads)
+            with warnings.catch_warnings():  # "for debugging": here it is how the penultimate layer is read
+                warnings.simplefilter("ignore", UserWarning)
+                self._interpreter = Interpreter(model_path=str(self.model_path), num_threads=threads,
+                                                experimental_preserve_all_tensors=features)
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"{self.model_path} is not a usable TFLite model: {error}") from None
@@ -102,6 +106,8 @@ class EmotionClassifier:
                 f"{len(self.labels)} labels"
             )
         self.input_size = int(shape[1])
+        self._last_layer = _last_dense_layer(self._interpreter, self._output["index"], len(self.labels)) if features \
+            else None
 
     def _quantize(self, x: np.ndarray) -> np.ndarray:
         dtype = self._input["dtype"]
@@ -132,18 +138,89 @@ class EmotionClassifier:
         return (self._run(x) + self._run(x[:, ::-1])) / 2  # the same sum for the mirror image: the same reading
 
     def classify(self, grey_face: np.ndarray) -> EmotionReading:
-        probs = self.probabilities(grey_face)
-        best = int(np.argmax(probs))
-        return EmotionReading(
-            label=self.labels[best],
-            confidence=float(probs[best]),
-            probabilities={label: float(p) for label, p in zip(self.labels, probs, strict=True)},
-        )
+        return reading_from(self.labels, self.probabilities(grey_face))
+
+    def features(self, grey_face: np.ndarray, mirror: bool | None = None) -> np.ndarray:
+        """The penultimate layer's activations: (views, D) float32, one row per view read (the face, and
+        its mirror image when `mirror`, default `flip_average`). Needs `features=True` at construction."""
+        if self._last_layer is None:
+            raise ModelError(f"{self.model_path} was opened without features=True")
+        x = preprocess_face(grey_face, self.input_size)
+        views = [x, x[:, ::-1]] if (self.flip_average if mirror is None else mirror) else [x]
+        rows = []
+        index, scale, zero = self._last_layer.features
+        for view in views:
+            self._run(view)
+            raw = self._interpreter.get_tensor(index)[0]
+            rows.append((raw.astype(np.float32) - zero) * scale if scale else raw.astype(np.float32))
+        return np.stack(rows)
+
+    def last_layer(self) -> tuple[np.ndarray, np.ndarray]:
+        """The model's own last dense layer, dequantised: (weights (C, D), bias (C,)) float32, so that
+        softmax(features @ weights.T + bias) is the model's output. Needs `features=True`."""
+        if self._last_layer is None:
+            raise ModelError(f"{self.model_path} was opened without features=True")
+        return self._last_layer.weights.copy(), self._last_layer.bias.copy()
 
 
-def open_model(path: Path, threads: int = 1, flip_average: bool = False) -> EmotionClassifier:
+def reading_from(labels: list[str], probs: np.ndarray) -> EmotionReading:
+    """The EmotionReading of a probability vector (C,) over `labels`."""
+    best = int(np.argmax(probs))
+    return EmotionReading(
+        label=labels[best],
+        confidence=float(probs[best]),
+        probabilities={label: float(p) for label, p in zip(labels, probs, strict=True)},
+    )
+
+
+@dataclass(frozen=True)
+class _LastLayer:
+    features: tuple[int, float, int]  # the penultimate tensor's index, scale and zero point (0.0: float)
+    weights: np.ndarray  # (C, D) float32
+    bias: np.ndarray  # (C,) float32
+
+
+def _dequantized(interpreter: Any, detail: dict[str, Any]) -> np.ndarray:
+    raw = interpreter.get_tensor(detail["index"]).astype(np.float32)
+    params = detail.get("quantization_parameters") or {}
+    scales = np.asarray(params.get("scales", []), np.float32)
+    zeros = np.asarray(params.get("zero_points", []), np.float32)
+    if not scales.size:
+        return raw
+    axis = int(params.get("quantized_dimension", 0))
+    shape = [1] * raw.ndim
+    shape[axis] = -1
+    return (raw - zeros.reshape(shape)) * scales.reshape(shape) if scales.size > 1 else (raw - zeros[0]) * scales[0]
+
+
+def _last_dense_layer(interpreter: Any, output_index: int, classes: int) -> _LastLayer:
+    """Find the dense layer before the softmax: the op producing the logits, whose inputs are the
+    features (1, D), the weights (C, D) and the bias (C,). Works through XNNPACK's delegated ops, as it
+    matches tensors by shape. ModelError when the model does not end that way."""
+    producer = {int(out): op for op in interpreter._get_ops_details() for out in op["outputs"]}
+    details = {d["index"]: d for d in interpreter.get_tensor_details()}
+    softmax = producer.get(output_index)
+    logits_op = producer.get(int(softmax["inputs"][0])) if softmax is not None and len(softmax["inputs"]) else None
+    found: dict[str, dict[str, Any]] = {}
+    for index in (logits_op["inputs"] if logits_op is not None else []):
+        detail = details.get(int(index))
+        shape = tuple(detail["shape"]) if detail is not None else ()
+        if len(shape) == 2 and shape[0] == classes:
+            found["weights"] = detail  # type: ignore[assignment]
+        elif len(shape) == 1 and shape[0] == classes:
+            found["bias"] = detail  # type: ignore[assignment]
+        elif len(shape) == 2 and shape[0] == 1:
+            found["features"] = detail  # type: ignore[assignment]
+    if set(found) != {"weights", "bias", "features"} or found["weights"]["shape"][1] != found["features"]["shape"][1]:
+        raise ModelError("the model does not end in a dense layer before its softmax, so it cannot be calibrated")
+    scale, zero = found["features"]["quantization"]
+    return _LastLayer((int(found["features"]["index"]), float(scale), int(zero)),
+                      _dequantized(interpreter, found["weights"]), _dequantized(interpreter, found["bias"]))
+
+
+def open_model(path: Path, threads: int = 1, flip_average: bool = False, features: bool = False) -> EmotionClassifier:
     """An EmotionClassifier whose labels are emotune's (the mood stage places each label on the plane)."""
-    classifier = EmotionClassifier(path, threads=threads, flip_average=flip_average)
+    classifier = EmotionClassifier(path, threads=threads, flip_average=flip_average, features=features)
     if classifier.labels != list(EMOTION_LABELS):
         raise ModelError(f"{path}: its labels {classifier.labels} are not emotune's {list(EMOTION_LABELS)}")
     return classifier

@@ -3,7 +3,8 @@
 With `faces.align` on, dlib's 5-point landmark model (from the `face-recognition-models` package) finds
 the eye corners and the crop is turned so the eyes are level, as they mostly are in FER2013's faces: a
 listener who tilts their head still gets an upright face in front of the model
-(`bench/alignment.py` measures it).
+(`bench/alignment.py` measures it). A dark frame is brightened before detection (lift_dark), and
+PresenceCheck tells someone whose face cannot be read (a mask, dark glasses, too dark) from nobody.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ MAX_ROLL_DEG = 45.0
 # upsample they are found, a tilted one too (measured on ../shared/cases/img: 3 of 3 faces, 1.1 s here,
 # against 2 of 3 in 0.3 s without the upsample). A larger photo is scaled to this width first.
 STILL_DETECT_WIDTH = 1920
+# A grey frame darker than this on average (0–255) is brightened by one gain to LIFT_MEAN before HOG runs:
+# dlib's HOG misses most faces in a dim room (15 % of the light: 27 % found), and a gain finds about half
+# again as many there with no more false boxes, where CLAHE or a gamma curve find fewer (bench/dim_faces.py).
+# Frames above it are left exactly as they were. The gain is capped: past it, noise is all there is to lift.
+DARK_MEAN = 60.0
+LIFT_MEAN = 110.0
+MAX_GAIN = 12.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,16 @@ def to_grey(frame: np.ndarray) -> np.ndarray:
     if frame.ndim == 2:
         return frame
     return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+def lift_dark(grey: np.ndarray) -> np.ndarray:
+    """A grey frame (H×W uint8) as HOG and the model should see it: when its mean is under DARK_MEAN, the
+    same frame times one gain (up to MAX_GAIN) so its mean is LIFT_MEAN, saturating at 255; otherwise the
+    frame itself, not a copy."""
+    mean = float(grey.mean()) if grey.size else 255.0
+    if mean >= DARK_MEAN:
+        return grey
+    return cv2.convertScaleAbs(grey, alpha=min(MAX_GAIN, LIFT_MEAN / max(mean, 1.0)))
 
 
 def square_crop(grey: np.ndarray, box: tuple[int, int, int, int], margin: float) -> np.ndarray:
@@ -169,8 +187,16 @@ _ALL_LEVELS = bytes([1, 80, 1, 80, 2, 0xE8, 0x03, 1, 64, 1, 64])
 
 
 class FaceDetector:
-    def __init__(self, config: FacesConfig) -> None:
+    """dlib's HOG faces in camera frames, with crops for the model.
+
+    With `normalise_light` (the default), a dark frame is brightened before detection (lift_dark), and the
+    crops are cut from the brightened frame too; off, frames are searched as they are (bench/dim_faces.py
+    compares the two).
+    """
+
+    def __init__(self, config: FacesConfig, normalise_light: bool = True) -> None:
         self.config = config
+        self.normalise_light = normalise_light
         self._detector = dlib.get_frontal_face_detector()
         self._limited: dict[int, dlib.fhog_object_detector] = {}  # max pyramid levels → detector
         self._landmarks: dlib.shape_predictor | None = None
@@ -253,9 +279,15 @@ class FaceDetector:
             faces.append(Face(box=box, score=float(score), crop=crop, roll_deg=roll))
         return sorted(faces, key=lambda f: f.area, reverse=True)
 
+    def grey(self, frame: np.ndarray) -> np.ndarray:
+        """The grey frame (H×W uint8) this detector searches, from a BGR or grey one: brightened when dark
+        (with `normalise_light`)."""
+        grey = to_grey(frame)
+        return lift_dark(grey) if self.normalise_light else grey
+
     def detect_all(self, frame: np.ndarray) -> list[Face]:
         """Every face in a BGR or grey frame, largest first: HOG on the whole frame at faces.detect_width."""
-        grey = to_grey(frame)
+        grey = self.grey(frame)
         height, width = grey.shape[:2]
         return self.detect_region(grey, (0, 0, width, height), self.full_frame_scale(width))
 
@@ -284,3 +316,108 @@ class StillPhotoDetector:
     def largest(self, frame: np.ndarray) -> Face | None:
         faces = self.detect_all(frame)
         return faces[0] if faces else None
+
+
+# PresenceCheck: dlib's HOG boxes down to this score count as someone there (faces.min_score's boxes are read).
+# A mask or dark glasses take most faces under 0; down to here, about half the masked and 3 in 4 of the
+# glasses faces are seen on a first look, and 1 in 300 empty walls (furniture, 15–100 % light) has a box
+# (-0.6 would see 1 in 125, -0.4 1 in 500, for a few more or fewer faces; bench/dim_faces.py).
+PRESENCE_MIN_SCORE = -0.5
+# ... and the last face read still where it was counts too: its upper or lower half (the eyes and brows
+# above a mask, the mouth below dark glasses) matching the picture there this well (normalised
+# cross-correlation, -1..1): 295 of 296 masked and glasses faces did, the wall left behind a listener never
+# did (the best of 148 walls: 0.86).
+STILL_THERE_MATCH = 0.9
+TEMPLATE_PX = 32  # the last face, resized to this square before matching: cheap, and still the face
+# Its upper part is the top 3/8 of dlib's box (brows and eyes: a mask may reach up to the nose's middle, and
+# half the box lost 0.2 of its match to one in the cases), its lower part the bottom half (mouth and chin).
+UPPER_ROWS = TEMPLATE_PX * 3 // 8
+SEARCH_MARGIN = 0.25  # the last face is looked for this many box sides around where it was
+
+
+@dataclass(frozen=True)
+class _Template:
+    box: tuple[int, int, int, int]
+    halves: tuple[np.ndarray, np.ndarray]  # the face's upper part and lower half, TEMPLATE_PX wide, float32
+
+
+class PresenceCheck:
+    """Whether someone is in front of the camera whose face cannot be read: a face dlib scores too low to
+    read (a mask, dark glasses, a dim room), or the last face read still where it was with half of it
+    hidden. Motion is not used: a replayed still frame, or a listener sitting still, has none.
+
+    It costs about one whole-frame search (a HOG pass at faces.detect_width: 12 ms on an x86 core), or
+    0.6 ms when the last face's template answers first (bench/dim_faces.py); the caller runs it only on
+    frames with no face, at most about once a second. Not thread-safe: one camera loop calls it.
+    """
+
+    def __init__(self, config: FacesConfig, normalise_light: bool = True) -> None:
+        self.config = config
+        self.normalise_light = normalise_light
+        self._hog = dlib.get_frontal_face_detector()
+        self._read: tuple[np.ndarray, Face] | None = None  # the frame and face last read, not yet cut out
+        self._template: _Template | None = None
+
+    def forget(self) -> None:
+        """Forget the last face read (a new listener, a new scene)."""
+        self._read, self._template = None, None
+
+    def face_read(self, frame: np.ndarray, face: Face) -> None:
+        """The face was read in this frame (BGR or grey): kept by reference (no cost now), cut out only if a
+        check needs it. The frame must not be written to afterwards (cameras hand out a fresh one each read)."""
+        self._read = (frame, face)
+
+    def someone(self, frame: np.ndarray) -> bool:
+        """Whether someone is there in this BGR or grey frame although no face could be read."""
+        grey = to_grey(frame)
+        if self.normalise_light:
+            grey = lift_dark(grey)
+        template = self._take_template()
+        if template is not None and self._still_there(grey, template):
+            return True
+        self._template = None  # the listener moved or left: their old face says nothing more
+        return self._low_score_face(grey)
+
+    def _take_template(self) -> _Template | None:
+        if self._read is not None:
+            frame, face = self._read
+            self._read = None
+            grey = to_grey(frame)
+            patch = _square(lift_dark(grey) if self.normalise_light else grey, face.box, TEMPLATE_PX)
+            if patch is not None:
+                self._template = _Template(face.box, (patch[:UPPER_ROWS], patch[TEMPLATE_PX // 2 :]))
+        return self._template
+
+    def _still_there(self, grey: np.ndarray, template: _Template) -> bool:
+        left, top, right, bottom = template.box
+        side = max(right - left, bottom - top)
+        pad = round(side * SEARCH_MARGIN)
+        region = (max(0, left - pad), max(0, top - pad), min(grey.shape[1], right + pad),
+                  min(grey.shape[0], bottom + pad))
+        scale = TEMPLATE_PX / side
+        patch = grey[region[1] : region[3], region[0] : region[2]]
+        size = (round(patch.shape[1] * scale), round(patch.shape[0] * scale))
+        if min(size) < TEMPLATE_PX:
+            return False  # the face was at the frame's edge: too little of it left to match
+        area = cv2.resize(patch, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        best = max(float(cv2.minMaxLoc(cv2.matchTemplate(area, half, cv2.TM_CCOEFF_NORMED))[1])
+                   for half in template.halves)
+        return best >= STILL_THERE_MATCH
+
+    def _low_score_face(self, grey: np.ndarray) -> bool:
+        height, width = grey.shape[:2]
+        small = grey
+        if self.config.detect_width and width > self.config.detect_width:
+            scale = self.config.detect_width / width
+            small = cv2.resize(grey, (self.config.detect_width, max(1, round(height * scale))),
+                               interpolation=cv2.INTER_AREA)
+        rects, _, _ = self._hog.run(small, self.config.upsample, PRESENCE_MIN_SCORE)
+        return len(rects) > 0
+
+
+def _square(grey: np.ndarray, box: tuple[int, int, int, int], size: int) -> np.ndarray | None:
+    """The box's square (no margin) resized to size×size float32; None when it is empty."""
+    crop = square_crop(grey, box, 0.0)
+    if crop.size == 0:
+        return None
+    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32)

@@ -265,9 +265,22 @@ def _v10(db: sqlite_utils.Database) -> None:
     db.table("files").add_column("analysed_with", str)
 
 
+def _v11(db: sqlite_utils.Database) -> None:
+    """A calibration asked for on the page and collected by the daemon (issue 25): the `calibration`
+    key → JSON table, the page's request and the daemon's progress (device.contract.schema.add_v11)."""
+    contract_schema.add_v11(db)
+
+
+def _v12(db: sqlite_utils.Database) -> None:
+    """The person recognised when a play started (issue 25): `history.person`
+    (device.contract.schema.add_v12)."""
+    contract_schema.add_v12(db)
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
 # Never edit a published entry: append a new one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
+                                                             _v11, _v12]
 
 
 def catalog_version(db: sqlite_utils.Database) -> int:

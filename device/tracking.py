@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from device.faces import Face, FaceDetector, to_grey
+from device.faces import Face, FaceDetector, lift_dark, to_grey
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +117,11 @@ class TrackedFaceFinder:
 
     def largest(self, frame: np.ndarray) -> Face | None:
         """The listener's face in a BGR or grey frame (H×W[×3] uint8), or None: the largest face found."""
-        grey = to_grey(frame)
-        thumb = self._thumbnail(grey)
+        raw = to_grey(frame)
+        # the change check keeps the camera's own levels (a dark frame's brightening would amplify its noise);
+        # the searches see the frame the detector would (brightened when dark)
+        thumb = self._thumbnail(raw)
+        grey = lift_dark(raw) if self.detector.normalise_light else raw
         self.counts.frames += 1
         self._since_full += 1
         self._since_small += 1
@@ -158,7 +161,8 @@ class TrackedFaceFinder:
         A followed face too small for this search (found by the small-face search) is looked for in its
         window when the search finds nobody, unless `window_tried` (this frame's window missed it)."""
         self.counts.full_searches += 1
-        faces = self.detector.detect_all(grey)
+        height, width = grey.shape[:2]
+        faces = self.detector.detect_region(grey, (0, 0, width, height), self.detector.full_frame_scale(width))
         if faces:
             self._small = False
         elif not window_tried and self._small and self._last is not None and not self._lost:

@@ -75,7 +75,7 @@ def test_device_never_imports_training() -> None:
 
 
 # The tables both processes share: only device.contract, which owns their schema and rows, names them.
-SHARED_TABLES = ("settings", "state", "commands", "history", "feedback")
+SHARED_TABLES = ("settings", "state", "commands", "history", "feedback", "calibration")
 _SHARED = "|".join(SHARED_TABLES)
 # SQL keywords in capitals (as this project writes SQL), so prose in a docstring does not count.
 SQL_NAMING_SHARED = re.compile(rf"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+[\"'`\[]?(?:{_SHARED})\b")

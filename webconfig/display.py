@@ -12,15 +12,16 @@ import time
 from collections.abc import Sequence
 
 from device import catalog
-from device.contract import Command, CommandState, Play, PlayerState, SentCommand, Settings, Status
+from device.contract import NOBODY, Command, CommandState, Play, PlayerState, SentCommand, Settings, Status
 from device.wording import INTENT_AIM, feeling
-from webconfig.words import explain
+from webconfig.words import UNREADABLE_FACE, explain
 
 STATUS_TEXT = {
     PlayerState.STARTING: "Starting…",
     PlayerState.PLAYING: "Playing",
     PlayerState.PAUSED: "Paused",
     PlayerState.NOBODY: "Nobody in view: music faded out",
+    PlayerState.UNREADABLE: f"Playing. {UNREADABLE_FACE}",
     PlayerState.STOPPED: "Stopped",
 }
 COMMAND_NAMES = {Command.SKIP: "Skip", Command.PAUSE: "Pause", Command.RESUME: "Resume", Command.VOLUME: "Volume"}
@@ -60,8 +61,12 @@ def banner(status: Status, alive: bool) -> str:
 def face_text(emotion: object) -> str:
     if not isinstance(emotion, dict) or not emotion:
         return "Not read yet"
+    if emotion.get("unreadable"):  # someone there: neither "no face" nor their last reading as if it were now
+        return UNREADABLE_FACE
     if not emotion.get("present", True):
         return "No face in view"
+    if emotion.get("label") == NOBODY:  # a song chosen while no face was read (a decision's emotion)
+        return "No face read"
     return f"{feeling(emotion.get('label'))} ({round(100 * float(emotion.get('confidence') or 0))} %)"
 
 

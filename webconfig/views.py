@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 import webconfig.display as display
 import webconfig.mood_picture as mood_picture
 import webconfig.sessions as sessions
+import webconfig.teach as teach
 from device import catalog, contract
 from device.catalog.tracks import Track
 from device.config import Config
@@ -125,6 +126,9 @@ def _render_main(status: int = 200, **extra: Any) -> ResponseReturnValue:
         starter=_starter(settings),
         history=[_history_row(play) for play in history],
         mood=_mood(plays_today, state.emotion, panel["alive"] == "yes"),
+        teach=teach.view(),
+        teach_choices=teach.choices(),
+        teach_people=teach.known_people(),
         nonce=g.nonce,
         **extra,
     )
@@ -341,6 +345,34 @@ def starter() -> ResponseReturnValue:
     return redirect(url_for("index"))
 
 
+def calibration_start() -> ResponseReturnValue:
+    problem = teach.start(request.form)
+    if problem:
+        return _render_main(400, teach_message=problem, teach_form=teach.typed(request.form))
+    return redirect(url_for("index", _anchor="teach"))
+
+
+def calibration_cancel() -> ResponseReturnValue:
+    teach.cancel(request.form)
+    return redirect(url_for("index", _anchor="teach"))
+
+
+def calibration_forget() -> ResponseReturnValue:
+    return _teach_outcome(*teach.forget(request.form))
+
+
+def calibration_rollback() -> ResponseReturnValue:
+    return _teach_outcome(*teach.rollback(request.form))
+
+
+def _teach_outcome(done: bool, message: str) -> ResponseReturnValue:
+    """Back to the section with what happened, or the page again with why it did not (400)."""
+    if not done:
+        return _render_main(400, teach_message=message)
+    flash(message, "ok")
+    return redirect(url_for("index", _anchor="teach"))
+
+
 def register(app: Flask) -> None:
     """Each view under its URL; the endpoint is the function's name (templates use url_for with it)."""
     for rule, view, method in (
@@ -358,5 +390,10 @@ def register(app: Flask) -> None:
         ("/intent", intent, "POST"),
         ("/camera", camera, "POST"),
         ("/starter", starter, "POST"),
+        ("/api/calibration", teach.api_calibration, "GET"),
+        ("/calibration/start", calibration_start, "POST"),
+        ("/calibration/cancel", calibration_cancel, "POST"),
+        ("/calibration/rollback", calibration_rollback, "POST"),
+        ("/calibration/forget", calibration_forget, "POST"),
     ):
         app.add_url_rule(rule, view.__name__, view, methods=[method])

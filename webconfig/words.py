@@ -12,8 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from device.contract import Play
+from device.contract import NOBODY, Play
 from device.wording import INTENT_STEP, feeling
+
+# Someone is in view but their face cannot be read (a mask, dark glasses, too dark): the page's live status.
+UNREADABLE_FACE = "I can see someone but can't read the face: more light, or face the camera."
 
 SAME = 0.15  # closer than this on an axis reads as "about the same"
 MUCH = 0.45  # further than this reads as "much"
@@ -54,7 +57,7 @@ def _streak(label: str, plays: Sequence[Play]) -> int:
 
 def _opening(emotion: dict[str, Any], plays: Sequence[Play]) -> str:
     label = str(emotion.get("label") or "")
-    if not label:
+    if not label or label == NOBODY:
         return "No face was read when this song was chosen"
     streak = _streak(label, plays)
     if streak >= 2:

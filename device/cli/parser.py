@@ -96,8 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--frames", type=int, default=200, help="frames to time (default 200)")
     bench.add_argument("--json", action="store_true")
 
-    forget = add("forget", "cli.learning:cmd_forget", "erase the play history, likes and dislikes, and so "
-                 "everything learnt about what helps you")
+    forget = add("forget", "cli.listener:cmd_forget", "erase the play history, likes and dislikes, and so "
+                 "everything learnt about what helps you; --person: one person's faces, calibration, face identity "
+                 "and plays")
+    forget.add_argument("--person", help="forget this person only (the name they calibrated with)")
+    forget.add_argument("--yes", action="store_true", help="do not ask before erasing a person")
     forget.add_argument("--json", action="store_true")
 
     simulate = add("simulate", "cli.learning:cmd_simulate", "the recommenders (learning, static, random from the "
@@ -116,7 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--plot", type=Path, metavar="PNG", help="write the learning curves here")
     simulate.add_argument("--json", action="store_true", help="one JSON document")
 
-    capture = add("capture", "cli.listener:cmd_capture", "collect your own labelled face crops (for train --personal)")
+    capture = add("capture", "cli.listener:cmd_capture", "collect your own labelled face crops (for calibrate, "
+                  "train --personal)")
+    calibrate = add("calibrate", "cli.calibration:cmd_calibrate", "fit your own reading of your face from your "
+                    "captured faces (seconds, no TensorFlow); installed only if it reads your held-out rounds better")
+    calibrate.add_argument("--person", help="whose faces (default: listener, the device's one listener)")
+    calibrate.add_argument("--force", action="store_true", help="install even when it is not better")
+    calibrate.add_argument("--json", action="store_true")
     train = add("train", "training.commands:train_command", "train the emotion model and export it as int8 "
                 "TFLite; --personal: fine-tune it on your captured faces")
     evaluate = add("evaluate", "cli.questions:cmd_evaluate", "accuracy, per-class precision/recall, confusion matrix")
@@ -124,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
     status = add_subcommand(model_sub, "status", help="the model in use, its accuracy and date")
     status.add_argument("--json", action="store_true")
-    add_subcommand(model_sub, "rollback", help="go back to the previous model (again: undo)")
+    back = add_subcommand(model_sub, "rollback", help="go back to the previous model (again: undo)")
+    back.add_argument("--person", help="roll back this person's calibration instead of the face model")
     add_capture_arguments(capture)
     add_train_arguments(train)
     add_evaluate_arguments(evaluate)
@@ -164,6 +174,8 @@ def add_subcommand(subcommands: argparse._SubParsersAction[argparse.ArgumentPars
 
 def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--emotion", required=True, help=f"the expression to collect: {', '.join(EMOTION_LABELS)}")
+    parser.add_argument("--person", help="whose faces (default: listener, the device's one listener, in the state "
+                        "dir's faces/; anyone else under people/)")
     parser.add_argument("--count", type=int, default=20, help="pictures to keep (default 20)")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between kept pictures (default 0.5)")
     parser.add_argument(

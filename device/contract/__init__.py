@@ -3,11 +3,24 @@ processes share in the one SQLite database (device.store owns the file and the c
 
 One module per interface: `settings` (the page writes, the daemon reads), `commands` (the page queues,
 the daemon takes each once), `status` (the daemon writes its live state and heartbeat, the page reads),
-`history` (the daemon's plays and the listener's likes, which the page shows and the learner reads);
+`history` (the daemon's plays and the listener's likes, which the page shows and the learner reads),
+`calibration` (the page asks for a calibration on the listener's face, the daemon writes its progress);
 `schema` creates these tables for device.store's migrations. The names below are re-exported so callers
 write `from device.contract import X`; importing it loads no database library (the CLI's parser does).
 """
 
+from device.contract.calibration import (
+    CalibrationPhase,
+    CalibrationProgress,
+    CalibrationRequest,
+    cancel_calibration,
+    new_calibration_request,
+    read_calibration,
+    read_calibration_progress,
+    read_calibration_request,
+    request_calibration,
+    write_calibration_progress,
+)
 from device.contract.commands import (
     COMMAND_TIMEOUT_S,
     Command,
@@ -25,6 +38,7 @@ from device.contract.history import (
     end_play,
     finished_plays,
     forget,
+    forget_plays,
     history_stamp,
     recent_plays,
     record_feedback,
@@ -57,10 +71,13 @@ from device.contract.status import (
 )
 
 __all__ = [
-    "COMMAND_TIMEOUT_S", "HEARTBEAT_S", "INTENTS", "NOBODY", "STALE_AFTER_S", "Command", "CommandState", "Intent",
-    "NowPlaying", "Outcome", "Pauses", "Play", "PlayEnding", "PlayerState", "Seed", "SentCommand", "Settings",
-    "Status", "end_play", "finished_plays", "forget", "heartbeat", "history_stamp", "push_command", "read_command",
-    "read_settings", "read_status", "read_volume", "recent_plays", "record_feedback", "set_camera_enabled",
+    "COMMAND_TIMEOUT_S", "HEARTBEAT_S", "INTENTS", "NOBODY", "STALE_AFTER_S", "CalibrationPhase", "CalibrationProgress",
+    "CalibrationRequest", "Command", "CommandState", "Intent", "NowPlaying", "Outcome", "Pauses", "Play", "PlayEnding",
+    "PlayerState", "Seed", "SentCommand", "Settings", "Status", "cancel_calibration", "end_play", "finished_plays",
+    "forget", "forget_plays", "heartbeat", "history_stamp", "new_calibration_request", "push_command",
+    "read_calibration",
+    "read_calibration_progress", "read_calibration_request", "read_command", "read_settings", "read_status",
+    "read_volume", "recent_plays", "record_feedback", "request_calibration", "set_camera_enabled",
     "set_intent_override", "set_seed", "set_starter_hidden", "set_volume", "start_play", "starter_hidden",
-    "take_commands", "write_pauses", "write_status",
+    "take_commands", "write_calibration_progress", "write_pauses", "write_status",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -68,6 +69,7 @@ class Play:
     artist: str = ""
     reason: str | None = None  # the decision's, in words
     trace_json: str | None = None  # the trace as stored: [[seconds_in, valence, arousal], ...]; see `trace`
+    person: str | None = None  # who was recognised when it started; None: nobody told apart
     start: Point | None = field(init=False, repr=False, compare=False)
     end: Point | None = field(init=False, repr=False, compare=False)
 
@@ -117,8 +119,9 @@ class PlayEnding(TypedDict):
 
 
 def start_play(db: sqlite_utils.Database, track_id: int, *, emotion: str, valence: float, arousal: float,
-               intent: Intent, reason: str) -> int:
-    """Record that `track_id` starts now, chosen for this face and intent; returns the play's id."""
+               intent: Intent, reason: str, person: str | None = None) -> int:
+    """Record that `track_id` starts now, chosen for this face and intent (and for `person`, when the
+    device recognised who it is: device.calibration.people); returns the play's id."""
     return int(db.table("history").insert({
         "track_id": track_id,
         "started_at": time.time(),
@@ -127,6 +130,7 @@ def start_play(db: sqlite_utils.Database, track_id: int, *, emotion: str, valenc
         "arousal": arousal,
         "intent": Intent(intent).value,
         "reason": reason,
+        "person": person,
     }).last_rowid or 0)
 
 
@@ -143,7 +147,7 @@ def end_play(db: sqlite_utils.Database, play_id: int, outcome: Outcome, ending: 
 _SELECT_PLAYS = (
     "SELECT h.id, h.track_id, h.intent, h.outcome, f.liked, h.emotion, h.valence, h.arousal, h.end_emotion, "
     "h.end_valence, h.end_arousal, h.played_s, h.started_at, h.ended_at, coalesce(t.title, '') AS title, "
-    "coalesce(t.artist, '') AS artist, h.reason, h.trace "
+    "coalesce(t.artist, '') AS artist, h.reason, h.trace, h.person "
     "FROM history h LEFT JOIN tracks t ON t.id = h.track_id LEFT JOIN feedback f ON f.history_id = h.id "
 )
 
@@ -155,11 +159,28 @@ def recent_plays(db: sqlite_utils.Database, limit: int = 20, since: float | None
     return [_play(row) for row in rows]
 
 
-def finished_plays(db: sqlite_utils.Database, limit: int) -> list[Play]:
-    """The newest `limit` plays that ended, newest first. sqlite3.Error when the history cannot be read
-    (a damaged or missing table)."""
+def finished_plays(db: sqlite_utils.Database, limit: int, person: str | None = None) -> list[Play]:
+    """The newest `limit` plays that ended, newest first; with `person`, only the plays they were
+    recognised in (names compared as device.calibration.store folds them). sqlite3.Error when the
+    history cannot be read (a damaged or missing table)."""
+    if person is None:
+        return [_play(row) for row in db.query(
+            _SELECT_PLAYS + "WHERE h.ended_at IS NOT NULL ORDER BY h.id DESC LIMIT ?", [int(limit)])]
+    names = _spellings(db, person)
     return [_play(row) for row in db.query(
-        _SELECT_PLAYS + "WHERE h.ended_at IS NOT NULL ORDER BY h.id DESC LIMIT ?", [int(limit)])]
+        _SELECT_PLAYS + f"WHERE h.ended_at IS NOT NULL AND h.person IN ({', '.join('?' * len(names))}) "
+        "ORDER BY h.id DESC LIMIT ?", [*names, int(limit)])] if names else []
+
+
+def _folded(name: str) -> str:
+    """A person's name as device.calibration.store.person_folder folds it ("Anna" and "anna" are one)."""
+    return unicodedata.normalize("NFC", name).strip().casefold()
+
+
+def _spellings(db: sqlite_utils.Database, person: str) -> list[str]:
+    """The ways `person`'s name is written in the history (the few distinct names: no index needed)."""
+    return [row["person"] for row in db.query("SELECT DISTINCT person FROM history WHERE person IS NOT NULL")
+            if isinstance(row["person"], str) and _folded(row["person"]) == _folded(person)]
 
 
 def history_stamp(db: sqlite_utils.Database) -> tuple[Any, ...]:
@@ -194,6 +215,7 @@ def _play(row: dict[str, Any]) -> Play:
         artist=str(row["artist"]),
         reason=_text(row["reason"]),
         trace_json=row["trace"] if isinstance(row["trace"], str) else None,
+        person=row["person"] if isinstance(row.get("person"), str) else None,
     )
 
 
@@ -268,3 +290,18 @@ def forget(db: sqlite_utils.Database) -> dict[str, int]:
         feedback = db.conn.execute("DELETE FROM feedback").rowcount
         plays = db.conn.execute("DELETE FROM history").rowcount
     return {"plays": max(plays, 0), "feedback": max(feedback, 0)}
+
+
+def forget_plays(db: sqlite_utils.Database, person: str) -> int:
+    """Erase the plays `person` was recognised in, with their likes and dislikes, in one transaction;
+    returns the plays erased. sqlite3.Error when the database cannot be written."""
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        names = _spellings(db, person)
+        if not names:
+            return 0
+        marks = ", ".join("?" * len(names))
+        db.conn.execute(f"DELETE FROM feedback WHERE history_id IN (SELECT id FROM history WHERE person IN ({marks}))",
+                        names)
+        plays = db.conn.execute(f"DELETE FROM history WHERE person IN ({marks})", names).rowcount
+    return max(plays, 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from device.contract import commands, keyvalue, settings, status
+from device.contract import calibration, commands, keyvalue, settings, status
 
 if TYPE_CHECKING:  # the CLI's parser imports the contract for INTENTS: no database library for that
     import sqlite_utils
@@ -57,3 +57,16 @@ def add_v8(db: sqlite_utils.Database) -> None:
         foreign_keys=[("history_id", "history", "id"), ("track_id", "tracks", "id")],
     )
     db.table("feedback").create_index(["track_id"])
+
+
+def add_v12(db: sqlite_utils.Database) -> None:
+    """Schema 12: `history.person`, who the device recognised when the play started (the calibrated
+    person's name as typed; NULL: nobody told apart, as on a device with one or no calibrated person).
+    The learner reads a recognised person's plays only; `emotune forget --person` erases them."""
+    db.table("history").add_column("person", str)
+
+
+def add_v11(db: sqlite_utils.Database) -> None:
+    """Schema 11: `calibration`, key → JSON: the page's calibration request and the daemon's progress
+    (device.contract.calibration)."""
+    keyvalue.create_table(db, calibration.TABLE)

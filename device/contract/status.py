@@ -29,6 +29,9 @@ class PlayerState(StrEnum):
     PLAYING = "playing"
     PAUSED = "paused"
     NOBODY = "nobody"  # no face for a while: the music faded out
+    # someone in view whose face cannot be read (a mask, dark glasses, too dark): the music plays on; new
+    # in issue 25, so a page older than the daemon reads it as no state ("waiting for the player")
+    UNREADABLE = "unreadable"
     ERROR = "error"  # `Status.message` says what
     STOPPED = "stopped"
 
@@ -99,6 +102,7 @@ class Status:
     emotion: dict[str, Any] | None = None
     written_at: float | None = None
     pauses: Pauses | None = None
+    person: str | None = None  # whose calibration reads the face now (device.calibration.people); None: general
 
     def age_s(self, now: float | None = None) -> float | None:
         """Seconds since the daemon last wrote (None: never)."""
@@ -120,6 +124,7 @@ class Status:
             "emotion": self.emotion,
             "written_at": self.written_at,
             "pauses": asdict(self.pauses) if self.pauses else None,
+            "person": self.person,
         }
 
     def elapsed_s(self, now: float | None = None) -> float | None:
@@ -151,6 +156,7 @@ def write_status(
     now_playing: NowPlaying | None = _UNSET,
     decision: dict[str, Any] | None = _UNSET,
     emotion: dict[str, Any] | None = _UNSET,
+    person: str | None = _UNSET,
 ) -> None:
     """The daemon's write: the parts given (None clears one), and always the heartbeat.
 
@@ -166,6 +172,8 @@ def write_status(
         values["decision"] = decision
     if emotion is not _UNSET:
         values["emotion"] = emotion
+    if person is not _UNSET:
+        values["person"] = person
     write_values(db, TABLE, values)
 
 
@@ -189,4 +197,5 @@ def read_status(db: sqlite_utils.Database) -> Status:
         emotion=emotion if isinstance(emotion, dict) else None,
         written_at=float(beat) if isinstance(beat, int | float) else None,
         pauses=Pauses.from_json(values.get("pauses")),
+        person=values["person"] if isinstance(values.get("person"), str) else None,
     )

@@ -11,7 +11,7 @@ choice is the static one, exactly. A history that cannot be read or fitted is no
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,16 +45,21 @@ class PlaySource(Protocol):
 
 
 class HistoryPlays:
-    """The plays in the database's history and feedback tables (device.learning.records)."""
+    """The plays in the database's history and feedback tables (device.learning.records).
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    `person` says who is listening now (the daemon's classifier's `recognised`, device.calibration.people):
+    a recognised person's own plays are learnt from; None (nobody told apart) learns from every play.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, person: Callable[[], str | None] = lambda: None) -> None:
         self.db = db
+        self.person = person
 
     def stamp(self) -> Hashable:
-        return history_stamp(self.db)
+        return (self.person(), history_stamp(self.db))
 
     def plays(self) -> Sequence[Play]:
-        return read_plays(self.db)
+        return read_plays(self.db, person=self.person())
 
 
 class PlayList:
@@ -170,9 +175,11 @@ class _Explained:
         return evidence.streak_phrase(streak, verb, like=name) + ", so something different"
 
 
-def device_recommender(config: RecommendConfig, db: sqlite_utils.Database) -> LearningRecommender:
-    """The recommender the daemon decides with, learning from the plays in `db`'s history.
+def device_recommender(config: RecommendConfig, db: sqlite_utils.Database,
+                       person: Callable[[], str | None] = lambda: None) -> LearningRecommender:
+    """The recommender the daemon decides with, learning from the plays in `db`'s history (only the
+    plays of `person()` when it names someone: who the daemon recognised; see HistoryPlays).
 
     `emotune recommend` asks this one too, so its answer is the one the device would give.
     """
-    return LearningRecommender(config, HistoryPlays(db))
+    return LearningRecommender(config, HistoryPlays(db, person))

@@ -28,11 +28,12 @@ def learnable(play: Play) -> bool:
     return play.track_id is not None and play.intent is not None and play.outcome in LEARNED_OUTCOMES
 
 
-def read_plays(db: sqlite_utils.Database, limit: int = RECENT_PLAYS) -> list[Play]:
-    """The newest `limit` finished plays, oldest first; plays that are not `learnable` are left out, and a
-    history that cannot be read (a damaged or missing table) is logged once and read as empty."""
+def read_plays(db: sqlite_utils.Database, limit: int = RECENT_PLAYS, person: str | None = None) -> list[Play]:
+    """The newest `limit` finished plays (with `person`, only the plays they were recognised in), oldest
+    first; plays that are not `learnable` are left out, and a history that cannot be read (a damaged or
+    missing table) is logged once and read as empty."""
     try:
-        finished = contract.finished_plays(db, limit)
+        finished = contract.finished_plays(db, limit, person)
     except sqlite3.Error as error:
         logger.warning("the play history cannot be read (%s): choosing by geometry alone", error)
         return []

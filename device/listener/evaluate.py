@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from device import EMOTION_LABELS, IMAGE_SUFFIXES
+from device import EMOTION_LABELS
+from device.calibration.faces import read_labelled_faces
 from device.config import Config
 from device.errors import EmotuneError
 
@@ -99,40 +100,6 @@ def evaluate_model(
     if labels.min() < 0 or labels.max() >= len(EMOTION_LABELS):
         raise EmotuneError(f"labels must be 0..{len(EMOTION_LABELS) - 1} ({', '.join(EMOTION_LABELS)})")
     return classification_metrics(labels, predict_classes(model_path, images, flip_average))
-
-
-def read_labelled_faces(
-    folder: Path, paths: list[Path] | None = None
-) -> tuple[list[np.ndarray], list[int], list[str]]:
-    """Grey images from folder/<emotion>/ (any size): (images, label indices, "path: why" for unreadable).
-
-    The one reader of label-named folders: evaluation data and the listener's captured faces. `paths`,
-    when given, gets each read image's file appended (in the images' order).
-    """
-    import cv2
-
-    images: list[np.ndarray] = []
-    labels: list[int] = []
-    skipped: list[str] = []
-    strays = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in EMOTION_LABELS)
-    if strays:
-        logger.warning("%s: ignoring folders that are not emotion labels: %s", folder, ", ".join(strays))
-    for index, label in enumerate(EMOTION_LABELS):
-        sub = folder / label
-        if not sub.is_dir():
-            continue
-        for path in sorted(sub.iterdir()):
-            if path.name.startswith(".") or path.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-            if image is None or image.size == 0:
-                skipped.append(f"{path}: not a readable image")
-                continue
-            images.append(image)
-            labels.append(index)
-            if paths is not None:
-                paths.append(path)
-    return images, labels, skipped
 
 
 def _load_folder(folder: Path) -> tuple[list[np.ndarray], np.ndarray]:

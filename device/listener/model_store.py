@@ -21,6 +21,7 @@ from typing import Any
 
 from device import EMOTION_LABELS, IMAGE_SUFFIXES, emotion
 from device.atomic_file import replacing
+from device.calibration.faces import MIN_FACES  # noqa: F401  (capture and train --personal read it here)
 from device.config import Config
 from device.errors import ModelError
 
@@ -29,7 +30,6 @@ logger = logging.getLogger(__name__)
 MODEL_NAME = "emotion"
 MODEL_SUFFIXES = (".keras", ".json", ".tflite")  # install order: the .tflite last
 SHIPPED_MARKER = "SHIPPED"
-MIN_FACES = 10  # captured faces an emotion needs before `train --personal` uses it
 
 
 def models_dir(state_dir: Path) -> Path:
@@ -245,9 +245,12 @@ def rollback(config: Config) -> str:
 
 
 def model_status(config: Config) -> dict[str, Any]:
+    from device.calibration.status import calibration_status
+
     in_use = model_in_use(config)
     previous = previous_model(config.state_dir)
     return {
+        "calibrations": calibration_status(config),
         "in_use": in_use.model.summary(),
         "warning": in_use.warning or None,
         "previous": previous.summary() if previous else None,
@@ -266,4 +269,9 @@ def format_status(config: Config) -> str:
     counts = {label: n for label, n in count_faces(config.state_dir).items() if n}
     faces = ", ".join(f"{label} {n}" for label, n in counts.items()) if counts else "none captured yet"
     lines.append(f"faces:    {faces} ({faces_dir(config.state_dir)})")
+    from device.calibration.status import format_calibrations
+
+    people = format_calibrations(config)
+    lines += ["calibrated people (read with their own head on the model in use):", *(f"  {line}" for line in people)] \
+        if people else ["calibrated people: none ('Teach emotune your face' on the page, or emotune calibrate)"]
     return "\n".join(lines)

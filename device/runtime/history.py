@@ -60,11 +60,13 @@ class PlayHistory:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
 
-    def started(self, decision: Decision) -> int:
-        """Record that `decision`'s track starts now; returns the play's id for `ended`."""
+    def started(self, decision: Decision, person: str | None = None) -> int:
+        """Record that `decision`'s track starts now (for `person`, when the device recognised who is
+        listening: device.calibration.people); returns the play's id for `ended`."""
         mood = decision.mood
         return contract.start_play(self.db, decision.track.id, emotion=mood.label, valence=mood.valence,
-                                   arousal=mood.arousal, intent=decision.intent, reason=decision.reason)
+                                   arousal=mood.arousal, intent=decision.intent, reason=decision.reason,
+                                   person=person)
 
     def ended(self, play_id: int, outcome: Outcome, trace: PlayTrace | None = None) -> None:
         """Record how play `play_id` ended and, with `trace`, what the face did meanwhile."""

@@ -33,6 +33,7 @@ class LiveState:
         self._state: tuple[PlayerState, str] | None = None
         self._emotion_at = -EMOTION_EVERY_S
         self._beat_at = -contract.HEARTBEAT_S
+        self._person: tuple[str | None] | None = None  # (the name last written,); None: not written yet
 
     @property
     def state(self) -> PlayerState | None:
@@ -64,6 +65,12 @@ class LiveState:
         if now - self._emotion_at >= EMOTION_EVERY_S:
             self._emotion_at = now
             contract.write_status(self.db, emotion=mood.to_json())
+
+    def person(self, name: str | None) -> None:
+        """Whose calibration reads the face now (None: the general model), written when it changes."""
+        if self._person != (name,):
+            self._person = (name,)
+            contract.write_status(self.db, person=name)
 
     def decided(self, decision: Decision) -> None:
         contract.write_status(self.db, decision=decision.to_json(), emotion=decision.mood.to_json())

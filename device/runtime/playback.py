@@ -1,5 +1,6 @@
 """One song while it plays: the listener's Skip, Pause and Resume from the phone, and the fade when
-nobody is in front of the camera. Both pauses are tracked apart, so a song the listener paused stays
+nobody is in front of the camera (someone whose face cannot be read is not nobody: the music plays on and
+the state says so). Both pauses are tracked apart, so a song the listener paused stays
 paused when they walk away and come back, and music that faded for nobody resumes only if they had
 not paused it themselves. The volume set on the phone applies from the start of each song and at once
 when changed; the time paused is written for the page's elapsed time (device.contract.write_pauses)."""
@@ -25,6 +26,7 @@ class PlaybackControl:
         self.fade_s = fade_s
         self.paused_by_listener = False
         self.faded_for_nobody = False
+        self.held_playing = False  # faded for a calibration (hold/release)
         self._paused_s = 0.0
         self._paused_since: float | None = None
         contract.write_pauses(live.db, 0.0, None)
@@ -73,20 +75,43 @@ class PlaybackControl:
         contract.write_pauses(self.live.db, self._paused_s, self._paused_since)
 
     def presence(self, mood: Mood, faces_expected: bool) -> None:
-        """Fade out when the listener left (only where faces can be seen), back in when they return."""
+        """Fade out when the listener left (only where faces can be seen), back in when they return; while
+        the music plays, the state says whether their face can be read (PLAYING) or not (UNREADABLE)."""
         was_paused = self.paused_by_listener or self.faded_for_nobody
         self._presence(mood, faces_expected)
         self._count_pause(was_paused)
+        if not (self.paused_by_listener or self.faded_for_nobody):
+            self.live.set(PlayerState.UNREADABLE if mood.unreadable and faces_expected else PlayerState.PLAYING)
 
     def _presence(self, mood: Mood, faces_expected: bool) -> None:
-        if faces_expected and not mood.present and not self.faded_for_nobody:
+        if faces_expected and not mood.someone_there and not self.faded_for_nobody:
             self.faded_for_nobody = True
             logger.info("nobody in front of the camera: fading out")
             self.player.fade_out(self.fade_s)
             self.live.set(PlayerState.NOBODY)
-        elif mood.present and self.faded_for_nobody:
+        elif mood.someone_there and self.faded_for_nobody and not self.held_playing:
             self.faded_for_nobody = False
             logger.info("listener is back: resuming")
             if not self.paused_by_listener:
                 self.player.fade_in(self.fade_s)
-                self.live.set(PlayerState.PLAYING)
+
+    # ---- a calibration from the page (device.runtime.calibrating) holds the music ----------------------
+
+    def hold(self) -> None:
+        """Fade out while the camera is busy with a calibration; the time counts as paused."""
+        was_paused = self.paused_by_listener or self.faded_for_nobody
+        self.held_playing = not was_paused  # release() brings back only music this hold silenced
+        if self.held_playing:
+            self.faded_for_nobody = True  # silent for the same reason as for nobody: the listener is busy
+            self.player.fade_out(self.fade_s)
+            self.live.set(PlayerState.PAUSED)
+        self._count_pause(was_paused)
+
+    def release(self) -> None:
+        """After a calibration: the music comes back if the hold silenced it."""
+        if self.held_playing:
+            self.held_playing = False
+            self.faded_for_nobody = False
+            self.player.fade_in(self.fade_s)
+            self.live.set(PlayerState.PLAYING)
+            self._count_pause(True)

@@ -5,8 +5,9 @@ not while the camera sends nothing (then nobody-there cannot be told from a dead
 goes on and the device follows the seed song). The camera counts as silent after as long without a frame
 as the listener takes to count as gone without a face (mood.absent_after_s): one value, so a camera that
 dies in front of a listener is called silent in the same frame that would call them gone, and the music
-never fades for a person who may still be there. Reopening a stuck camera is another, shorter matter
-(device.runtime.camera_watch).
+never fades for a person who may still be there. On a frame with no face, a cheap check (at most every
+PRESENCE_EVERY_S) tells someone whose face cannot be read from nobody (device.faces.PresenceCheck).
+Reopening a stuck camera is another, shorter matter (device.runtime.camera_watch).
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ import logging
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from device.camera import Camera
 from device.emotion import Classifier
-from device.faces import FaceFinder
+from device.faces import FaceFinder, PresenceCheck
 from device.mood import Mood, MoodTracker
 
 logger = logging.getLogger(__name__)
+
+# The presence check runs on a frame with no face at most this often: it costs about a whole-frame search,
+# and seen once a second, someone counts as there long before absent_after_s (20 s) runs out.
+PRESENCE_EVERY_S = 1.0
 
 
 class MoodSensor:
@@ -30,6 +37,8 @@ class MoodSensor:
         camera, detector, classifier, tracker: the stages, in flow order; the camera counts as silent
             after `tracker.config.absent_after_s` seconds without a frame.
         camera_name: how log lines name the camera ("opencv 0").
+        presence: tells someone whose face cannot be read from nobody, on frames without a face (at most
+            every PRESENCE_EVERY_S); None: a frame without a face is nobody.
     """
 
     def __init__(
@@ -41,6 +50,7 @@ class MoodSensor:
         tracker: MoodTracker,
         camera_name: str,
         clock: Callable[[], float] = time.monotonic,
+        presence: PresenceCheck | None = None,
     ) -> None:
         self.camera = camera
         self.detector = detector
@@ -51,6 +61,9 @@ class MoodSensor:
         self._last_frame_at = clock()
         self.silent = False
         self.enabled = True
+        self.presence = presence
+        self._checked_at: float | None = None  # when the presence check last ran
+        self.presence_checks = 0  # how many times it ran (the cost is one check each)
 
     @property
     def silent_after_s(self) -> float:
@@ -81,8 +94,25 @@ class MoodSensor:
         self.silent = False
         self._last_frame_at = now
         face = self.detector.largest(frame)
-        reading = self.classifier.classify(face.crop) if face is not None else None
-        return self.tracker.update(reading, now)
+        observe = getattr(self.classifier, "observe", None)
+        if observe is not None:  # one that tells people apart needs the frame and the box (calibration.people)
+            observe(frame, face)
+        if face is None:
+            return self.tracker.update(None, now, seen=self._someone(frame, now))
+        if self.presence is not None:
+            self.presence.face_read(frame, face)
+        return self.tracker.update(self.classifier.classify(face.crop), now)
+
+    def _someone(self, frame: np.ndarray, now: float) -> bool:
+        """The presence check on a frame with no face, when one is due (else False: nothing new seen)."""
+        if self.presence is None or (self._checked_at is not None and now - self._checked_at < PRESENCE_EVERY_S):
+            return False
+        self._checked_at = now
+        self.presence_checks += 1
+        seen = self.presence.someone(frame)
+        if seen and not self.tracker.unreadable(now):
+            logger.info("someone is in front of the camera but the face cannot be read")
+        return seen
 
     def _note_silence(self, now: float) -> None:
         silent_for = now - self._last_frame_at

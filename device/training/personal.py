@@ -16,15 +16,10 @@ import argparse
 import importlib.util
 import json
 import logging
-import math
-import re
 import shutil
 import sys
 import tempfile
-import time
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,9 +28,17 @@ import cv2
 import numpy as np
 
 from device import EMOTION_LABELS
+from device.calibration.decision import decide
+from device.calibration.faces import (
+    PersonalFaces,
+    capture_rounds,
+    holdout_split,
+    load_personal_faces,
+    usable_classes,
+)
 from device.config import PACKAGE_ROOT, Config, default_fer2013_path
 from device.errors import EmotuneError, ModelError
-from device.listener.evaluate import classification_metrics, evaluate_model, predict_classes, read_labelled_faces
+from device.listener.evaluate import classification_metrics, evaluate_model, predict_classes
 from device.listener.fer2013 import SPLITS, DataError, read_npz
 from device.listener.model_store import (
     MIN_FACES,
@@ -55,16 +58,6 @@ EPOCHS, BATCH_SIZE, LEARNING_RATE = 10, 32, 1e-4
 PERSONAL_WEIGHT = 2.0  # a captured face counts twice a FER2013 face in the loss
 
 EXIT_NOT_BETTER = 4  # trained, but no better beyond the noise: not installed (0 installed; 3 refused)
-# capture.save_crop's <stamp>-<number>: the stamp (time.strftime, local time) is the round's start
-ROUND_NAME = re.compile(r"^(\d{8}-\d{6})-\d+$")
-STAMP_FORMAT = "%Y%m%d-%H%M%S"
-ROUND_GAP_S = 60.0  # faces without a stamp (copied in by hand): a new round after a gap this long
-
-
-class PersonalDataError(EmotuneError):
-    """The captured faces cannot be trained on (too few, too few emotions or rounds); nothing was changed."""
-
-    exit_code = 3
 
 
 @dataclass(frozen=True)
@@ -78,183 +71,6 @@ class PersonalOptions:
     seed: int = 0
     force: bool = False  # install even when the held-out accuracy did not improve
     data: Path | None = None  # FER2013 npz; None: the default place, and on without it if missing
-
-
-@dataclass
-class PersonalFaces:
-    images: list[np.ndarray] = field(default_factory=list)  # grey uint8, any size (captures are 48×48)
-    labels: list[int] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # "path: why"
-    paths: list[Path] = field(default_factory=list)  # each image's file
-
-    def counts(self) -> dict[str, int]:
-        return {label: self.labels.count(i) for i, label in enumerate(EMOTION_LABELS)}
-
-
-def load_personal_faces(folder: Path) -> PersonalFaces:
-    """Every image under folder/<emotion>/; unreadable ones are listed in `skipped`, not fatal."""
-    if not folder.is_dir():
-        return PersonalFaces()
-    paths: list[Path] = []
-    images, labels, skipped = read_labelled_faces(folder, paths)
-    return PersonalFaces(images=images, labels=labels, skipped=skipped, paths=paths)
-
-
-def _stamp_time(stamp: str) -> float | None:
-    try:
-        return time.mktime(time.strptime(stamp, STAMP_FORMAT))
-    except (ValueError, OverflowError):
-        return None
-
-
-def capture_rounds(paths: Sequence[Path]) -> np.ndarray:
-    """One round number per face, in capture order (0 the earliest round).
-
-    A round is one `emotune capture` session: the stamp its crops' names start with. Faces whose name
-    carries no stamp fall back to their file's mtime, a new round after a gap of more than ROUND_GAP_S.
-    """
-    keys: list[tuple[float, str]] = [(0.0, "")] * len(paths)
-    loose: dict[Path, list[tuple[float, int]]] = defaultdict(list)
-    for i, path in enumerate(paths):
-        match = ROUND_NAME.match(path.stem)
-        when = _stamp_time(match.group(1)) if match else None
-        if match and when is not None:
-            keys[i] = (when, f"{path.parent}/{match.group(1)}")
-        else:
-            try:
-                mtime = path.stat().st_mtime
-            except OSError:
-                mtime = 0.0
-            loose[path.parent].append((mtime, i))
-    for folder, items in loose.items():
-        items.sort()
-        start = previous = items[0][0]
-        for mtime, i in items:
-            if mtime - previous > ROUND_GAP_S:
-                start = mtime
-            keys[i] = (start, f"{folder}/mtime {start!r}")
-            previous = mtime
-    rank = {key: n for n, key in enumerate(sorted(set(keys)))}
-    return np.asarray([rank[key] for key in keys], np.int64)
-
-
-def usable_classes(faces: PersonalFaces, min_faces: int) -> list[int]:
-    """The emotions to train on; PersonalDataError, saying what to capture, when the faces do not do."""
-    counts = faces.counts()
-    capture = "emotune capture --emotion {label} --count {n}"
-    few = {label: n for label, n in counts.items() if 0 < n < min_faces}
-    if few:
-        lines = [f"{label}: {n} (capture {min_faces - n} more: {capture.format(label=label, n=min_faces - n)})"
-                 for label, n in few.items()]
-        raise PersonalDataError(
-            f"too few faces for some emotions (at least {min_faces} each): " + "; ".join(lines)
-            + "; or delete that emotion's folder to train without it"
-        )
-    present = [i for i, label in enumerate(EMOTION_LABELS) if counts[label] >= min_faces]
-    if len(present) < 2:
-        have = ", ".join(f"{label} {n}" for label, n in counts.items() if n) or "none"
-        raise PersonalDataError(
-            f"fine-tuning needs at least {min_faces} faces of at least 2 emotions; captured: {have}. "
-            f"Collect them with '{capture.format(label='E', n=20)}'"
-        )
-    return present
-
-
-@dataclass(frozen=True)
-class Holdout:
-    train: np.ndarray  # face indices
-    held: np.ndarray
-    rounds: dict[int, tuple[int, int]]  # class → (rounds held out, rounds in all)
-
-    def single_round(self) -> list[int]:
-        """The classes with one capture round: trained on, none of their faces held out."""
-        return [label for label, (_, total) in self.rounds.items() if total == 1]
-
-
-def holdout_split(labels: np.ndarray, rounds: np.ndarray, fraction: float) -> Holdout:
-    """Hold out whole capture rounds: per class its latest round, then the one before, … until
-    `fraction` of its faces are held out, never all its rounds. Neighbouring frames of one round never
-    end up on both sides. PersonalDataError when every class has a single round (nothing to hold out)."""
-    labels, rounds = np.asarray(labels), np.asarray(rounds)
-    train: list[int] = []
-    held: list[int] = []
-    per_class: dict[int, tuple[int, int]] = {}
-    for label in np.unique(labels).tolist():
-        members = np.flatnonzero(labels == label)
-        order = sorted(set(rounds[members].tolist()), reverse=True)  # the latest first
-        target = fraction * len(members)
-        n_held = 0
-        taken: list[int] = []
-        for number in order[:-1]:  # the earliest round always trains
-            if len(taken) >= target:
-                break
-            n_held += 1
-            taken.extend(members[rounds[members] == number].tolist())
-        held.extend(taken)
-        kept = set(taken)
-        train.extend(i for i in members.tolist() if i not in kept)
-        per_class[int(label)] = (n_held, len(order))
-    if not held:
-        raise PersonalDataError(
-            "nothing honest to hold out: each emotion's faces come from one capture round, and frames of the same "
-            "seconds would flatter the check; capture a second round of an emotion a minute or more later "
-            "(emotune capture --emotion E --count 10) and train again"
-        )
-    return Holdout(np.sort(np.asarray(train, np.int64)), np.sort(np.asarray(held, np.int64)), per_class)
-
-
-def gain_clears_noise(b: int, c: int) -> bool:
-    """Whether a candidate model's gain over the model in use is larger than the held-out faces' noise.
-
-    Paired on the same held-out faces: b = faces the candidate reads right and the model in use wrong,
-    c = the reverse. The gain b - c must be at least two standard errors of the paired difference,
-    2·√(b + c) (McNemar's test in its normal approximation at z = 2: p ≈ 0.05 two-sided), and positive.
-    E.g. b=8, c=0 clears (8 ≥ 5.7); b=10, c=4 does not (6 < 7.5); b=4, c=0 just does (4 ≥ 4).
-    """
-    if b < 0 or c < 0:
-        raise ValueError(f"b and c count faces: {b}, {c}")
-    return b > c and b - c >= 2 * math.sqrt(b + c)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The install decision on n held-out faces, and its reason in words."""
-
-    n: int
-    before: int  # faces the model in use reads right
-    after: int  # faces the candidate reads right
-    b: int  # candidate right, model in use wrong
-    c: int  # the reverse
-
-    @property
-    def noise(self) -> float:
-        return 2 * math.sqrt(self.b + self.c)
-
-    @property
-    def clears(self) -> bool:
-        return gain_clears_noise(self.b, self.c)
-
-    def reason(self) -> str:
-        gain = self.b - self.c
-        change = f"a {'gain' if gain >= 0 else 'loss'} of {abs(gain)} face{'s' * (abs(gain) != 1)}"
-        noise = f"{self.noise:.1f}".removesuffix(".0")
-        return (f"your own model reads your held-out faces {self.after} of {self.n} right, the one in use "
-                f"{self.before} of {self.n}: {change} ({self.b} better, {self.c} worse); the noise allows {noise}, "
-                + ("so it cleared the rule" if self.clears else "so it did not clear the rule"))
-
-    def as_json(self) -> dict[str, Any]:
-        return {"n": self.n, "before_right": self.before, "after_right": self.after, "b": self.b, "c": self.c,
-                "gain": self.b - self.c, "noise": round(self.noise, 3), "cleared": self.clears,
-                "rule": "install when b - c >= 2*sqrt(b + c) and b > c (b: faces only the new model reads right, "
-                        "c: faces only the model in use reads right)",
-                "reason": self.reason()}
-
-
-def decide(labels: np.ndarray, before: np.ndarray, after: np.ndarray) -> Decision:
-    """The Decision from the true classes and both models' predictions on the same held-out faces."""
-    right_before, right_after = before == labels, after == labels
-    return Decision(n=len(labels), before=int(right_before.sum()), after=int(right_after.sum()),
-                    b=int((right_after & ~right_before).sum()), c=int((right_before & ~right_after).sum()))
 
 
 @dataclass(frozen=True)

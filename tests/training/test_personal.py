@@ -261,7 +261,7 @@ def test_too_few_faces_change_nothing(use_shipped: Path, config: Config, capsys:
     write_faces(config.state_dir, {"sad": 12})
     shutil.rmtree(config.state_dir / "faces" / "happy")
     assert train_personal(config.state_dir) == 3
-    assert "at least 10 faces of at least 2 emotions; captured: sad 12" in capsys.readouterr().err
+    assert "at least 10 pictures of each of at least 2 expressions; captured: sad 12" in capsys.readouterr().err
     shutil.rmtree(config.state_dir / "faces")
     assert train_personal(config.state_dir) == 3
     assert "captured: none" in capsys.readouterr().err
@@ -356,7 +356,7 @@ def test_one_capture_round_is_refused(config: Config, capsys: pytest.CaptureFixt
 
 
 def test_holdout_takes_whole_rounds_the_latest_first() -> None:
-    from device.training.personal import PersonalDataError, holdout_split
+    from device.calibration.faces import PersonalDataError, holdout_split
 
     # class 3: rounds 0 (6 faces), 1 (2), 2 (2); class 5: one round; class 6: rounds 4 (10), 5 (10)
     labels = np.array([3] * 10 + [5] * 12 + [6] * 20)
@@ -373,7 +373,7 @@ def test_holdout_takes_whole_rounds_the_latest_first() -> None:
 
 
 def test_capture_rounds_by_stamp_or_by_mtime(tmp_path: Path) -> None:
-    from device.training.personal import capture_rounds
+    from device.calibration.faces import capture_rounds
 
     happy = tmp_path / "happy"
     happy.mkdir()
@@ -392,7 +392,7 @@ def test_capture_rounds_by_stamp_or_by_mtime(tmp_path: Path) -> None:
 
 
 def test_the_install_rule() -> None:
-    from device.training.personal import decide, gain_clears_noise
+    from device.calibration.decision import decide, gain_clears_noise
 
     assert gain_clears_noise(8, 0) and gain_clears_noise(4, 0)  # 8 ≥ 2·√8 = 5.7; 4 ≥ 2·√4 = 4
     assert not gain_clears_noise(3, 0)  # 3 < 3.5

@@ -183,7 +183,7 @@ def test_a_command_goes_sent_then_done_and_a_killed_player_shows_a_banner(
         expect(panel).to_have_attribute("data-status", "stale")
         expect(panel.locator("[data-field=status]")).to_have_text("Not answering")
         page.click("#skip")
-        expect(page.locator(".message.error")).to_contain_text("nothing was sent")
+        expect(page.locator("p.message.error[role=status]")).to_contain_text("nothing was sent")
     finally:
         if daemon.poll() is None:
             daemon.kill()

@@ -1,10 +1,11 @@
-"""`emotune capture`: collect the listener's own labelled face crops for `emotune train --personal`.
+"""Collecting a person's labelled face crops (`emotune capture`, and the page's calibration through
+FaceCollector, device.calibration.session) for `emotune calibrate` and `train --personal`.
 
 This is the one mode in which emotune writes anything from the camera to disk, and it writes only what
-training needs: the face, cropped, 48×48 grey PNG, under <state_dir>/faces/<emotion>/. Whole frames
-are never written. A frame counts only when it holds exactly one clear face: dlib's score above a
-threshold, big enough, lit well enough, sharp (variance of the Laplacian of the crop), and not a
-near-copy of the last kept crop (a person holding perfectly still adds nothing new).
+training needs: the face, cropped, 48×48 grey PNG, under the person's faces/<emotion>/ (the state dir's
+for the device's one listener). Whole frames are never written. A frame counts only when it holds
+exactly one clear face: dlib's score above a threshold, big enough, lit well enough, sharp (variance of
+the Laplacian of the crop), and not a near-copy of the last kept crop (holding still adds nothing new).
 """
 
 from __future__ import annotations
@@ -18,21 +19,25 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
 
-from device import EMOTION_LABELS
+from device import EMOTION_LABELS, IMAGE_SUFFIXES
 from device.atomic_file import write_bytes
+from device.calibration.faces import MIN_FACES
+from device.calibration.store import DEFAULT_PERSON, person_root
 from device.camera import Camera, open_camera
 from device.config import Config
 from device.errors import CameraError, EmotuneError
 from device.faces import Face, FaceDetector
-from device.listener.model_store import MIN_FACES, count_faces, faces_dir
 
 logger = logging.getLogger(__name__)
 
 CROP_SIZE = 48  # what FER2013 and the model use
+# a crop's name starts with its capture round's start (device.calibration.faces reads rounds back from it)
+STAMP_FORMAT = "%Y%m%d-%H%M%S"
 
 HINTS = {
     "angry": "frown, press your lips together, glare at the camera",
@@ -142,49 +147,116 @@ def save_crop(folder: Path, stamp: str, number: int, crop: np.ndarray) -> Path:
     return path
 
 
+class FaceLister(Protocol):
+    """What collecting asks of a face detector: every face in a frame (device.faces.FaceDetector)."""
+
+    def detect_all(self, frame: np.ndarray) -> list[Face]: ...
+
+
+class FaceCollector:
+    """One expression's crops from a stream of frames, one frame per `offer`: the per-frame work that
+    `emotune capture` and the page's calibration (device.calibration.session) share.
+
+    Each frame is judged (`judge`), a kept crop is saved at once as <folder>/<stamp>-<n>.png (the
+    stamp names the capture round), and no crop is kept sooner than `options.interval_s` after the last.
+    Times are the caller's clock, in seconds. Frames themselves are never written.
+    """
+
+    def __init__(self, detector: FaceLister, options: CaptureOptions, folder: Path, stamp: str, now: float) -> None:
+        self.detector = detector
+        self.options = options
+        self.result = CaptureResult(emotion=options.emotion, folder=folder)
+        self.stamp = stamp
+        self.since_kept: Counter[str] = Counter()  # why frames were not used since the last kept crop
+        self._last: np.ndarray | None = None
+        self.last_box: tuple[int, int, int, int] | None = None  # the kept face's box in its frame (pixels)
+        self._next_at = now  # no crop is kept before this (the interval)
+        self._looking_since = now
+
+    @property
+    def kept(self) -> int:
+        return len(self.result.kept)
+
+    @property
+    def done(self) -> bool:
+        return self.kept >= self.options.count
+
+    def due(self, now: float) -> bool:
+        """Whether a frame offered now can be kept (the interval since the last kept crop has passed)."""
+        return now >= self._next_at
+
+    def wait_s(self, now: float) -> float:
+        return max(0.0, self._next_at - now)
+
+    def stalled(self, now: float) -> bool:
+        """No usable face for longer than `options.timeout_s`."""
+        return now - self._looking_since > self.options.timeout_s
+
+    def offer(self, frame: np.ndarray | None, now: float) -> str:
+        """Judge one frame (None: the camera gave none) and keep its crop if it does; "" when kept, else
+        why not (a key of ADVICE). Call only when `due(now)`."""
+        if frame is None:
+            reason = "no frame"
+            crop = None
+        else:
+            self.result.frames += 1
+            faces = self.detector.detect_all(frame)
+            crop, reason = judge(faces, self._last, self.options)
+            if crop is not None:  # judge keeps only the one clear face: where it is, for who-is-this
+                self.last_box = next(face.box for face in faces if face.score >= self.options.min_score)
+        if crop is None:
+            self.result.rejected[reason] += 1
+            self.since_kept[reason] += 1
+            return reason
+        self.result.kept.append(save_crop(self.result.folder, self.stamp, self.kept + 1, crop))
+        self._last = crop
+        self.since_kept.clear()
+        self._next_at = self._looking_since = now + self.options.interval_s
+        return ""
+
+    def advice(self, after: int = 3) -> str:
+        """What to change, once `after` frames in a row were not used for mostly one reason ("" else)."""
+        if sum(self.since_kept.values()) < after:
+            return ""
+        return ADVICE.get(self.since_kept.most_common(1)[0][0], ADVICE["no face"])
+
+    def timeout_message(self) -> str:
+        return _timeout_message(self.result, self.options)
+
+
 def capture_faces(
     camera: Camera,
-    detector: FaceDetector,
+    detector: FaceLister,
     options: CaptureOptions,
     folder: Path,
     *,
     on_frame: Callable[[CaptureResult, str], None] | None = None,
+    on_kept: Callable[[np.ndarray, tuple[int, int, int, int]], object] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> CaptureResult:
     """Keep `options.count` usable face crops in `folder`; CaptureError after `timeout_s` without one.
 
-    `on_frame(result, reason)` is called after every frame (reason "" when it was kept): the progress.
+    `on_frame(result, reason)` is called after every frame (reason "" when it was kept): the progress;
+    `on_kept(frame, box)` after each kept crop (who-is-this: device.calibration.identity).
     """
-    result = CaptureResult(emotion=options.emotion, folder=folder)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    last: np.ndarray | None = None
-    next_at = clock()  # no picture is kept before this (the interval)
-    looking_since = next_at
-    while len(result.kept) < options.count:
+    collector = FaceCollector(detector, options, folder, time.strftime(STAMP_FORMAT), clock())
+    while not collector.done:
         now = clock()
-        if now < next_at:
-            sleep(next_at - now)
+        if not collector.due(now):
+            sleep(collector.wait_s(now))
             continue
-        if now - looking_since > options.timeout_s:
-            raise CaptureError(_timeout_message(result, options))
+        if collector.stalled(now):
+            raise CaptureError(collector.timeout_message())
         frame = camera.read()
+        reason = collector.offer(frame, clock())
+        if not reason and on_kept is not None and frame is not None and collector.last_box is not None:
+            on_kept(frame, collector.last_box)
         if frame is None:
-            reason = "no frame"
             sleep(0.05)  # a dropped frame or the end of a replay: do not spin
-            crop = None
-        else:
-            result.frames += 1
-            crop, reason = judge(detector.detect_all(frame), last, options)
-        if crop is None:
-            result.rejected[reason] += 1
-        else:
-            result.kept.append(save_crop(folder, stamp, len(result.kept) + 1, crop))
-            last = crop
-            next_at = looking_since = clock() + options.interval_s
         if on_frame:
-            on_frame(result, reason)
-    return result
+            on_frame(collector.result, reason)
+    return collector.result
 
 
 def _timeout_message(result: CaptureResult, options: CaptureOptions) -> str:
@@ -197,6 +269,16 @@ def _timeout_message(result: CaptureResult, options: CaptureOptions) -> str:
 
 
 # ---- the command ------------------------------------------------------------------------------------
+
+
+def count_faces(root: Path) -> dict[str, int]:
+    """Captured crops per emotion label under root/faces/ (a label without a folder counts 0)."""
+    counts = {}
+    for label in EMOTION_LABELS:
+        folder = Path(root) / "faces" / label
+        files = folder.iterdir() if folder.is_dir() else iter(())
+        counts[label] = sum(1 for f in files if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith("."))
+    return counts
 
 
 def _countdown(seconds: int) -> None:
@@ -217,8 +299,12 @@ def _open(config: Config) -> Camera:
         ) from None
 
 
-def capture_command(args: argparse.Namespace, config: Config) -> int:
+def capture_command(args: argparse.Namespace, config: Config, person: str = DEFAULT_PERSON) -> int:
+    """`emotune capture` for `person` (default: the device's one listener): their faces, and a few
+    descriptors of who they are (device.calibration.identity) so several calibrated people are told apart."""
     from tqdm import tqdm
+
+    from device.calibration.identity import IdentityCollector
 
     options = CaptureOptions(
         emotion=check_emotion(args.emotion),
@@ -229,7 +315,9 @@ def capture_command(args: argparse.Namespace, config: Config) -> int:
         min_score=max(args.min_score, config.faces.min_score),
     )
     options.validate()
-    folder = faces_dir(config.state_dir) / options.emotion
+    root = person_root(config.state_dir, person)
+    folder = root / "faces" / options.emotion
+    identity = IdentityCollector(config.state_dir, person)
     detector = FaceDetector(config.faces)
     camera = _open(config)
     try:
@@ -250,10 +338,15 @@ def capture_command(args: argparse.Namespace, config: Config) -> int:
                     advice[0] = reason
                     bar.set_postfix_str(ADVICE.get(reason, ""))
 
-            result = capture_faces(camera, detector, options, folder, on_frame=progress)
+            result = capture_faces(camera, detector, options, folder, on_frame=progress, on_kept=identity.offer)
     finally:
         camera.close()
-    total = count_faces(config.state_dir)
+    try:
+        identity.save()
+    except EmotuneError as error:
+        print(f"warning: who you are was not kept ({error}); with others calibrated too you are read with the "
+              "general model", file=sys.stderr)
+    total = count_faces(root)
     print(f"kept {len(result.kept)} '{options.emotion}' faces in {folder} ({total[options.emotion]} in all)")
     have = ", ".join(f"{label} {n}" for label, n in total.items() if n)
     short = [label for label, n in total.items() if 0 < n < MIN_FACES]
@@ -261,5 +354,7 @@ def capture_command(args: argparse.Namespace, config: Config) -> int:
     if short:
         print(f"at least {MIN_FACES} of each are needed; more of: {', '.join(short)}")
     else:
-        print("next: capture more emotions, or 'emotune train --personal' once you have two or more")
+        calibrate = "emotune calibrate" + (f" --person '{person}'" if root != config.state_dir else "")
+        print(f"next: capture more emotions (two rounds each, a minute apart), then '{calibrate}' (seconds, no "
+              "TensorFlow; or 'emotune train --personal')")
     return 0

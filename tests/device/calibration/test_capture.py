@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
+from device.calibration.capture import CaptureError, CaptureOptions, capture_faces, check_emotion, judge
 from device.camera import ReplayCamera
 from device.cli import main
 from device.config import Config, FacesConfig
 from device.demo.faces import load_fixture, write_scenes
 from device.faces import Face, FaceDetector
-from device.listener.capture import CaptureError, CaptureOptions, capture_faces, check_emotion, judge
 
 pytestmark = pytest.mark.usefixtures("keep_test_logging")
 
@@ -39,6 +39,9 @@ def test_capture_saves_only_48px_grey_crops(config: Config, tmp_path: Path, caps
     write_scenes(frames, [("happy", 12)])
     assert capture_cli(tmp_path, frames, config.state_dir, "--emotion", "Happy", "--count", "5") == 0
     saved = files_under(config.state_dir)
+    identity = config.state_dir / "identity.npy"  # who this is: a mean of 128 numbers, no picture
+    assert identity in saved and np.load(identity).dtype.names == ("mean", "count")
+    saved.remove(identity)
     assert len(saved) == 5
     for path in saved:
         assert path.parent == config.state_dir / "faces" / "happy"
@@ -128,3 +131,17 @@ def test_bad_options_are_clear_errors(config: Config, tmp_path: Path, capsys: py
     write_scenes(frames, [("happy", 1)])
     assert capture_cli(tmp_path, frames, config.state_dir, "--emotion", "happy", "--count", "0") == 1
     assert "--count must be at least 1" in capsys.readouterr().err
+
+
+def test_capture_for_a_named_person_goes_to_their_faces(config: Config, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    from device.calibration.store import people, person_faces_dir
+
+    frames = tmp_path / "frames"
+    write_scenes(frames, [("sad", 6)])
+    assert capture_cli(tmp_path, frames, config.state_dir, "--emotion", "sad", "--count", "2", "--person", "Ελένη") == 0
+    assert len(files_under(person_faces_dir(config.state_dir, "Ελένη") / "sad")) == 2
+    assert not (config.state_dir / "faces").exists()  # the device's one listener keeps their own
+    assert people(config.state_dir) == ["Ελένη"]
+    assert capture_cli(tmp_path, frames, config.state_dir, "--emotion", "sad", "--count", "1", "--person", "a/b") == 1
+    assert "person name 'a/b' cannot be used" in capsys.readouterr().err

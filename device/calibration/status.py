@@ -1,0 +1,60 @@
+"""What `emotune model status` and the page say about each person's calibration: in use or why not, and
+what it scored when it was installed. Reads files only (no model is opened)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from device.calibration.fit import sha256
+from device.calibration.head import load_head
+from device.calibration.store import NO_PREVIOUS, PREVIOUS_NAME, head_path, head_summary, people
+from device.config import Config
+from device.emotion import choose_model
+from device.errors import ModelError
+
+
+def calibration_status(config: Config) -> list[dict[str, Any]]:
+    """One entry per person the device knows: {person, installed, in_use, problem, summary, decision,
+    previous ("calibration", "none" or None when nothing was replaced)}."""
+    base = choose_model(config).path
+    base_sha = sha256(base) if Path(base).is_file() else ""
+    entries = []
+    for person in people(config.state_dir):
+        path = head_path(config.state_dir, person)
+        entry: dict[str, Any] = {"person": person, "installed": path.is_file(), "in_use": False, "problem": None,
+                                 "summary": None, "decision": None, "previous": None}
+        if (path.parent / PREVIOUS_NAME).is_file():
+            entry["previous"] = "calibration"
+        elif (path.parent / NO_PREVIOUS).is_file():
+            entry["previous"] = "none"
+        if path.is_file():
+            try:
+                _, meta = load_head(path)
+            except ModelError as error:
+                entry["problem"] = str(error)
+            else:
+                entry["summary"] = head_summary(meta)
+                entry["decision"] = meta.get("decision")
+                if (meta.get("base_model") or {}).get("sha256") != base_sha:
+                    entry["problem"] = f"fitted on another face model than {base}: calibrate again"
+                else:
+                    entry["in_use"] = True
+        entries.append(entry)
+    return entries
+
+
+def format_calibrations(config: Config) -> list[str]:
+    """Lines for `emotune model status`."""
+    lines = []
+    for entry in calibration_status(config):
+        if not entry["installed"]:
+            state = "not calibrated (faces captured)"
+        elif entry["in_use"]:
+            state = f"in use: {entry['summary']}"
+        else:
+            state = f"not used: {entry['problem']}"
+        if entry["previous"]:
+            state += " (emotune model rollback --person …)"
+        lines.append(f"{entry['person']}: {state}")
+    return lines
