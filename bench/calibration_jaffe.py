@@ -2,20 +2,23 @@
 
 People: the three in ../shared/data/jaffe-dev/ (posed photos, ~3 per expression; evaluation only, never
 copied here). For each person and fold k, each expression's k-th photo is *unseen*; the others are the
-calibration photos. Calibration goes through the device's code: each calibration photo is put on
-camera-like 640×480 frames (`camera_frame`: a wall, the photo at 170–230 px with a little movement, tilt,
-light change, then bench/strangers.py's sensor noise and JPEG), the frames go through the camera's face
-detector and capture's quality checks (`capture.judge`), crops are saved as capture saves them, in two
-rounds per expression from different photos (stamps two minutes apart), then
-`device.calibration.fit.calibrate` fits, decides and installs. The unseen photos are then read as
-`emotune classify` reads a photo (StillPhotoDetector, mirror-averaged): by the general model and by the
-person's calibrated reader.
+calibration photos. The calibration goes the way the page's does: a request in the contract
+(device.contract.request_calibration), taken by the daemon's `device.runtime.calibrating.Calibrating`
+with its default timings (3 s countdowns, 10 crops per expression and round, rounds at least 60 s apart;
+on a simulated clock, 4 frames a second), whose session judges each frame with capture's checks and
+saves the crops; the person in front of the camera poses what the session asks: camera-like 640×480
+frames (`camera_frame`: a wall, the photo at 170–230 px with a little movement, tilt, light change, then
+bench/strangers.py's sensor noise and JPEG) of their first calibration photo in round 1 and their second
+in round 2. The check then fits, decides and installs (device.calibration.fit.calibrate, as the daemon
+calls it, but forced, so the figure is the head's own; whether the rule would keep it is counted
+beside). The unseen photos are then read as `emotune classify` reads a photo (StillPhotoDetector,
+mirror-averaged): by the general model and by the person's calibrated reader.
 
 `--tensorflow` also runs today's TensorFlow fine-tune (`train --personal`, FER2013 mixed in) on the same
 crops and reads the unseen photos with the model it makes (forced install, so the figure is the model's
 own; whether the rule would have installed it is reported beside).
 
-    .venv/bin/python bench/calibration_jaffe.py [--folds 3] [--crops 10] [--strength S] [--tensorflow] [--json]
+    .venv/bin/python bench/calibration_jaffe.py [--folds 3] [--strength S] [--tensorflow] [--json]
 """
 
 from __future__ import annotations
@@ -40,9 +43,8 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from device import EMOTION_LABELS  # noqa: E402
-from device.calibration.capture import CaptureOptions, judge, save_crop  # noqa: E402
 from device.calibration.faces import PersonalDataError  # noqa: E402
-from device.calibration.fit import base_classifier, calibrate  # noqa: E402
+from device.calibration.fit import base_classifier  # noqa: E402
 from device.calibration.head import STRENGTH  # noqa: E402
 from device.calibration.reader import calibrated_reader  # noqa: E402
 from device.calibration.store import person_faces_dir  # noqa: E402
@@ -51,7 +53,6 @@ from device.emotion import open_model  # noqa: E402
 from device.faces import FaceDetector, StillPhotoDetector  # noqa: E402
 
 JAFFE = ROOT.parent / "shared" / "data" / "jaffe-dev"
-STAMPS = ("20261206-100000", "20261206-100200")  # two capture rounds, two minutes apart
 
 
 def read_people(folder: Path) -> dict[str, dict[int, list[Path]]]:
@@ -85,21 +86,45 @@ def camera_frame(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return expose(frame, rng)[0]
 
 
-def capture_round(photo: np.ndarray, folder: Path, stamp: str, crops: int, detector: FaceDetector,
-                  rng: np.random.Generator) -> tuple[int, int]:
-    """Frames of `photo` through the detector and capture's checks until `crops` are kept (at most
-    6 frames per crop); returns (kept, frames)."""
-    options = CaptureOptions(emotion=folder.name)
-    last: np.ndarray | None = None
-    kept = frames = 0
-    while kept < crops and frames < 6 * crops:
-        frames += 1
-        crop, _ = judge(detector.detect_all(camera_frame(photo, rng)), last, options)
-        if crop is not None:
-            kept += 1
-            save_crop(folder, stamp, kept, crop)
-            last = crop
-    return kept, frames
+def calibrate_like_the_page(config: Config, subject: str, rounds: dict[int, list[np.ndarray]], strength: float,
+                            rng: np.random.Generator) -> tuple[int, int, dict[str, Any]]:
+    """A calibration asked for in the contract and run by the daemon's Calibrating on a simulated clock,
+    the person posing rounds[label][r] in round r+1; returns (crops kept, frames read, the result)."""
+    from device import contract, store
+    from device.calibration.fit import calibrate
+    from device.calibration.session import Timings
+    from device.runtime.calibrating import Calibrating
+
+    now = [0.0]
+    db = store.open_database(config.database_path)
+    try:
+        def fit(config: Config, person: str) -> dict[str, Any]:
+            return calibrate(config, person, force=True, strength=strength).as_json()
+
+        calibrating = Calibrating(config, db, FaceDetector(config.faces), timings=Timings(), fit=fit,
+                                  clock=lambda: now[0])
+        contract.request_calibration(db, subject, [EMOTION_LABELS[label] for label in sorted(rounds)])
+        request = calibrating.pending()
+        assert request is not None and calibrating.start(request)
+        frames = 0
+        while True:
+            session = calibrating.session
+            step = session.step if session is not None else None
+            frame = None
+            if step is not None:
+                frames += 1
+                shots = rounds[EMOTION_LABELS.index(step.expression)]
+                frame = camera_frame(shots[(step.round - 1) % len(shots)], rng)
+            if not calibrating.step(frame):
+                break
+            now[0] += 0.25  # the daemon's 4 frames a second
+        _, progress = contract.read_calibration(db)
+    finally:
+        db.conn.close()
+    if progress is None or progress.result is None:
+        raise PersonalDataError(progress.message if progress else "no progress written")
+    kept = sum(sum(counts) for counts in progress.kept.values())
+    return kept, frames, progress.result
 
 
 def read_photos(reader: Any, photos: list[tuple[np.ndarray, int]], detector: StillPhotoDetector) -> list[int]:
@@ -111,38 +136,34 @@ def read_photos(reader: Any, photos: list[tuple[np.ndarray, int]], detector: Sti
     return out
 
 
-def run_fold(config: Config, subject: str, classes: dict[int, list[Path]], fold: int, crops: int, tensorflow: bool,
+def run_fold(config: Config, subject: str, classes: dict[int, list[Path]], fold: int, tensorflow: bool,
              rng: np.random.Generator, strength: float = STRENGTH) -> dict[str, Any]:
-    detector = FaceDetector(config.faces)
     unseen: list[tuple[np.ndarray, int]] = []
-    frames = kept = 0
+    rounds: dict[int, list[np.ndarray]] = {}
     for label, photos in classes.items():
         held = photos[fold % len(photos)]
         unseen.append((grey(held), label))
-        calibration = [p for p in photos if p != held]
-        for number, stamp in enumerate(STAMPS):
-            photo = grey(calibration[number % len(calibration)])
-            folder = person_faces_dir(config.state_dir, subject) / EMOTION_LABELS[label]
-            k, f = capture_round(photo, folder, stamp, crops, detector, rng)
-            kept, frames = kept + k, frames + f
+        rounds[label] = [grey(p) for p in photos if p != held][:2]
     truth = [label for _, label in unseen]
     still = StillPhotoDetector(config.faces)
     base = base_classifier(config)
     general = read_photos(base, unseen, still)
-    row: dict[str, Any] = {"subject": subject, "fold": fold, "unseen": len(unseen), "crops": kept, "frames": frames,
+    row: dict[str, Any] = {"subject": subject, "fold": fold, "unseen": len(unseen),
                            "general_right": sum(p == t for p, t in zip(general, truth, strict=True))}
     try:
-        result = calibrate(config, subject, force=True, base=base, strength=strength)
+        kept, frames, result = calibrate_like_the_page(config, subject, rounds, strength, rng)
     except PersonalDataError as error:
         row["refused"] = str(error)
         return row
     reader = calibrated_reader(config.state_dir, subject, base)
     assert reader is not None
     calibrated = read_photos(reader, unseen, still)
-    row.update({"light_right": sum(p == t for p, t in zip(calibrated, truth, strict=True)),
-                "light_fit_s": round(result.fit_s, 3), "light_rule_installs": result.decision.clears,
-                "held_out": result.decision.n, "held_before": result.decision.before,
-                "held_after": result.decision.after})
+    decision = result["decision"]
+    row.update({"crops": kept, "frames": frames,
+                "light_right": sum(p == t for p, t in zip(calibrated, truth, strict=True)),
+                "light_fit_s": result["fit_s"], "light_rule_installs": decision["cleared"],
+                "held_out": decision["n"], "held_before": decision["before_right"],
+                "held_after": decision["after_right"]})
     if tensorflow:
         row.update(tensorflow_fold(config, subject, unseen, truth, still))
     return row
@@ -189,7 +210,6 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folds", type=int, default=3, help="unseen photo index per expression (default 3)")
-    parser.add_argument("--crops", type=int, default=10, help="crops kept per expression per round (default 10)")
     parser.add_argument("--tensorflow", action="store_true", help="also run train --personal (slow)")
     parser.add_argument("--strength", type=float, default=STRENGTH, help=f"the head's prior (default {STRENGTH})")
     parser.add_argument("--seed", type=int, default=0)
@@ -204,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         for fold in range(args.folds):
             with tempfile.TemporaryDirectory() as tmp:
                 config = load_config(state_dir=Path(tmp) / "state")
-                row = run_fold(config, subject, classes, fold, args.crops, args.tensorflow, rng, args.strength)
+                row = run_fold(config, subject, classes, fold, args.tensorflow, rng, args.strength)
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
     summary = summarise(rows)

@@ -1,6 +1,7 @@
 """Process memory: what each long-running emotune process holds once it is up and idle.
 
-    .venv/bin/python bench/process_memory.py [--with-catalog] [--together] [--only web|run] [--json]
+    .venv/bin/python bench/process_memory.py [--with-catalog] [--together] [--only web|run] [--state-from DIR]
+        [--json]
 
 What it measures, for `emotune web` (the phone page, served by waitress) and `emotune run` (the daemon:
 camera → dlib faces → LiteRT emotion → mood → recommend → VLC player), as a user would see them on the
@@ -35,6 +36,7 @@ import contextlib
 import ctypes
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -334,7 +336,10 @@ def measure(args: argparse.Namespace) -> tuple[list[Reading], dict[str, object]]
     with tempfile.TemporaryDirectory(prefix="emotune-memory-") as tmp:
         work = Path(tmp)
         state_dir = work / "state"
-        state_dir.mkdir()
+        if args.state_from:  # e.g. calibrated people: their heads and identities are loaded at start
+            shutil.copytree(args.state_from, state_dir)
+        else:
+            state_dir.mkdir()
         write_frames(work / "frames")
         config = write_config(work, work / "frames")
         setup: dict[str, object] = {"catalog_pieces": 0, "settle_s": args.settle, "together": args.together,
@@ -406,6 +411,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="build the demo catalog first (about a minute), so the daemon plays")
     parser.add_argument("--together", action="store_true",
                         help="run both at once on one state dir, as on the device (PSS splits what they share)")
+    parser.add_argument("--state-from", type=Path, help="copy this state dir in first (e.g. one where people "
+                        "calibrated: their heads and face identities are then loaded)")
     parser.add_argument("--settle", type=float, default=8.0, help="seconds to wait after ready (default 8)")
     parser.add_argument("--start-timeout", type=float, default=120.0, help="seconds to become ready (default 120)")
     parser.add_argument("--stop-timeout", type=float, default=15.0, help="seconds after SIGTERM before SIGKILL")

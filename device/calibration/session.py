@@ -103,6 +103,7 @@ class CalibrationSession:
         self._round_started: dict[str, float] = {}  # expression → when its round 1 began collecting
         self._collector: FaceCollector | None = None
         self._saved: list[Path] = []
+        self._last_stamp = ""
         self._now = now
 
     @property
@@ -126,9 +127,20 @@ class CalibrationSession:
         step = self.plan[self._index]
         options = dataclasses.replace(self.options, emotion=step.expression, count=self.timings.per_round,
                                       interval_s=self.timings.interval_s, timeout_s=self.timings.step_timeout_s)
-        self._collector = FaceCollector(self.detector, options, self.faces_dir / step.expression, self.stamp(), now)
+        folder = self.faces_dir / step.expression
+        self._collector = FaceCollector(self.detector, options, folder, self._new_stamp(), now)
         self._round_started.setdefault(step.expression, now)
         self.phase = Phase.COLLECTING
+
+    def _new_stamp(self) -> str:
+        """The next step's round name: later than every earlier step's, even when two steps start within
+        one second of the wall clock (a fast test, a simulated clock), so each step stays its own round."""
+        stamp = self.stamp()
+        if self._last_stamp and stamp <= self._last_stamp:
+            later = time.mktime(time.strptime(self._last_stamp, STAMP_FORMAT)) + 1
+            stamp = time.strftime(STAMP_FORMAT, time.localtime(later))
+        self._last_stamp = stamp
+        return stamp
 
     def _collect(self, frame: np.ndarray | None, now: float) -> None:
         collector = self._collector

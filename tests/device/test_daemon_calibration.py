@@ -62,3 +62,31 @@ def test_a_calibration_from_the_contract_installs_the_persons_head(config: Confi
     faces = load_personal_faces(person_faces_dir(config.state_dir, "Kim"))
     assert len(faces.labels) == 140 and len(set(capture_rounds(faces.paths).tolist())) == 14
     print(f"calibration of 7 expressions × 2 rounds, to the installed head: {took:.1f} s")
+    general, calibrated = read_unseen(config, "Kim", jaffe_photos("KM"))
+    assert calibrated > general  # photos of the same person the calibration never saw
+
+
+def read_unseen(config: Config, person: str, photos: dict[str, list]) -> tuple[int, int]:  # type: ignore[type-arg]
+    """How many of the person's last photo of each expression (never posed: PosingCamera shows photos
+    1 and 2; expressions with only two are left out) the general model and their calibration read right,
+    as `emotune classify` reads a photo."""
+    import numpy as np
+
+    from device.calibration.fit import base_classifier
+    from device.calibration.reader import calibrated_reader
+    from device.faces import StillPhotoDetector
+
+    base = base_classifier(config)
+    reader = calibrated_reader(config.state_dir, person, base)
+    assert reader is not None
+    detector = StillPhotoDetector(config.faces)
+    general = calibrated = 0
+    for label, shots in photos.items():
+        if len(shots) < 3:  # its last photo was posed in round 2
+            continue
+        face = detector.largest(shots[-1])
+        assert face is not None
+        truth = EMOTION_LABELS.index(label)
+        general += int(np.argmax(base.probabilities(face.crop))) == truth
+        calibrated += int(np.argmax(reader.probabilities(face.crop))) == truth
+    return general, calibrated
