@@ -19,7 +19,7 @@ import sqlite_utils
 
 from device import contract
 from device.camera import Camera
-from device.catalog.candidates import CandidateCache
+from device.catalog.candidates import CandidateCache, Candidates
 from device.catalog.tracks import Track, get_track
 from device.config import Config
 from device.contract import Outcome, PlayerState
@@ -78,6 +78,7 @@ class Daemon:
         self._stop = threading.Event()
         self._tick_s = 1.0 / config.camera.fps
         self._bad_tracks: set[int] = set()  # could not play: not again this session
+        self._playable_kept: tuple[Candidates, frozenset[int], Candidates] | None = None
         self._started_at = clock()
         # calibrations asked for on the page (device.runtime.calibrating); tests pass one with short timings
         self.calibration = calibration or Calibrating(config, db, face_lister(detector), clock=clock)
@@ -151,9 +152,18 @@ class Daemon:
                            settings.seed.title)
         return track
 
+    def _playable(self) -> Candidates:
+        """The catalog's candidates without the tracks that failed to play: the same object while neither
+        changes, so the learning recommender's fit (kept per catalog object) is not redone every song."""
+        catalog, bad = self.candidates.get(), frozenset(self._bad_tracks)
+        kept = self._playable_kept
+        if kept is None or kept[0] is not catalog or kept[1] != bad:
+            kept = self._playable_kept = (catalog, bad, catalog.without(bad))
+        return kept[2]
+
     def _decide(self, mood: Mood) -> Decision | None:
         settings = contract.read_settings(self.db)
-        tracks = self.candidates.get().without(self._bad_tracks)
+        tracks = self._playable()
         recent = [d.track.id for d in self.decisions]
         try:
             decision = self.recommender.decide(mood, tracks, self._seed(settings), recent,

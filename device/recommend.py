@@ -29,7 +29,8 @@ TASTE_WEIGHT = 0.15  # seed taste only breaks near-ties on the plane
 # doubt (1 - confidence, 0..1): between two songs about as near the target, the surely placed one wins;
 # a much nearer unsure one still wins over a far sure one.
 DOUBT_WEIGHT = 0.15
-WRONG_WAY_SLACK = 0.05  # how far a song may go against the intent (noise in the reading), on either axis
+WRONG_WAY_SLACK = 0.05  # how much less pleasant than the face a song may be (noise in the reading); arousal under
+# calm gets none: its reason promises "never more energy"
 TENSE_LABELS = ("angry", "fear", "disgust")
 
 
@@ -132,7 +133,7 @@ class Recommender:
         if mood.label in TENSE_LABELS:
             return Intent.CALM, f"{_describe_mood(mood)}: {INTENT_AIM[Intent.CALM]}, never more energy"
         flat = mood.label == "neutral" and mood.valence < 0 and seed_bright
-        if mood.label == "sad" or flat:
+        if mood.label == "sad" or flat or (low(mood) and self._negative_streak >= 2):
             lift = INTENT_AIM[Intent.ENHANCE]
             if seed is not None and seed_bright:
                 return Intent.ENHANCE, f"{_describe_mood(mood)} but your seed '{seed.title}' is bright: {lift}"
@@ -218,6 +219,8 @@ class Recommender:
         if here is not None and intent != Intent.MODULATE:
             # calm never brings more energy than the listener has; enhance never sadder music
             right_way = allowed.where(goes_right_way(allowed.points, intent, here))
+            if not len(right_way) and intent == Intent.CALM:  # nothing is calmer than the face: the calmest
+                right_way = allowed.where(allowed.points[:, 1] <= allowed.points[:, 1].min())
             allowed = right_way if len(right_way) else allowed
         return allowed
 
@@ -241,19 +244,28 @@ class Recommender:
         off = math.hypot((track.valence or 0) - target[0], (track.arousal or 0) - target[1])
         step = f" (step {self._steps})" if intent != Intent.MODULATE else ""
         chosen = picked.why or f"is the closest unplayed song ({off:.2f} away)"
+        if intent == Intent.CALM and here is not None and (track.arousal or 0.0) > here[1]:
+            chosen += "; nothing calmer than you look is there to play, so the calmest song there is"
         reason = f"{why}{step}; target valence {target[0]:+.2f}, arousal {target[1]:+.2f}; '{track.title}' {chosen}"
         decision = Decision(mood=mood, intent=intent, target=target, track=track, reason=reason)
-        self._negative_streak = self._negative_streak + 1 if mood.label == "sad" else 0
+        self._negative_streak = self._negative_streak + 1 if low(mood) else 0
         self._last = decision
         return decision
 
 
+def low(mood: Mood) -> bool:
+    """A sad or flat face (neutral, on the unpleasant side): what the "sad or flat" streak counts, so a
+    sad face the model reads as neutral still leads to lifting gently."""
+    return mood.present and (mood.label == "sad" or (mood.label == "neutral" and mood.valence < 0))
+
+
 def goes_right_way(points: np.ndarray, intent: Intent, here: tuple[float, float]) -> np.ndarray:
     """Per track of `points` (n, 2: valence, arousal): does it go the way `intent` asks from the face's
-    point `here` (within WRONG_WAY_SLACK)? (n,) bool; modulate: every track."""
+    point `here`: no less pleasant (within WRONG_WAY_SLACK) and, for calm, no more arousal at all?
+    (n,) bool; modulate: every track."""
     if intent not in (Intent.ENHANCE, Intent.CALM):
         return np.ones(len(points), dtype=bool)
     more_pleasant = points[:, 0] >= here[0] - WRONG_WAY_SLACK
     if intent == Intent.CALM:
-        return more_pleasant & (points[:, 1] <= here[1] + WRONG_WAY_SLACK)
+        return more_pleasant & (points[:, 1] <= here[1])
     return more_pleasant

@@ -41,20 +41,21 @@ class Decision:
     def clears(self) -> bool:
         return gain_clears_noise(self.b, self.c)
 
-    def reason(self) -> str:
+    def reason(self, baseline: str = "the one in use") -> str:
+        """The decision in words; `baseline` names what the candidate was compared with."""
         gain = self.b - self.c
         change = f"a {'gain' if gain >= 0 else 'loss'} of {abs(gain)} face{'s' * (abs(gain) != 1)}"
         noise = f"{self.noise:.1f}".removesuffix(".0")
-        return (f"your own model reads your held-out faces {self.after} of {self.n} right, the one in use "
+        return (f"your own model reads your held-out faces {self.after} of {self.n} right, {baseline} "
                 f"{self.before} of {self.n}: {change} ({self.b} better, {self.c} worse); the noise allows {noise}, "
                 + ("so it cleared the rule" if self.clears else "so it did not clear the rule"))
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, baseline: str = "the one in use") -> dict[str, Any]:
         return {"n": self.n, "before_right": self.before, "after_right": self.after, "b": self.b, "c": self.c,
                 "gain": self.b - self.c, "noise": round(self.noise, 3), "cleared": self.clears,
                 "rule": "install when b - c >= 2*sqrt(b + c) and b > c (b: faces only the new model reads right, "
                         "c: faces only the model in use reads right)",
-                "reason": self.reason()}
+                "reason": self.reason(baseline)}
 
 
 def decide(labels: np.ndarray, before: np.ndarray, after: np.ndarray) -> Decision:

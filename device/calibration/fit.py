@@ -23,9 +23,16 @@ import numpy as np
 
 from device import EMOTION_LABELS
 from device.calibration.decision import Decision, decide
-from device.calibration.faces import MIN_FACES, capture_rounds, holdout_split, load_personal_faces, usable_classes
+from device.calibration.faces import (
+    MIN_FACES,
+    PersonalDataError,
+    capture_rounds,
+    holdout_split,
+    load_personal_faces,
+    usable_classes,
+)
 from device.calibration.head import STRENGTH, LinearHead, fit_head, head_bytes
-from device.calibration.store import check_person, install_head, person_faces_dir, remember_name
+from device.calibration.store import check_person, head_path, install_head, person_faces_dir, remember_name
 from device.config import Config
 from device.emotion import EmotionClassifier, choose_model, open_model
 
@@ -33,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 HOLDOUT = 0.25  # of each emotion's faces, by whole capture rounds (device.calibration.faces.holdout_split)
 EXIT_NOT_BETTER = 4  # as `train --personal`: 0 installed, 3 refused (PersonalDataError), 4 not better
+BASELINE = "the general model"  # what the held-out check compares a person's head with
 
 
 @dataclass(frozen=True)
@@ -45,19 +53,22 @@ class CalibrationResult:
     faces: dict[str, int]  # per emotion, used
     held_out: dict[str, int]  # per emotion, faces held out
     path: Path | None  # the installed head
+    had_calibration: bool = False  # the person had a head installed before this check
 
     def reason(self) -> str:
-        """The decision in words, for the page and the CLI."""
+        """The decision in words, for the page and the CLI. The candidate is compared with the general
+        model (the head starts from its last layer), whatever the person had before."""
+        stays = "your calibration before this one stays" if self.had_calibration else "the general model stays"
         verdict = ("installed: from now on the device reads this face with it" if self.installed and not self.forced
                    else "installed because you asked (--force)" if self.installed
-                   else "not installed: the general model stays; calibrate again with more light and stronger "
-                        "expressions, or more of them")
-        return f"{self.decision.reason()}; {verdict}"
+                   else f"not installed: {stays}; calibrate again with more light and stronger expressions, or "
+                        "more of them")
+        return f"{self.decision.reason(BASELINE)}; {verdict}"
 
     def as_json(self) -> dict[str, Any]:
         return {"person": self.person, "installed": self.installed, "forced": self.forced,
                 "fit_s": round(self.fit_s, 3), "faces": self.faces, "held_out": self.held_out,
-                "decision": self.decision.as_json(), "reason": self.reason(),
+                "decision": self.decision.as_json(BASELINE), "reason": self.reason(),
                 "path": str(self.path) if self.path else None}
 
 
@@ -93,10 +104,14 @@ def calibrate(
     """
     person = check_person(person)
     started = time.perf_counter()
-    faces = load_personal_faces(person_faces_dir(config.state_dir, person))
+    folder = person_faces_dir(config.state_dir, person)
+    faces = load_personal_faces(folder)
     for line in faces.skipped:
         logger.warning("skipped %s", line)
-    classes = usable_classes(faces, MIN_FACES)
+    try:
+        classes = usable_classes(faces, MIN_FACES)
+    except PersonalDataError as error:
+        raise PersonalDataError(f"{person} ({folder}): {error}") from None
     labels = np.asarray(faces.labels, np.int64)
     keep = np.flatnonzero(np.isin(labels, classes))
     split = holdout_split(labels[keep], capture_rounds([faces.paths[i] for i in keep]), HOLDOUT)
@@ -116,6 +131,7 @@ def calibrate(
     if say:
         say(decision.reason())
     installed_path: Path | None = None
+    had_calibration = head_path(config.state_dir, person).is_file()
     if decision.clears or force:
         final = fit(np.arange(len(labels)))
         meta = _description(config, person, base, decision, labels, held, strength, time.perf_counter() - started)
@@ -126,7 +142,7 @@ def calibrate(
         fit_s=time.perf_counter() - started,
         faces={EMOTION_LABELS[c]: int((labels == c).sum()) for c in classes},
         held_out={EMOTION_LABELS[c]: int((labels[held] == c).sum()) for c in classes if (labels[held] == c).any()},
-        path=installed_path)
+        path=installed_path, had_calibration=had_calibration)
 
 
 def _description(config: Config, person: str, base: EmotionClassifier, decision: Decision, labels: np.ndarray,
@@ -139,7 +155,7 @@ def _description(config: Config, person: str, base: EmotionClassifier, decision:
         "labels": list(EMOTION_LABELS),
         "faces": {EMOTION_LABELS[c]: int(n) for c, n in enumerate(np.bincount(labels, minlength=7)) if n},
         "held_out": len(held),
-        "decision": decision.as_json(),
+        "decision": decision.as_json(BASELINE),
         "fit": {"strength": strength, "views": "face and mirror image",
                 "refit_on": "all rounds, once the check cleared", "seconds": round(seconds, 3)},
         "command": " ".join(["emotune", *sys.argv[1:]]) if sys.argv and "emotune" in sys.argv[0] else "calibration",

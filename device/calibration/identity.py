@@ -24,13 +24,12 @@ import dlib
 import numpy as np
 
 from device.atomic_file import write_bytes
-from device.calibration.store import calibrated, person_root
+from device.calibration.store import IDENTITY_NAME, calibrated, person_root
 from device.errors import ModelError
 from device.faces import landmark_model_path
 
 logger = logging.getLogger(__name__)
 
-IDENTITY_NAME = "identity.npy"
 DESCRIPTOR_SIZE = 128
 # dlib's own threshold for "the same person" between two descriptors (dlib.net's face_recognition.py, the
 # face_recognition package's tolerance): 99.38 % right on LFW's pairs.

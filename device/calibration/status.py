@@ -1,5 +1,5 @@
-"""What `emotune model status` and the page say about each person's calibration: in use or why not, and
-what it scored when it was installed. Reads files only (no model is opened)."""
+"""What `emotune model status` says about each person's calibration: in use or why not, and what it scored
+when it was installed. Reads files only (no model is opened)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ from typing import Any
 
 from device.calibration.fit import sha256
 from device.calibration.head import load_head
-from device.calibration.store import NO_PREVIOUS, PREVIOUS_NAME, head_path, head_summary, people
+from device.calibration.store import (
+    IDENTITY_NAME,
+    NO_PREVIOUS,
+    PREVIOUS_NAME,
+    calibrated,
+    head_path,
+    head_summary,
+    people,
+    person_root,
+)
 from device.config import Config
 from device.emotion import choose_model
 from device.errors import ModelError
@@ -19,6 +28,7 @@ def calibration_status(config: Config) -> list[dict[str, Any]]:
     previous ("calibration", "none" or None when nothing was replaced)}."""
     base = choose_model(config).path
     base_sha = sha256(base) if Path(base).is_file() else ""
+    told_apart = len(calibrated(config.state_dir)) >= 2  # then a person is read only once recognised
     entries = []
     for person in people(config.state_dir):
         path = head_path(config.state_dir, person)
@@ -38,6 +48,9 @@ def calibration_status(config: Config) -> list[dict[str, Any]]:
                 entry["decision"] = meta.get("decision")
                 if (meta.get("base_model") or {}).get("sha256") != base_sha:
                     entry["problem"] = f"fitted on another face model than {base}: calibrate again"
+                elif told_apart and not (person_root(config.state_dir, person) / IDENTITY_NAME).is_file():
+                    entry["problem"] = ("no face identity, so with others calibrated too they are read with the "
+                                        "general model: calibrate again on the page or with 'emotune capture'")
                 else:
                     entry["in_use"] = True
         entries.append(entry)
@@ -55,6 +68,6 @@ def format_calibrations(config: Config) -> list[str]:
         else:
             state = f"not used: {entry['problem']}"
         if entry["previous"]:
-            state += " (emotune model rollback --person …)"
+            state += f" (emotune model rollback --person \"{entry['person']}\")"
         lines.append(f"{entry['person']}: {state}")
     return lines

@@ -26,6 +26,7 @@ DEFAULT_PERSON = "listener"
 HEAD_NAME = "calibration.npz"
 PREVIOUS_NAME = "calibration-previous.npz"
 NO_PREVIOUS = "calibration-previous.none"
+IDENTITY_NAME = "identity.npy"  # who the person is (device.calibration.identity): their mean face descriptor
 # a name is letters, digits, spaces, ' and -, in any script, 1–40 characters: a folder name on any
 # filesystem the state dir may sit on, and nothing that walks out of people/ ("..", "/")
 NAME = re.compile(r"^[^\W_](?:[\w '\-]{0,38}[^\W_])?$")
@@ -97,10 +98,11 @@ def calibrated(state_dir: Path) -> list[str]:
 
 
 def remember_name(state_dir: Path, person: str) -> Path:
-    """Create the person's folder (with person.json for a named one); returns their root."""
+    """Create the person's folder (with person.json for a named one, the name as first typed: "ZOË" later
+    is the same Zoë); returns their root."""
     root = person_root(state_dir, person)
     root.mkdir(parents=True, exist_ok=True)
-    if root != Path(state_dir):
+    if root != Path(state_dir) and not (root / "person.json").is_file():  # the name as first typed stays shown
         write_bytes(root / "person.json", json.dumps({"name": check_person(person)}, ensure_ascii=False).encode())
     return root
 
@@ -159,7 +161,7 @@ def forget_person(state_dir: Path, person: str) -> list[Path]:
     removed: list[Path] = []
     if root == Path(state_dir):
         targets = [root / "faces", root / "models" / HEAD_NAME, root / "models" / PREVIOUS_NAME,
-                   root / "models" / NO_PREVIOUS, root / "identity.npy"]
+                   root / "models" / NO_PREVIOUS, root / IDENTITY_NAME]
     else:
         targets = [root]
     for target in targets:

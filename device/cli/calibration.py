@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import argparse
 
+from device.calibration.faces import PersonalDataError
 from device.calibration.fit import EXIT_NOT_BETTER, calibrate
-from device.calibration.store import DEFAULT_PERSON, person_faces_dir
+from device.calibration.store import DEFAULT_PERSON, check_person, person_faces_dir
 from device.cli.output import print_json
 from device.config import Config
 
 
 def cmd_calibrate(args: argparse.Namespace, config: Config) -> int:
-    person = args.person or DEFAULT_PERSON
-    result = calibrate(config, person, force=args.force)
+    person = check_person(DEFAULT_PERSON if args.person is None else args.person)  # "" is a bad name
+    try:
+        result = calibrate(config, person, force=args.force)
+    except PersonalDataError as error:
+        if not args.json:
+            raise
+        print_json({"person": person, "installed": False, "refused": str(error)})
+        return error.exit_code
     if args.json:
         print_json(result.as_json())
     else:
@@ -22,6 +29,6 @@ def cmd_calibrate(args: argparse.Namespace, config: Config) -> int:
               f"{sum(result.held_out.values())} held out by capture round; fitted in {result.fit_s:.2f} s")
         print(result.reason())
         if result.installed:
-            print("'emotune model status' shows it; 'emotune model rollback --person "
-                  f"{person}' returns to the reading before it")
+            print(f"'emotune model status' shows it; 'emotune model rollback --person \"{person}\"' returns to "
+                  "the reading before it")
     return 0 if result.installed else EXIT_NOT_BETTER

@@ -23,17 +23,17 @@ def cmd_capture(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_model(args: argparse.Namespace, config: Config) -> int:
-    from device.listener.model_store import format_status, model_status, rollback
+    from device.listener.model_store import format_status, model_status
 
-    if args.model_command == "rollback" and getattr(args, "person", None):
-        from device.calibration.store import rollback_head
+    if args.model_command == "rollback" and getattr(args, "person", None) is not None:
+        from device.calibration.store import check_person, rollback_head
 
-        back = rollback_head(config.state_dir, args.person)
+        back = rollback_head(config.state_dir, check_person(args.person))
         print(f"{back.person}'s calibration rolled back: "
-              + ("no calibration now; the general reading is used" if back.to_none else "the previous one is in use")
-              + "; 'emotune model rollback --person' again undoes this")
+              + ("no calibration now; the general reading is used" if back.to_none else "the one before is in use")
+              + f"; 'emotune model rollback --person \"{back.person}\"' again undoes this")
     elif args.model_command == "rollback":
-        print(rollback(config))
+        print(rollback_or_hint(config))
     elif args.json:
         print_json(model_status(config))
     else:
@@ -43,15 +43,17 @@ def cmd_model(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_forget(args: argparse.Namespace, config: Config) -> int:
     """`emotune forget`: the whole play history (device.cli.learning), or with --person one person."""
-    if not getattr(args, "person", None):
+    if getattr(args, "person", None) is None:  # --person "" is a bad name, never "everyone"
         from device.cli.learning import cmd_forget as forget_history
 
         return forget_history(args, config)
     from device.calibration.forgetting import forget_listener
-    from device.calibration.store import check_person
+    from device.calibration.store import PersonError, check_person, people, person_folder
     from device.store import open_database
 
     person = check_person(args.person)  # PersonError (one line) for a name that cannot be used
+    if person_folder(person) not in {person_folder(name) for name in people(config.state_dir)} and not args.yes:
+        raise PersonError(f"the device knows nobody called {person!r}; 'emotune model status' lists who is calibrated")
     if not args.yes and not confirmed(f"Erase {person}'s faces, calibration, face identity and plays? [y/N] "):
         print(f"nothing erased; 'emotune forget --person {person} --yes' erases without asking", file=sys.stderr)
         return 1
@@ -68,6 +70,23 @@ def cmd_forget(args: argparse.Namespace, config: Config) -> int:
     else:
         print(forgotten.describe())
     return 0
+
+
+def rollback_or_hint(config: Config) -> str:
+    """`model rollback` of the face model; when there is none to go back to but people are calibrated, the
+    error says how their calibrations are rolled back."""
+    from device.calibration.store import calibrated
+    from device.errors import ModelError
+    from device.listener.model_store import rollback
+
+    try:
+        return rollback(config)
+    except ModelError as error:
+        people = calibrated(config.state_dir)
+        if not people:
+            raise
+        names = ", ".join(f"--person \"{name}\"" for name in people)
+        raise ModelError(f"{error}; a calibration is rolled back with {names}") from None
 
 
 def confirmed(question: str) -> bool:

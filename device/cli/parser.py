@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     capture = add("capture", "cli.listener:cmd_capture", "collect your own labelled face crops (for calibrate, "
                   "train --personal)")
     calibrate = add("calibrate", "cli.calibration:cmd_calibrate", "fit your own reading of your face from your "
-                    "captured faces (seconds, no TensorFlow); installed only if it reads your held-out rounds better")
+                    "captured faces (seconds, no TensorFlow); installed only if it reads your held-out rounds better. "
+                    "Exit 0 installed, 3 refused (too few pictures or rounds), 4 not better")
     calibrate.add_argument("--person", help="whose faces (default: listener, the device's one listener)")
     calibrate.add_argument("--force", action="store_true", help="install even when it is not better")
     calibrate.add_argument("--json", action="store_true")

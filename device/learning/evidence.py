@@ -22,7 +22,7 @@ ORDINAL_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 class TrackRecord:
     """What the plays of some songs did, counted for one intent."""
 
-    plays: int  # plays with a face at both ends
+    plays: int  # plays made with this intent, with a face at both ends
     helped: int  # of those, moved the face the intent's way by HELPED_MIN or more
     skipped: int
     liked: int
@@ -38,9 +38,10 @@ def helped(play: Play, intent: Intent) -> bool | None:
 
 
 def record(plays: Sequence[Play], track_ids: set[int], intent: Intent) -> TrackRecord:
-    """The counts over the plays of any of `track_ids`."""
+    """The counts over the plays of any of `track_ids`: whether they helped only over the plays made with
+    `intent` (a song played to calm is not evidence that it lifts), skips and likes over all of them."""
     own = [p for p in plays if p.track_id in track_ids]
-    judged = [h for h in (helped(p, intent) for p in own) if h is not None]
+    judged = [h for h in (helped(p, intent) for p in own if p.intent == intent) if h is not None]
     return TrackRecord(plays=len(judged), helped=sum(judged), skipped=sum(p.skipped for p in own),
                        liked=sum(p.liked > 0 for p in own), disliked=sum(p.liked < 0 for p in own))
 

@@ -316,3 +316,20 @@ def test_a_usb_camera_that_disappears_and_returns_is_read_again_without_a_restar
     after = daemon.decisions[unplugged_until + 1:]
     assert after and all(d.mood.present and d.mood.label == "happy" for d in after)  # faces read again
     assert "camera opened again" in caplog.text
+
+
+@pytest.mark.slow
+def test_after_a_track_fails_the_learner_is_not_refitted_for_every_decision(config: Config, music_dir: Path) -> None:
+    """The playable catalog without the failed tracks is one object while neither changes, so the learning
+    recommender's fit (kept per catalog object and history) is reused instead of redone every song."""
+    from device.learning.recommender import LearningRecommender, PlayList
+
+    config, frames = scene_config(config, "happy")
+    daemon = daemon_with(config, music_dir, ReplayCamera(frames), FakePlayer(track_s=0.2))
+    daemon._bad_tracks.add(int(daemon.candidates.get().ids[0]))
+    first, again = daemon._playable(), daemon._playable()
+    assert first is again and len(first) == len(daemon.candidates.get()) - 1
+    learner = LearningRecommender(config.recommend, PlayList())
+    assert learner.fitted(first) is learner.fitted(again)
+    daemon._bad_tracks.add(int(daemon.candidates.get().ids[1]))
+    assert len(daemon._playable()) == len(first) - 1

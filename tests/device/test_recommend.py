@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from device.catalog.tracks import Track
@@ -122,3 +123,41 @@ def test_the_catalog_read_as_arrays_chooses_what_track_objects_choose(tmp_path, 
         assert b.track.playable
         recent.append(b.track.id)
     assert len(set(recent[-8:])) == 8  # no repeats among the last songs
+
+
+def test_a_sad_face_read_as_flat_neutral_still_leads_to_lifting_gently() -> None:
+    """The streak counts sad *or flat* faces: with sad misread as a neutral on the unpleasant side and no
+    seed to lift toward, the third song in a row lifts gently, as the reason promised."""
+    flat = Mood(label="neutral", confidence=0.6, valence=-0.25, arousal=-0.2, present=True, readings=5)
+    recommender = Recommender(RecommendConfig())
+    intents = [recommender.decide(flat, GRID).intent for _ in range(3)]
+    assert intents == ["modulate", "modulate", "enhance"]
+    content = Mood(label="neutral", confidence=0.6, valence=0.1, arousal=-0.2, present=True, readings=5)
+    recommender = Recommender(RecommendConfig())
+    assert [recommender.decide(content, GRID).intent for _ in range(3)] == ["modulate"] * 3
+
+
+def test_calm_never_picks_more_arousal_than_the_face_shows() -> None:
+    """No slack on arousal under calm: a song a hair more energetic than the face is not taken even when
+    it is the nearest to the target, by the static recommender or a fresh learning one."""
+    from device.learning.recommender import LearningRecommender, PlayList
+
+    rng = np.random.default_rng(5)
+    for trial in range(200):
+        face = Mood(label="angry", confidence=0.7, valence=float(rng.uniform(-0.8, -0.3)),
+                    arousal=float(rng.uniform(0.2, 0.8)), present=True, readings=8)
+        catalog = [track(i, float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1))) for i in range(40)]
+        catalog.append(track(99, face.valence + 0.3, face.arousal + 0.04))  # the slack used to let this in
+        for recommender in (Recommender(RecommendConfig()),
+                            LearningRecommender(RecommendConfig(), PlayList(), np.random.default_rng(trial))):
+            decision = recommender.decide(face, catalog)
+            assert decision.intent == "calm"
+            assert decision.track.arousal is not None and decision.track.arousal <= face.arousal, decision.reason
+
+
+def test_with_nothing_calmer_than_the_face_calm_plays_the_calmest_and_says_so() -> None:
+    face = Mood(label="angry", confidence=0.7, valence=-0.6, arousal=-0.5, present=True, readings=8)
+    catalog = [track(1, 0.5, 0.9), track(2, 0.2, -0.3), track(3, 0.8, 0.4)]
+    decision = Recommender(RecommendConfig()).decide(face, catalog)
+    assert decision.track.id == 2
+    assert "nothing calmer than you look is there to play, so the calmest song there is" in decision.reason

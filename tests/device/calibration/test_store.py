@@ -87,3 +87,9 @@ def test_forgetting_the_default_listener_keeps_the_devices_files(tmp_path: Path)
     forget_person(tmp_path, "listener")
     assert not (tmp_path / "faces").exists() and not head_path(tmp_path).exists()
     assert (tmp_path / "models" / "emotion.tflite").exists()
+
+
+def test_the_name_shown_is_the_one_first_typed(tmp_path: Path) -> None:
+    remember_name(tmp_path, "Zoë")
+    remember_name(tmp_path, "ZOË")
+    assert people(tmp_path) == ["Zoë"]

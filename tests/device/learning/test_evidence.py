@@ -4,6 +4,7 @@ try something different; and with no seed song the reason does not talk of one."
 from __future__ import annotations
 
 from device.config import RecommendConfig
+from device.contract import Intent
 from device.recommend import Recommender
 from tests.device.learning.test_recommender import BRIGHT_SEED, CATALOG, FAR, NEAREST, learner, mood, play, track
 
@@ -65,3 +66,19 @@ def test_the_face_points_of_plays_count_from_where_the_listener_was() -> None:
     assert helped(calmed, "calm") is True
     assert helped(agitated, "calm") is False
     assert helped(unseen, "calm") is None
+
+
+def test_evidence_counts_only_plays_made_with_the_same_intent() -> None:
+    """A song played to calm an angry face, whose face then rose in valence, is no evidence that it
+    lifts a sad one: "lifted you N of the M times" counts enhance plays only."""
+    from device.contract import Play
+    from device.learning.evidence import record
+
+    calmed = [Play(id=10 + n, track_id=NEAREST.id, intent="calm", outcome="ended", emotion="angry",
+                   valence=-0.6, arousal=0.7, end_valence=-0.1, end_arousal=0.2, played_s=180.0) for n in range(3)]
+    history = [play(1, NEAREST.id, 0.3), *calmed]
+    lifted = record(history, {NEAREST.id}, Intent.ENHANCE)
+    assert (lifted.plays, lifted.helped) == (1, 1)
+    assert record(history, {NEAREST.id}, Intent.CALM).plays == 3
+    decision = learner(history).decide(mood("sad"), [NEAREST, *FAR], BRIGHT_SEED)
+    assert decision.reason.endswith("it lifted you the one time it played"), decision.reason
