@@ -44,20 +44,25 @@ class Choice:
 
 @dataclass(frozen=True)
 class Options:
-    """What a choice is made among: the `allowed` part of the `catalog` (no recent repeat, the intent's
-    way), each one's `distance` (n,) to the `target` on the plane plus the seed's taste, the `intent` and
-    the face's point `here` (None: none)."""
+    """What a choice is made among: the `rows` of the `catalog` it may take (no recent repeat, the
+    intent's way), each one's `distance` (n,) to the `target` on the plane plus the seed's taste, the
+    `intent` and the face's point `here` (None: none). A choice's index is a position in `rows`."""
 
-    allowed: Candidates
+    rows: np.ndarray
     distance: np.ndarray
     target: tuple[float, float]
     intent: Intent
     here: tuple[float, float] | None
     catalog: Candidates
 
-    def off_target(self, row: int) -> float:
-        """How far `allowed`'s row `row` is from the target on the plane."""
-        point = self.allowed.points[row]
+    @property
+    def ids(self) -> np.ndarray:
+        """(n,) the allowed tracks' ids."""
+        return self.catalog.ids[self.rows]
+
+    def off_target(self, index: int) -> float:
+        """How far the allowed track at `index` is from the target on the plane."""
+        point = self.catalog.points[self.rows[index]]
         return float(math.hypot(point[0] - self.target[0], point[1] - self.target[1]))
 
 
@@ -194,35 +199,40 @@ class Recommender:
                 "the catalog has no playable track with a valence–arousal point (imported rows without "
                 "an audio file can be seeds but cannot play); 'emotune demo' shows the loop with its own music"
             )
-        allowed = self.allowed(candidates, recent_ids, intent, here)
-        distance = np.hypot(allowed.points[:, 0] - target[0], allowed.points[:, 1] - target[1])
+        rows = self.allowed_rows(candidates, recent_ids, intent, here)
+        points = candidates.points[rows]
+        distance = np.hypot(points[:, 0] - target[0], points[:, 1] - target[1])
         if seed is not None:
-            distance = distance + TASTE_WEIGHT * allowed.taste_distance(seed)
-        distance = distance + DOUBT_WEIGHT * allowed.doubt()
-        choice = self.choose(Options(allowed, distance, target, intent, here, candidates))
-        chosen = int(allowed.ids[choice.index])
-        track = allowed.lookup(chosen)
+            distance = distance + TASTE_WEIGHT * candidates.taste_distance(seed)[rows]
+        distance = distance + DOUBT_WEIGHT * candidates.doubt()[rows]
+        choice = self.choose(Options(rows, distance, target, intent, here, candidates))
+        chosen = int(candidates.ids[rows[choice.index]])
+        track = candidates.lookup(chosen)
         if track is None:
             raise CatalogError(f"track {chosen} left the catalog while the next song was being chosen")
         return Picked(track, choice.why)
 
-    def allowed(
+    def allowed_rows(
         self, candidates: Candidates, recent_ids: list[int], intent: Intent, here: tuple[float, float] | None
-    ) -> Candidates:
-        """The candidates a choice may take: no recent repeat and, for enhance and calm, only songs that go
-        the way the intent asks (when the catalog has any; `here` is the face's point, None: no face)."""
+    ) -> np.ndarray:
+        """The rows of `candidates` a choice may take, in catalog order: no recent repeat and, for enhance
+        and calm, only songs that go the way the intent asks (when the catalog has any; `here` is the
+        face's point, None: no face). Row indices, not a copy of the catalog: 100,000 rows are cheap to
+        mask, dear to copy at every decision."""
         blocked = recent_ids[-self.config.no_repeat :] if self.config.no_repeat else []
-        allowed = candidates.without(blocked)
-        if not len(allowed):  # a tiny catalog: at least never the same song twice in a row
-            allowed = candidates.without(recent_ids[-1:])
-            allowed = allowed if len(allowed) else candidates
+        keep = ~np.isin(candidates.ids, np.asarray(blocked, dtype=np.int64))
+        if not keep.any():  # a tiny catalog: at least never the same song twice in a row
+            keep = ~np.isin(candidates.ids, np.asarray(recent_ids[-1:], dtype=np.int64))
+            if not keep.any():
+                keep[:] = True
         if here is not None and intent != Intent.MODULATE:
             # calm never brings more energy than the listener has; enhance never sadder music
-            right_way = allowed.where(goes_right_way(allowed.points, intent, here))
-            if not len(right_way) and intent == Intent.CALM:  # nothing is calmer than the face: the calmest
-                right_way = allowed.where(allowed.points[:, 1] <= allowed.points[:, 1].min())
-            allowed = right_way if len(right_way) else allowed
-        return allowed
+            right_way = keep & goes_right_way(candidates.points, intent, here)
+            if not right_way.any() and intent == Intent.CALM:  # nothing is calmer than the face: the calmest
+                arousal = np.where(keep, candidates.points[:, 1], np.inf)
+                right_way = keep & (arousal <= arousal.min())
+            keep = right_way if right_way.any() else keep
+        return np.flatnonzero(keep)
 
     def choose(self, options: Options) -> Choice:
         """Which of the allowed candidates to play: here, the closest to the target."""

@@ -9,7 +9,7 @@ bench/recommend_bench.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,8 +75,17 @@ class Candidates:
         )
 
     def where(self, keep: np.ndarray) -> Candidates:
+        """The rows `keep` selects (a boolean mask or row indices), as a new Candidates."""
         confidence = None if self.confidence is None else self.confidence[keep]
         return Candidates(self.ids[keep], self.points[keep], self.taste[keep], self.lookup, confidence)
+
+    def cached(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """`compute()`, once per key for this object: per-track arrays a decision needs again and again
+        (the learner's features, one seed's taste distance) while the catalog does not change."""
+        memo: dict[Hashable, np.ndarray] = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
 
     def without(self, ids: Collection[int]) -> Candidates:
         if not ids:
@@ -85,15 +94,20 @@ class Candidates:
 
     def doubt(self) -> np.ndarray:
         """(n,) how unsure the music emotion model was of each track's quadrant: 1 - confidence, 0..0.75;
-        0 where the point did not come from the model."""
+        0 where the point did not come from the model. Computed once per object."""
         if self.confidence is None:
             return np.zeros(len(self))
-        return np.where(np.isnan(self.confidence), 0.0, 1.0 - self.confidence)
+        confidence = self.confidence
+        return self.cached("doubt", lambda: np.where(np.isnan(confidence), 0.0, 1.0 - confidence))
 
     def taste_distance(self, seed: Track) -> np.ndarray:
         """How far each track is from the seed's sound (tempo, energy, acousticness, danceability,
-        mode), 0..1: the mean of the parts both sides have, 0 where they share none."""
+        mode), 0..1: the mean of the parts both sides have, 0 where they share none. Computed once per
+        object and seed sound."""
         reference = np.array([getattr(seed, c) for c in TASTE_COLUMNS], dtype=np.float64)
+        return self.cached(("taste", reference.tobytes()), lambda: self._taste_distance(reference))
+
+    def _taste_distance(self, reference: np.ndarray) -> np.ndarray:
         parts = np.abs(self.taste - reference)
         parts[:, 0] = np.minimum(1.0, parts[:, 0] / TEMPO_SPAN)
         # mode is 0 or 1, so its |difference| is already "same mode or not"

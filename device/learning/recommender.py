@@ -19,6 +19,7 @@ import numpy as np
 import sqlite_utils
 
 from device.catalog.candidates import Candidates
+from device.catalog.tracks import Track
 from device.config import RecommendConfig
 from device.contract import Intent, Play
 from device.learning import evidence
@@ -111,19 +112,23 @@ class LearningRecommender(Recommender):
 
     def choose(self, options: Options) -> Choice:
         """Thompson sampling over the shortlist: the highest draw of gain − GEOMETRY_WEIGHT × distance."""
-        allowed, distance = options.allowed, options.distance
+        distance = options.distance
         closest = int(np.argmin(distance))
         fit = self.fitted(options.catalog)
         if fit.model is None or fit.model.empty:
             return Choice(closest, None)
-        features = track_features(allowed.points, allowed.taste)
+        catalog = options.catalog
+        # every track's features once per catalog object (the daemon keeps one while the catalog stands)
+        features = catalog.cached("learning features", lambda: track_features(catalog.points, catalog.taste))
+        features = features[options.rows]
+        ids = options.ids
         direction = intended_direction(options.intent, options.here)
         cost = GEOMETRY_WEIGHT * distance
-        expected = fit.model.expected_gain(allowed.ids, features, direction) - cost
+        expected = fit.model.expected_gain(ids, features, direction) - cost
         shortlist = np.union1d(_best(-distance, SHORTLIST), _best(expected, SHORTLIST))
-        drawn = gain(fit.model.sample(allowed.ids[shortlist], features[shortlist], self.rng), direction)
+        drawn = gain(fit.model.sample(ids[shortlist], features[shortlist], self.rng), direction)
         best = int(shortlist[int(np.argmax(drawn - cost[shortlist]))])
-        explained = _Explained(allowed, features, fit.model, fit.plays, options.intent)
+        explained = _Explained(ids, catalog.lookup, features, fit.model, fit.plays, options.intent)
         return Choice(best, explained.why(best, closest, options.off_target(best)))
 
 
@@ -135,20 +140,21 @@ def _best(score: np.ndarray, most: int) -> np.ndarray:
 
 
 class _Explained:
-    """The reason's evidence for a choice among `allowed` (device.learning.evidence's counts); songs are
-    alike by their features, among every played track of the catalog (recent ones too)."""
+    """The reason's evidence for a choice among the allowed tracks `ids` (device.learning.evidence's
+    counts); songs are alike by their features, among every played track of the catalog (recent ones too)."""
 
-    def __init__(self, allowed: Candidates, features: np.ndarray, model: ResponseModel, plays: Sequence[Play],
-                 intent: Intent) -> None:
-        self.allowed, self.features, self.model, self.plays, self.intent = allowed, features, model, plays, intent
+    def __init__(self, ids: np.ndarray, lookup: Callable[[int], Track | None], features: np.ndarray,
+                 model: ResponseModel, plays: Sequence[Play], intent: Intent) -> None:
+        self.ids, self.lookup, self.features = ids, lookup, features
+        self.model, self.plays, self.intent = model, plays, intent
 
     def _alike(self, row: int) -> set[int]:
-        """The played tracks like `allowed`'s row `row`, itself included."""
-        track_id = int(self.allowed.ids[row])
+        """The played tracks like the allowed track at `row`, itself included."""
+        track_id = int(self.ids[row])
         return evidence.similar(self.model.ids, self.model.features, self.features[row]) | {track_id}
 
     def why(self, best: int, closest: int, off: float) -> str:
-        track_id = int(self.allowed.ids[best])
+        track_id = int(self.ids[best])
         own = evidence.times_phrase(evidence.record(self.plays, {track_id}, self.intent), self.intent)
         if best == closest:
             return f"is the closest unplayed song ({off:.2f} away)" + (f", and {own}" if own else "")
@@ -170,7 +176,7 @@ class _Explained:
         streak, verb = evidence.turned_away(self.plays, self._alike(closest))
         if not streak:
             return ""
-        track = self.allowed.lookup(int(self.allowed.ids[closest]))
+        track = self.lookup(int(self.ids[closest]))
         name = f"'{track.title}'" if track is not None else "the closest one"
         return evidence.streak_phrase(streak, verb, like=name) + ", so something different"
 
