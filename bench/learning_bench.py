@@ -1,14 +1,16 @@
 """Learning recommender benchmark: one decision over 100,000 playable tracks with a long play history.
 
-    .venv/bin/python bench/learning_bench.py [--tracks 100000] [--plays 2000] [--decisions 30]
+    .venv/bin/python bench/learning_bench.py [--tracks 100000] [--plays 2000] [--decisions 30] [--in-memory]
 
 What the daemon pays per song for learning: after each song the history has changed, so the response
 model is fitted again (the plays summed per track, three 8×8 solves) and the catalog's features are
 built once; then the choice (posterior means over every allowed track, a Thompson draw over the
 shortlist, the reason's evidence). Compared with the static recommender on the same arrays. The history
 is `--plays` plays (the most the daemon reads, device.learning.records.RECENT_PLAYS) of random tracks with
-random face moves, skips and likes. Candidates are built in memory (reading them from SQLite is
-recommend_bench.py's). Prints medians; writes nothing.
+random face moves, skips and likes, written to a temporary database's history and feedback tables through
+the contract and read back as the daemon reads them (device.learning.recommender.HistoryPlays: the stamp
+each decision, the plays when it changed); `--in-memory` hands them over as a list instead. Candidates
+are built in memory (reading them from SQLite is recommend_bench.py's). Prints medians (wall clock).
 """
 
 from __future__ import annotations
@@ -16,18 +18,21 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import sqlite_utils
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from device import contract, store
 from device.catalog.candidates import Candidates
 from device.catalog.tracks import Track
 from device.config import RecommendConfig
 from device.contract import Intent, Outcome, Play
-from device.learning.recommender import LearningRecommender, PlayList
+from device.learning.recommender import HistoryPlays, LearningRecommender, PlayList
 from device.mood import CIRCUMPLEX, Mood
 from device.recommend import Recommender
 
@@ -57,8 +62,29 @@ def history(count: int, tracks: int, rng: np.random.Generator) -> list[Play]:
     return plays
 
 
+def write_history(db: sqlite_utils.Database, plays: list[Play]) -> None:
+    """The plays as the daemon records them (start, end with the face at the end, the listener's press),
+    with a catalog row for each track played (the history refers to them)."""
+    played = sorted({play.track_id for play in plays})
+    db["tracks"].insert_all({"id": i, "title": f"Song {i}", "artist": "a", "match_key": f"song {i}"} for i in played)
+    for play in plays:
+        add_play(db, play)
+
+
+def add_play(db: sqlite_utils.Database, play: Play) -> None:
+    play_id = contract.start_play(db, play.track_id, emotion=play.emotion or "sad", valence=play.valence or 0.0,
+                                  arousal=play.arousal or 0.0, intent=play.intent or Intent.ENHANCE, reason="bench")
+    contract.end_play(db, play_id, play.outcome or Outcome.ENDED, {
+        "end_emotion": "sad", "end_valence": play.end_valence, "end_arousal": play.end_arousal,
+        "played_s": play.played_s or 0.0, "trace": "[]"})
+    if play.liked:
+        contract.record_feedback(db, play_id, play.liked)
+
+
 def median_ms(times: list[float]) -> str:
-    return f"median {statistics.median(times) * 1000:7.1f} ms   max {max(times) * 1000:7.1f} ms"
+    p95 = float(np.percentile(times, 95))
+    return (f"median {statistics.median(times) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms   "
+            f"max {max(times) * 1000:7.1f} ms")
 
 
 def main() -> None:
@@ -66,12 +92,24 @@ def main() -> None:
     parser.add_argument("--tracks", type=int, default=100_000)
     parser.add_argument("--plays", type=int, default=2000)
     parser.add_argument("--decisions", type=int, default=30)
+    parser.add_argument("--in-memory", action="store_true", help="hand the history over as a list, not SQLite")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run(args, store.open_database(Path(tmp) / "catalog.db"))
+
+
+def run(args: argparse.Namespace, db: sqlite_utils.Database) -> None:
     rng = np.random.default_rng(0)
     candidates = catalog(args.tracks, rng)
-    plays = PlayList()
-    plays.items.extend(history(args.plays, args.tracks, rng))
-    static, learning = Recommender(RecommendConfig()), LearningRecommender(RecommendConfig(), plays, rng)
+    items = history(args.plays, args.tracks, rng)
+    memory = PlayList()
+    source: PlayList | HistoryPlays = memory
+    if args.in_memory:
+        memory.items.extend(items)
+    else:
+        write_history(db, items)
+        source = HistoryPlays(db)
+    static, learning = Recommender(RecommendConfig()), LearningRecommender(RecommendConfig(), source, rng)
     seed = candidates.lookup(1)
     timings: dict[str, list[float]] = {"static": [], "learning, after a song (fit + choose)": [],
                                        "learning, same history (choose)": []}
@@ -83,7 +121,10 @@ def main() -> None:
         started = time.perf_counter()
         static.decide(face, candidates, seed, recent)
         timings["static"].append(time.perf_counter() - started)
-        plays.items.append(plays.items[i])  # a song ended: the history changed
+        if args.in_memory:  # a song ended: the history changed
+            memory.items.append(items[i])
+        else:
+            add_play(db, items[i])
         started = time.perf_counter()
         decision = learning.decide(face, candidates, seed, recent)
         timings["learning, after a song (fit + choose)"].append(time.perf_counter() - started)
@@ -91,7 +132,9 @@ def main() -> None:
         learning.decide(face, candidates, seed, recent)
         timings["learning, same history (choose)"].append(time.perf_counter() - started)
         recent.append(decision.track.id)
-    print(f"catalog: {args.tracks} playable tracks, history: {len(plays.items)} plays")
+    held = len(memory.items) if args.in_memory else len(source.plays())
+    print(f"catalog: {args.tracks} playable tracks, history: {held} plays "
+          f"({'in memory' if args.in_memory else 'read from SQLite as the daemon reads it'})")
     for name, times in timings.items():
         print(f"  {name:<40} {median_ms(times)}")
 

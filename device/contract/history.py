@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from device.contract.intents import INTENTS, Intent
 from device.contract.rows import first
@@ -159,17 +159,19 @@ def recent_plays(db: sqlite_utils.Database, limit: int = 20, since: float | None
     return [_play(row) for row in rows]
 
 
-def finished_plays(db: sqlite_utils.Database, limit: int, person: str | None = None) -> list[Play]:
+def finished_plays(db: sqlite_utils.Database, limit: int, person: str | None = None, after_id: int = 0) -> list[Play]:
     """The newest `limit` plays that ended, newest first; with `person`, only the plays they were
-    recognised in (names compared as device.calibration.store folds them). sqlite3.Error when the
-    history cannot be read (a damaged or missing table)."""
+    recognised in (names compared as device.calibration.store folds them); with `after_id`, only plays
+    with a larger id (those the reader has not seen). sqlite3.Error when the history cannot be read (a
+    damaged or missing table)."""
     if person is None:
         return [_play(row) for row in db.query(
-            _SELECT_PLAYS + "WHERE h.ended_at IS NOT NULL ORDER BY h.id DESC LIMIT ?", [int(limit)])]
+            _SELECT_PLAYS + "WHERE h.ended_at IS NOT NULL AND h.id > ? ORDER BY h.id DESC LIMIT ?",
+            [int(after_id), int(limit)])]
     names = _spellings(db, person)
     return [_play(row) for row in db.query(
-        _SELECT_PLAYS + f"WHERE h.ended_at IS NOT NULL AND h.person IN ({', '.join('?' * len(names))}) "
-        "ORDER BY h.id DESC LIMIT ?", [*names, int(limit)])] if names else []
+        _SELECT_PLAYS + f"WHERE h.ended_at IS NOT NULL AND h.id > ? AND h.person IN ({', '.join('?' * len(names))}) "
+        "ORDER BY h.id DESC LIMIT ?", [int(after_id), *names, int(limit)])] if names else []
 
 
 def _folded(name: str) -> str:
@@ -183,15 +185,39 @@ def _spellings(db: sqlite_utils.Database, person: str) -> list[str]:
             if isinstance(row["person"], str) and _folded(row["person"]) == _folded(person)]
 
 
-def history_stamp(db: sqlite_utils.Database) -> tuple[Any, ...]:
-    """Changes whenever a play ends, a like or dislike is pressed, or the history is forgotten.
-    sqlite3.Error when the tables cannot be read."""
+class HistoryStamp(NamedTuple):
+    """What changes when a play ends (`finished`, `last_end`, `last_id`), a like or dislike is pressed
+    (`presses`, `last_press`, `balance`), or the history is forgotten (the counts fall)."""
+
+    finished: int
+    last_end: float | None
+    last_id: int | None
+    presses: int
+    last_press: float | None
+    balance: int | None
+
+    def grew_since(self, earlier: HistoryStamp) -> bool:
+        """Whether the history since `earlier` only grew: finished plays of larger ids and presses (no
+        forgetting). Then the plays after `earlier.last_id` and the presses after `earlier.last_press`
+        (`presses_since`) bring a reader up to date."""
+        return (self.finished >= earlier.finished and (self.last_id or 0) >= (earlier.last_id or 0)
+                and self.presses >= earlier.presses)
+
+    def pressed_since(self, earlier: HistoryStamp) -> bool:
+        return (self.presses, self.last_press, self.balance) != (earlier.presses, earlier.last_press, earlier.balance)
+
+
+def history_stamp(db: sqlite_utils.Database) -> HistoryStamp:
+    """The history's stamp (HistoryStamp). sqlite3.Error when the tables cannot be read."""
     row = first(db.query(
         "SELECT (SELECT count(*) FROM history WHERE ended_at IS NOT NULL) AS finished, "
-        "(SELECT max(ended_at) FROM history) AS last_end, (SELECT count(*) FROM feedback) AS presses, "
-        "(SELECT max(created_at) FROM feedback) AS last_press, (SELECT sum(liked) FROM feedback) AS balance",
+        "(SELECT max(ended_at) FROM history) AS last_end, "
+        "(SELECT max(id) FROM history WHERE ended_at IS NOT NULL) AS last_id, (SELECT count(*) FROM feedback) AS "
+        "presses, (SELECT max(created_at) FROM feedback) AS last_press, (SELECT sum(liked) FROM feedback) AS balance",
     ))
-    return tuple(row.values()) if row else ()
+    row = row or {}
+    return HistoryStamp(int(row.get("finished") or 0), row.get("last_end"), row.get("last_id"),
+                        int(row.get("presses") or 0), row.get("last_press"), row.get("balance"))
 
 
 def _play(row: dict[str, Any]) -> Play:
@@ -277,6 +303,13 @@ def record_feedback(db: sqlite_utils.Database, history_id: int, liked: int) -> b
             [history_id, row["track_id"], liked, time.time()],
         )
     return True
+
+
+def presses_since(db: sqlite_utils.Database, after: float | None) -> dict[int, int]:
+    """{play id: +1 or −1} of the likes and dislikes pressed (or changed) after `after` (None: all)."""
+    rows = db.query("SELECT history_id, liked FROM feedback WHERE created_at > ?",
+                    [float("-inf") if after is None else after])
+    return {int(row["history_id"]): int(row["liked"]) for row in rows if row["liked"] in (1, -1)}
 
 
 def forget(db: sqlite_utils.Database) -> dict[str, int]:

@@ -11,20 +11,22 @@ choice is the static one, exactly. A history that cannot be read or fitted is no
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 import sqlite_utils
 
+from device import contract
 from device.catalog.candidates import Candidates
 from device.catalog.tracks import Track
 from device.config import RecommendConfig
-from device.contract import Intent, Play
+from device.contract import HistoryStamp, Intent, Play
 from device.learning import evidence
-from device.learning.records import history_stamp, read_plays
-from device.learning.response import ResponseModel, gain, intended_direction, sum_plays, track_features
+from device.learning.records import RECENT_PLAYS, history_stamp, read_plays
+from device.learning.response import ResponseModel, catalog_features, gain, intended_direction, sum_plays
 from device.recommend import Choice, Options, Recommender
 
 logger = logging.getLogger(__name__)
@@ -55,12 +57,44 @@ class HistoryPlays:
     def __init__(self, db: sqlite_utils.Database, person: Callable[[], str | None] = lambda: None) -> None:
         self.db = db
         self.person = person
+        self._known: _Read | None = None
 
     def stamp(self) -> Hashable:
         return (self.person(), history_stamp(self.db))
 
     def plays(self) -> Sequence[Play]:
-        return read_plays(self.db, person=self.person())
+        """The plays to learn from, oldest first. After a song only the plays that ended since the last
+        read are read, and a like or dislike since changes only its play (2,000 plays read whole cost about
+        20 ms here); forgetting, a recognised person (their plays are counted apart), or a play that ended
+        out of order reads them all again."""
+        person, stamp = self.person(), history_stamp(self.db)
+        known = self._known
+        if (known is not None and stamp is not None and known.stamp is not None and known.person == person
+                and person is None and stamp.grew_since(known.stamp)):
+            plays: list[Play] | None = known.plays
+            try:
+                if stamp.pressed_since(known.stamp):  # a like or dislike: only those plays change
+                    pressed = contract.presses_since(self.db, known.stamp.last_press)
+                    plays = [replace(p, liked=pressed[p.id]) if p.id in pressed else p for p in known.plays]
+            except sqlite3.Error:
+                plays = None
+            new = read_plays(self.db, person=person, after_id=known.stamp.last_id or 0)
+            if plays is not None and len(new) == stamp.finished - known.stamp.finished:  # else one ended late
+                plays = [*plays, *new][-RECENT_PLAYS:]
+                self._known = _Read(person, stamp, plays)
+                return plays
+        plays = read_plays(self.db, person=person)
+        self._known = _Read(person, stamp, plays)
+        return plays
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What HistoryPlays read last: for whom, at which stamp, and the plays."""
+
+    person: str | None
+    stamp: HistoryStamp | None
+    plays: list[Play]
 
 
 class PlayList:
@@ -119,8 +153,7 @@ class LearningRecommender(Recommender):
             return Choice(closest, None)
         catalog = options.catalog
         # every track's features once per catalog object (the daemon keeps one while the catalog stands)
-        features = catalog.cached("learning features", lambda: track_features(catalog.points, catalog.taste))
-        features = features[options.rows]
+        features = catalog_features(catalog)[options.rows]
         ids = options.ids
         direction = intended_direction(options.intent, options.here)
         cost = GEOMETRY_WEIGHT * distance

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import Any
 
 import sqlite_utils
 
@@ -28,12 +27,13 @@ def learnable(play: Play) -> bool:
     return play.track_id is not None and play.intent is not None and play.outcome in LEARNED_OUTCOMES
 
 
-def read_plays(db: sqlite_utils.Database, limit: int = RECENT_PLAYS, person: str | None = None) -> list[Play]:
-    """The newest `limit` finished plays (with `person`, only the plays they were recognised in), oldest
-    first; plays that are not `learnable` are left out, and a history that cannot be read (a damaged or
-    missing table) is logged once and read as empty."""
+def read_plays(db: sqlite_utils.Database, limit: int = RECENT_PLAYS, person: str | None = None,
+               after_id: int = 0) -> list[Play]:
+    """The newest `limit` finished plays (with `person`, only the plays they were recognised in; with
+    `after_id`, only those of a larger id), oldest first; plays that are not `learnable` are left out, and
+    a history that cannot be read (a damaged or missing table) is logged once and read as empty."""
     try:
-        finished = contract.finished_plays(db, limit, person)
+        finished = contract.finished_plays(db, limit, person, after_id)
     except sqlite3.Error as error:
         logger.warning("the play history cannot be read (%s): choosing by geometry alone", error)
         return []
@@ -45,10 +45,10 @@ def read_plays(db: sqlite_utils.Database, limit: int = RECENT_PLAYS, person: str
     return plays
 
 
-def history_stamp(db: sqlite_utils.Database) -> tuple[Any, ...]:
-    """Changes whenever a play ends, a like or dislike is pressed, or the history is forgotten; a history
-    that cannot be read has one stamp of its own."""
+def history_stamp(db: sqlite_utils.Database) -> contract.HistoryStamp | None:
+    """Changes whenever a play ends, a like or dislike is pressed, or the history is forgotten; None for
+    a history that cannot be read."""
     try:
         return contract.history_stamp(db)
     except sqlite3.Error:
-        return ("unreadable",)
+        return None

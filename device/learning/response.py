@@ -56,6 +56,11 @@ def track_features(points: np.ndarray, taste: np.ndarray) -> np.ndarray:
     return features
 
 
+def catalog_features(catalog: Candidates) -> np.ndarray:
+    """`track_features` of every track of `catalog` (n, 8), computed once per catalog object."""
+    return catalog.cached("learning features", lambda: track_features(catalog.points, catalog.taste))
+
+
 def intended_direction(intent: Intent, here: tuple[float, float] | None) -> np.ndarray:
     """The unit vector (2,: valence, arousal) a face should move along for `intent`, from the face's point
     `here`: enhance and calm toward their goal (the iso principle's direction; calm never up in arousal),
@@ -114,14 +119,14 @@ class ResponseModel:
 
     def __init__(self, sums: TrackSums, catalog: Candidates) -> None:
         ids = catalog.ids
-        order = np.argsort(ids, kind="stable")
+        order = catalog.cached("id order", lambda: np.argsort(ids, kind="stable"))  # once per catalog
         found = np.minimum(np.searchsorted(ids, sums.ids, sorter=order), max(len(ids) - 1, 0))
         present = (ids[order[found]] == sums.ids) if len(ids) else np.zeros(len(sums.ids), bool)
         rows = order[found[present]] if len(ids) else np.zeros(0, np.int64)
         self.ids = sums.ids[present]
         self.counts = sums.counts[present]
         self.means = sums.means[present]
-        self.features = track_features(catalog.points[rows], catalog.taste[rows])  # (m, 8), `ids` order
+        self.features = catalog_features(catalog)[rows]  # (m, 8), `ids` order
         played = self.features
         self.played = int(self.counts.max(axis=1, initial=0).astype(bool).sum())
         self._weights = np.zeros((3, len(FEATURES)))

@@ -96,3 +96,33 @@ def test_forget_on_a_database_it_cannot_write_is_one_line(config, catalog_db: sq
     done = emotune("forget", state_dir=Path(config.state_dir))
     assert done.returncode == 1
     assert done.stderr.startswith("emotune: ") and "Traceback" not in done.stderr
+
+
+def test_after_a_song_only_the_new_plays_are_read_and_the_history_is_the_same_as_read_whole(
+        catalog_db: sqlite_utils.Database) -> None:
+    """The daemon reads the history after every song; reading only the plays that ended since must give
+    what a whole read gives, also after a press on an old play, a play that ended out of order, and
+    forgetting."""
+    from device import contract
+
+    ids = [int(row[0]) for row in catalog_db.execute("SELECT id FROM tracks ORDER BY id LIMIT 6").fetchall()]
+
+    def same(source: HistoryPlays) -> None:
+        assert [p.id for p in source.plays()] == [p.id for p in read_plays(catalog_db)]
+        assert [p.approval for p in source.plays()] == [p.approval for p in read_plays(catalog_db)]
+
+    source = HistoryPlays(catalog_db)
+    first = add_play(catalog_db, ids[0])
+    same(source)
+    for track in ids[1:4]:
+        add_play(catalog_db, track)
+        same(source)
+    contract.record_feedback(catalog_db, first, 1)  # a like on an old play changes what it taught
+    same(source)
+    late = add_play(catalog_db, ids[4], ended_at=None)
+    add_play(catalog_db, ids[5])
+    same(source)
+    catalog_db.table("history").update(late, {"ended_at": time.time(), "outcome": "ended"})  # ends out of order
+    same(source)
+    contract.forget(catalog_db)
+    assert source.plays() == [] and read_plays(catalog_db) == []
