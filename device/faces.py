@@ -110,14 +110,20 @@ def square_crop(grey: np.ndarray, box: tuple[int, int, int, int], margin: float)
     return np.ascontiguousarray(grey[y0 : y0 + size, x0 : x0 + size])
 
 
-def landmark_model_path() -> Path | None:
-    """dlib's 5-point landmark model as installed by the face-recognition-models package, if it is."""
+def face_model_path(location: str) -> Path | None:
+    """A dlib model file as installed by the face-recognition-models package (`location`: the name of
+    its function that gives the path, e.g. "pose_predictor_five_point_model_location"), if it is."""
     try:
         import face_recognition_models
     except ImportError:
         return None
-    path = Path(face_recognition_models.pose_predictor_five_point_model_location())
+    path = Path(getattr(face_recognition_models, location)())
     return path if path.is_file() else None
+
+
+def landmark_model_path() -> Path | None:
+    """dlib's 5-point landmark model, if installed."""
+    return face_model_path("pose_predictor_five_point_model_location")
 
 
 def eye_roll(shape: dlib.full_object_detection) -> float:

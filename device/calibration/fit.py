@@ -9,7 +9,6 @@ Used by the daemon after a calibration from the page and by `emotune calibrate` 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sys
 import time
@@ -31,7 +30,7 @@ from device.calibration.faces import (
     load_personal_faces,
     usable_classes,
 )
-from device.calibration.head import STRENGTH, LinearHead, fit_head, head_bytes
+from device.calibration.head import STRENGTH, LinearHead, fit_head, head_bytes, model_sha256
 from device.calibration.store import check_person, head_path, install_head, person_faces_dir, remember_name
 from device.config import Config
 from device.emotion import EmotionClassifier, choose_model, open_model
@@ -70,10 +69,6 @@ class CalibrationResult:
                 "fit_s": round(self.fit_s, 3), "faces": self.faces, "held_out": self.held_out,
                 "decision": self.decision.as_json(BASELINE), "reason": self.reason(),
                 "path": str(self.path) if self.path else None}
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def base_classifier(config: Config) -> EmotionClassifier:
@@ -151,7 +146,7 @@ def _description(config: Config, person: str, base: EmotionClassifier, decision:
         "kind": "personal head (softmax regression on the face model's penultimate features)",
         "person": person,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "base_model": {"path": str(base.model_path), "sha256": sha256(base.model_path)},
+        "base_model": {"path": str(base.model_path), "sha256": model_sha256(base.model_path)},
         "labels": list(EMOTION_LABELS),
         "faces": {EMOTION_LABELS[c]: int(n) for c, n in enumerate(np.bincount(labels, minlength=7)) if n},
         "held_out": len(held),

@@ -9,6 +9,8 @@ gradient descent with Nesterov momentum on a convex objective: the same faces gi
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import zipfile
 from dataclasses import dataclass
@@ -39,6 +41,19 @@ class LinearHead:
     def predict(self, features: np.ndarray) -> np.ndarray:
         """(N,) classes for (N, V, D) features (each face's views averaged as `probabilities` does)."""
         return np.asarray([int(np.argmax(self.probabilities(views))) for views in features], np.int64)
+
+
+def model_sha256(path: Path) -> str:
+    """The sha256 of a face model file, which a head records as the model it was fitted on. Kept per
+    file state (path, size, mtime): the daemon checks every person's head against the model in use when
+    it reloads, and the file does not change between those checks."""
+    info = Path(path).stat()
+    return _digest(str(path), info.st_size, info.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

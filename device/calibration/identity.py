@@ -26,7 +26,7 @@ import numpy as np
 from device.atomic_file import write_bytes
 from device.calibration.store import IDENTITY_NAME, calibrated, person_root
 from device.errors import ModelError
-from device.faces import landmark_model_path
+from device.faces import face_model_path, landmark_model_path
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +61,7 @@ IDENTITY_DTYPE = np.dtype([("mean", np.float32, (DESCRIPTOR_SIZE,)), ("count", n
 
 def descriptor_model_path() -> Path | None:
     """dlib's face recognition model as installed by the face-recognition-models package, if it is."""
-    try:
-        import face_recognition_models
-    except ImportError:
-        return None
-    path = Path(face_recognition_models.face_recognition_model_location())
-    return path if path.is_file() else None
+    return face_model_path("face_recognition_model_location")
 
 
 class FaceDescriber:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from device.calibration.fit import sha256
-from device.calibration.head import LinearHead, load_head
+from device.calibration.head import LinearHead, load_head, model_sha256
 from device.calibration.store import head_path
 from device.emotion import EmotionClassifier, EmotionReading, reading_from
 from device.errors import ModelError
@@ -61,7 +60,7 @@ def usable_head(path: Path, base: EmotionClassifier) -> HeadChoice:
     weights, _ = base.last_layer()
     if head.weights.shape != weights.shape:
         return HeadChoice(None, f"{path}: fitted for a model of another shape; calibrate again")
-    if fitted_on != sha256(base.model_path):
+    if fitted_on != model_sha256(base.model_path):
         return HeadChoice(None, f"{path}: fitted on another face model than {base.model_path}; calibrate again")
     return HeadChoice(head)
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from device.calibration.fit import sha256
-from device.calibration.head import load_head
+from device.calibration.head import load_head, model_sha256
 from device.calibration.store import (
     IDENTITY_NAME,
     NO_PREVIOUS,
@@ -27,7 +26,7 @@ def calibration_status(config: Config) -> list[dict[str, Any]]:
     """One entry per person the device knows: {person, installed, in_use, problem, summary, decision,
     previous ("calibration", "none" or None when nothing was replaced)}."""
     base = choose_model(config).path
-    base_sha = sha256(base) if Path(base).is_file() else ""
+    base_sha = model_sha256(base) if Path(base).is_file() else ""
     told_apart = len(calibrated(config.state_dir)) >= 2  # then a person is read only once recognised
     entries = []
     for person in people(config.state_dir):

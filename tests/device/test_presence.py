@@ -44,7 +44,8 @@ needs_cases = pytest.mark.skipif(not CASES.is_dir(), reason="../shared/cases/img
 
 
 def case(name: str) -> np.ndarray:
-    image = cv2.imread(str(CASES / f"{name}.jpg"), cv2.IMREAD_COLOR)
+    """The case photo `name` (its file name, or the name without .jpg) as a BGR frame."""
+    image = cv2.imread(str(CASES / (name if name.endswith(".jpg") else f"{name}.jpg")), cv2.IMREAD_COLOR)
     assert image is not None, name
     return np.asarray(image)
 
@@ -60,8 +61,8 @@ def empty_room(name: str) -> np.ndarray:
 
 
 @needs_cases
-@pytest.mark.parametrize("name", ["i06_control_lit", "i06_dim_25pct", "i06_dark_15pct", "i08_happy_bare",
-                                  "i08_sad_bare"])
+@pytest.mark.parametrize("name", ["i06_control_lit.jpg", "i06_dim_25pct.jpg", "i06_dark_15pct.jpg",
+                                  "i08_happy_bare.jpg", "i08_sad_bare.jpg"])
 def test_a_face_is_found_in_the_dark_as_in_the_light(name: str) -> None:
     faces = FacesConfig()
     assert FaceDetector(faces).largest(case(name)) is not None
@@ -75,16 +76,19 @@ def test_the_dark_frame_needs_its_light_normalised() -> None:
 
 
 @needs_cases
-@pytest.mark.parametrize("emotion", ["happy", "sad"])
-def test_a_masked_or_sunglassed_listener_is_someone(emotion: str) -> None:
+@pytest.mark.parametrize(("bare_name", "covered"), [
+    ("i08_happy_bare.jpg", ("i08_happy_mask.jpg", "i08_happy_sunglasses.jpg")),
+    ("i08_sad_bare.jpg", ("i08_sad_mask.jpg", "i08_sad_sunglasses.jpg")),
+])
+def test_a_masked_or_sunglassed_listener_is_someone(bare_name: str, covered: tuple[str, str]) -> None:
     detector, check = FaceDetector(FacesConfig()), PresenceCheck(FacesConfig())
-    bare = case(f"i08_{emotion}_bare")
+    bare = case(bare_name)
     face = detector.largest(bare)
     assert face is not None
-    for cover in ("mask", "sunglasses"):
+    for cover in covered:
         check.forget()
         check.face_read(bare, face)
-        assert check.someone(case(f"i08_{emotion}_{cover}")), cover
+        assert check.someone(case(cover)), cover
 
 
 @needs_cases
@@ -221,11 +225,12 @@ MASKED_S = 3 * ABSENT_S  # then masked for three times the absence timeout
 
 @pytest.mark.slow
 @needs_cases
-@pytest.mark.parametrize("emotion", ["happy", "sad"])
+@pytest.mark.parametrize(("bare_name", "masked_name"), [("i08_happy_bare.jpg", "i08_happy_mask.jpg"),
+                                                      ("i08_sad_bare.jpg", "i08_sad_mask.jpg")])
 def test_a_mask_after_a_bare_face_keeps_the_music_and_says_why(
-    config: Config, music_dir: Path, emotion: str, caplog: pytest.LogCaptureFixture
+    config: Config, music_dir: Path, bare_name: str, masked_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    camera = ScriptedCamera([(case(f"i08_{emotion}_bare"), BARE_READS), (case(f"i08_{emotion}_mask"), 1)])
+    camera = ScriptedCamera([(case(bare_name), BARE_READS), (case(masked_name), 1)])
     daemon = daemon_with(config, music_dir, camera)
     states: list[tuple[int, PlayerState | None]] = []
     faces: list[object] = []
