@@ -25,14 +25,25 @@ from device.catalog.tracks import Track
 from device.config import RecommendConfig
 from device.contract import HistoryStamp, Intent, Play
 from device.learning import evidence
+from device.learning.credit import PlayArrays, play_arrays
 from device.learning.records import RECENT_PLAYS, history_stamp, read_plays
-from device.learning.response import ResponseModel, catalog_features, gain, intended_direction, sum_plays
+from device.learning.response import ResponseModel, catalog_features, gain, intended_direction
 from device.recommend import Choice, Options, Recommender
 
 logger = logging.getLogger(__name__)
 
 GEOMETRY_WEIGHT = 0.5  # face units of expected gain one unit of distance from the target costs
 SHORTLIST = 8  # the closest songs, and the songs expected to help most, that the draw chooses among
+ROOM_MAX = 0.5  # the farthest a choice may stray beyond the static one's distance, once much is known …
+ROOM_HALF = 20  # … half of it after this many plays (one session is about 8): see `room`
+
+
+def room(plays: int) -> float:
+    """How much farther from the target than the static choice (in the static recommender's own measure,
+    Options.distance) a choice may be after `plays` plays of this listener: ROOM_MAX · n / (n + ROOM_HALF).
+    0 with no play (the static choice itself), 0.14 after a first session of 8 songs, 0.25 after 20,
+    0.4 after 80: a listener the device hardly knows gets songs about as close as the static ones."""
+    return ROOM_MAX * plays / (plays + ROOM_HALF)
 
 
 class PlaySource(Protocol):
@@ -117,6 +128,7 @@ class Fitted:
     stamp: Hashable
     catalog: Candidates
     plays: Sequence[Play]
+    arrays: PlayArrays  # the same plays as arrays
     model: ResponseModel | None  # None: nothing to learn from
 
 
@@ -134,14 +146,16 @@ class LearningRecommender(Recommender):
         stamp = self.source.stamp()
         if self._fitted is not None and self._fitted.stamp == stamp and self._fitted.catalog is catalog:
             return self._fitted
-        plays = self.source.plays()
+        plays = tuple(self.source.plays())  # a list the source appends to in place must not change under us
+        previous = (self._fitted.plays, self._fitted.arrays) if self._fitted is not None else None
+        arrays = play_arrays(plays, previous)
         model: ResponseModel | None = None
         if plays:
             try:
-                model = ResponseModel(sum_plays(plays), catalog)
+                model = ResponseModel(arrays, catalog)
             except (np.linalg.LinAlgError, ValueError, FloatingPointError) as error:
                 logger.warning("the play history could not be learnt from (%s): choosing by geometry", error)
-        self._fitted = Fitted(stamp, catalog, plays, model)
+        self._fitted = Fitted(stamp, catalog, plays, arrays, model)
         return self._fitted
 
     def choose(self, options: Options) -> Choice:
@@ -152,16 +166,20 @@ class LearningRecommender(Recommender):
         if fit.model is None or fit.model.empty:
             return Choice(closest, None)
         catalog = options.catalog
-        # every track's features once per catalog object (the daemon keeps one while the catalog stands)
-        features = catalog_features(catalog)[options.rows]
+        # every track's features once per catalog object (the daemon keeps one while the catalog stands);
+        # only the shortlist's are gathered: copying 100,000 rows of 8 costs more than the whole choice
+        features = catalog_features(catalog)
         ids = options.ids
         direction = intended_direction(options.intent, options.here)
         cost = GEOMETRY_WEIGHT * distance
-        expected = fit.model.expected_gain(ids, features, direction) - cost
+        expected = fit.model.catalog_gain(direction)[options.rows] - cost
+        expected[distance > distance[closest] + room(len(fit.plays))] = -np.inf  # out of reach yet
         shortlist = np.union1d(_best(-distance, SHORTLIST), _best(expected, SHORTLIST))
-        drawn = gain(fit.model.sample(ids[shortlist], features[shortlist], self.rng), direction)
+        shortlist = shortlist[np.isfinite(expected[shortlist])]
+        drawn = gain(fit.model.sample(ids[shortlist], features[options.rows[shortlist]], self.rng), direction)
         best = int(shortlist[int(np.argmax(drawn - cost[shortlist]))])
-        explained = _Explained(ids, catalog.lookup, features, fit.model, fit.plays, options.intent)
+        explained = _Explained(ids, catalog.lookup, features[options.rows[[best, closest]]], fit.model, fit.plays,
+                               options.intent)
         return Choice(best, explained.why(best, closest, options.off_target(best)))
 
 
@@ -178,13 +196,14 @@ class _Explained:
 
     def __init__(self, ids: np.ndarray, lookup: Callable[[int], Track | None], features: np.ndarray,
                  model: ResponseModel, plays: Sequence[Play], intent: Intent) -> None:
+        """`features` (2, 8): the chosen track's and the closest one's."""
         self.ids, self.lookup, self.features = ids, lookup, features
         self.model, self.plays, self.intent = model, plays, intent
 
-    def _alike(self, row: int) -> set[int]:
-        """The played tracks like the allowed track at `row`, itself included."""
+    def _alike(self, row: int, which: int) -> set[int]:
+        """The played tracks like the allowed track at `row` (features[which]), itself included."""
         track_id = int(self.ids[row])
-        return evidence.similar(self.model.ids, self.model.features, self.features[row]) | {track_id}
+        return evidence.similar(self.model.ids, self.model.features, self.features[which]) | {track_id}
 
     def why(self, best: int, closest: int, off: float) -> str:
         track_id = int(self.ids[best])
@@ -196,7 +215,7 @@ class _Explained:
             return f"({off:.2f} from the target): {turned}" + (f"; {own}" if own else "")
         if own:
             return f"({off:.2f} from the target): {own}"
-        like_it = evidence.record(self.plays, self._alike(best) - {track_id}, self.intent)
+        like_it = evidence.record(self.plays, self._alike(best, 0) - {track_id}, self.intent)
         if like_it.plays >= 2 and like_it.helped:
             return f"({off:.2f} from the target): " + evidence.times_phrase(
                 like_it, self.intent, subject="songs like it", pronoun="they")
@@ -206,7 +225,7 @@ class _Explained:
 
     def _turned_away_from(self, closest: int) -> str:
         """"you skipped the last two songs like 'X', so something different", or "" when not so."""
-        streak, verb = evidence.turned_away(self.plays, self._alike(closest))
+        streak, verb = evidence.turned_away(self.plays, self._alike(closest, 1))
         if not streak:
             return ""
         track = self.lookup(int(self.ids[closest]))

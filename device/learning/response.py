@@ -1,24 +1,24 @@
 """How much a song moves this listener, per track and for tracks like it: a Bayesian hierarchical
 linear model over each track's point and audio features, with uncertainty.
 
-Three responses per play, modelled alike: the face's move in valence and in arousal during the song (end
-− start, on the plane's −1..1 scale) and approval (+1 liked, −1 skipped or disliked, 0 played on). For a
-track t with features φ(t) (`track_features`): response = w · φ(t) + b_t + noise, w ~ N(0, weight² I),
-b_t ~ N(0, track²), noise ~ N(0, noise²), so similar songs move a new song's estimate (through w) and its
-own plays move it more (through b_t). The posterior is exact and cheap (b_t integrated out: a weighted
-Bayesian linear regression for w, d = 8). `sample` draws from it (Thompson sampling), `mean` is its
-expectation; faces are read noisily, so the priors let a handful of plays move the estimate, one little.
+Three responses per play, modelled alike: the face's move in valence and in arousal that the song caused
+(end − start on the −1..1 plane, less what was expected without it: device.learning.credit) and approval
+(+1 liked, −1 skipped or disliked, 0 played on). For a track t with features φ(t) (`track_features`):
+response = w · φ(t) + b_t + noise, w ~ N(0, weight² I), b_t ~ N(0, track²), noise ~ N(0, noise²), so
+similar songs move a new song's estimate (through w), its own plays more (through b_t). The posterior is
+exact and cheap (b_t integrated out: a weighted Bayesian linear regression for w, d = 8); `sample` draws
+from it (Thompson sampling), `mean` is its expectation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from device.catalog.candidates import Candidates
-from device.contract import Intent, Play
+from device.contract import Intent
+from device.learning.credit import PlayArrays, credited
 from device.recommend import CALM_GOAL, ENHANCE_GOAL
 
 FEATURES = ("bias", "valence", "arousal", "tempo", "energy", "acousticness", "danceability", "mode")
@@ -85,48 +85,47 @@ class TrackSums:
     means: np.ndarray
 
 
-def sum_plays(plays: Sequence[Play]) -> TrackSums:
-    """Per track, how many plays gave each response and their mean (a play without a face at both ends
-    gives approval only)."""
-    if not plays:
+def sum_responses(track_ids: np.ndarray, responses: np.ndarray) -> TrackSums:
+    """Per track of `track_ids` (n,), how many of the `responses` (n, 3, NaN: unknown) are known and their
+    mean (a play without a face at both ends gives approval only)."""
+    if not len(track_ids):
         return TrackSums(np.zeros(0, np.int64), np.zeros((0, 3)), np.zeros((0, 3)))
-    track_ids = np.array([p.track_id for p in plays], dtype=np.int64)
-    values = np.full((len(plays), 3), np.nan)
-    for row, play in enumerate(plays):
-        moved = play.moved
-        if moved is not None:
-            values[row, :2] = moved
-        values[row, 2] = play.approval
     ids, rows = np.unique(track_ids, return_inverse=True)
-    known = ~np.isnan(values)
+    known = ~np.isnan(responses)
     counts = np.zeros((len(ids), 3))
     totals = np.zeros((len(ids), 3))
     for column in range(3):
         counts[:, column] = np.bincount(rows, weights=known[:, column], minlength=len(ids))
-        totals[:, column] = np.bincount(rows, weights=np.where(known[:, column], values[:, column], 0.0),
+        totals[:, column] = np.bincount(rows, weights=np.where(known[:, column], responses[:, column], 0.0),
                                         minlength=len(ids))
     means = np.divide(totals, counts, out=np.zeros_like(totals), where=counts > 0)
     return TrackSums(ids, counts, means)
 
 
 class ResponseModel:
-    """The posterior of the three responses given the plays of the tracks found in a catalog.
+    """The posterior of the three responses given the plays of the tracks found in a catalog; a face's
+    move counts as what its song caused (device.learning.credit: less what was expected without it).
 
     Args:
-        sums: the plays summed per track (`sum_plays`).
+        plays: the plays (credit.play_arrays).
         catalog: the tracks to learn about (ids, points, taste); played tracks no longer in it are left out.
     """
 
-    def __init__(self, sums: TrackSums, catalog: Candidates) -> None:
+    def __init__(self, plays: PlayArrays, catalog: Candidates) -> None:
         ids = catalog.ids
         order = catalog.cached("id order", lambda: np.argsort(ids, kind="stable"))  # once per catalog
-        found = np.minimum(np.searchsorted(ids, sums.ids, sorter=order), max(len(ids) - 1, 0))
-        present = (ids[order[found]] == sums.ids) if len(ids) else np.zeros(len(sums.ids), bool)
-        rows = order[found[present]] if len(ids) else np.zeros(0, np.int64)
-        self.ids = sums.ids[present]
-        self.counts = sums.counts[present]
-        self.means = sums.means[present]
-        self.features = catalog_features(catalog)[rows]  # (m, 8), `ids` order
+        found = np.minimum(np.searchsorted(ids, plays.track_ids, sorter=order), max(len(ids) - 1, 0))
+        present = (ids[order[found]] == plays.track_ids) if len(ids) else np.zeros(len(plays), bool)
+        plays = plays.subset(present)
+        play_features = catalog_features(catalog)[order[found[present]]] if len(ids) else np.zeros((0, 8))
+        sums = sum_responses(plays.track_ids, credited(plays, play_features))
+        first = np.unique(plays.track_ids, return_index=True)[1]  # sums.ids order
+        self.ids = sums.ids
+        self.counts = sums.counts
+        self.means = sums.means
+        self.features = play_features[first]  # (m, 8), `ids` order
+        self.rows = order[found[present]][first] if len(ids) else np.zeros(0, np.int64)  # catalog rows, `ids` order
+        self.catalog = catalog
         played = self.features
         self.played = int(self.counts.max(axis=1, initial=0).astype(bool).sum())
         self._weights = np.zeros((3, len(FEATURES)))
@@ -168,16 +167,14 @@ class ResponseModel:
         effect, _ = self._track_effect(ids, predicted)
         return predicted + effect
 
-    def expected_gain(self, ids: np.ndarray, features: np.ndarray, direction: np.ndarray) -> np.ndarray:
-        """`gain(self.mean(ids, features), direction)` (n,), computed for 100,000 tracks in a few ms: the
-        features' part for all, the tracks' own part only for those that played."""
+    def catalog_gain(self, direction: np.ndarray) -> np.ndarray:
+        """`gain(self.mean(...), direction)` of every track of the catalog (N,), in catalog order: the
+        features' part for all (one (N, 8) @ (8,) product), the tracks' own part only for those that
+        played; a few ms at 100,000 tracks."""
         weights = np.append(direction, APPROVAL_WEIGHT)
-        expected = features @ (self._weights.T @ weights)
+        expected = catalog_features(self.catalog) @ (self._weights.T @ weights)
         if len(self.ids):
-            at = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
-            played = np.flatnonzero(self.ids[at] == ids)
-            own = self.mean(ids[played], features[played])
-            expected[played] = own @ weights
+            expected[self.rows] = self.mean(self.ids, self.features) @ weights
         return np.asarray(expected)
 
     def sample(self, ids: np.ndarray, features: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -10,9 +10,9 @@ import pytest
 from device.catalog.tracks import Track
 from device.config import RecommendConfig
 from device.contract import Play
-from device.learning.recommender import LearningRecommender, PlayList
+from device.learning.recommender import LearningRecommender, PlayList, room
 from device.mood import CIRCUMPLEX, Mood
-from device.recommend import Recommender, goes_right_way
+from device.recommend import Choice, Options, Recommender, goes_right_way
 
 SAD = CIRCUMPLEX["sad"]
 
@@ -116,3 +116,45 @@ def test_with_no_history_the_choices_are_the_static_ones() -> None:
         assert (a.intent, a.target, a.track, a.reason) == (b.intent, b.target, b.track, b.reason)
         recent_static.append(a.track.id)
         recent_learning.append(b.track.id)
+
+
+class Measured(LearningRecommender):
+    """The device's learning recommender, noting how much farther than the static choice each pick was
+    (in the static recommender's own measure) and how many plays it knew then."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.farther: list[tuple[int, float]] = []
+
+    def choose(self, options: Options) -> Choice:
+        choice = super().choose(options)
+        known = len(self.source.plays())
+        self.farther.append((known, float(options.distance[choice.index] - options.distance.min())))
+        return choice
+
+
+def test_a_listener_the_device_hardly_knows_gets_songs_about_as_close_as_the_static_ones() -> None:
+    # A fresh listener whose face moves at random after every song, and who skips or likes at random: the
+    # samples are wide, yet each pick stays within room(plays known) of the static choice: the same song
+    # at first, at most 0.14 farther by the end of a first session of 8 songs.
+    rng = np.random.default_rng(8)
+    grid = [track(i, *rng.uniform(-1, 1, 2), tempo=float(rng.uniform(60, 180)), energy=float(rng.uniform()),
+                  acousticness=float(rng.uniform())) for i in range(1, 401)]
+    source = PlayList()
+    recommender = Measured(RecommendConfig(), source, np.random.default_rng(9))
+    recent: list[int] = []
+    labels = ["sad", "angry", "neutral", "happy", "fear", "surprise", "disgust"]
+    for n in range(24):
+        face = mood(labels[n % len(labels)])
+        decision = recommender.decide(face, grid, BRIGHT_SEED, recent)
+        recent.append(decision.track.id)
+        lift = rng.normal(0.0, 0.4, 2)
+        source.items.append(Play(id=n, track_id=decision.track.id, intent=decision.intent,
+                                 outcome="skipped" if rng.random() < 0.3 else "ended", liked=int(rng.integers(-1, 2)),
+                                 emotion=face.label, valence=face.valence, arousal=face.arousal,
+                                 end_valence=face.valence + lift[0], end_arousal=face.arousal + lift[1]))
+    assert recommender.farther[0] == (0, 0.0)
+    for known, farther in recommender.farther:
+        assert farther <= room(known) + 1e-9
+    assert room(8) == pytest.approx(0.14, abs=0.005)
+    assert max(farther for known, farther in recommender.farther if known <= 8) > 0  # it does explore a little
