@@ -3,9 +3,9 @@
     .venv/bin/python bench/learning_bench.py [--tracks 100000] [--plays 2000] [--decisions 30] [--in-memory]
 
 What the daemon pays per song for learning: after each song the history has changed, so the response
-model is fitted again (the plays summed per track, three 8×8 solves) and the catalog's features are
-built once; then the choice (posterior means over every allowed track, a Thompson draw over the
-shortlist, the reason's evidence). Compared with the static recommender on the same arrays. The history
+model is fitted again (the credit's regression, the plays summed per track, three 8×8 solves) and the
+catalog's features are built once; then the choice (posterior means over every allowed track, a Thompson
+draw over the shortlist, the reason's evidence). Compared with the static recommender on the same arrays. The history
 is `--plays` plays (the most the daemon reads, device.learning.records.RECENT_PLAYS) of random tracks with
 random face moves, skips and likes, written to a temporary database's history and feedback tables through
 the contract and read back as the daemon reads them (device.learning.recommender.HistoryPlays: the stamp

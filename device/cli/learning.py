@@ -48,13 +48,16 @@ def cmd_simulate(args: argparse.Namespace, config: Config) -> int:
     for name in ("listeners", "sessions", "songs"):
         if getattr(args, name) < 1:
             raise EmotuneError(f"--{name} must be 1 or more (got {getattr(args, name)})")
+    if args.listeners_model != "pull" and args.responses != "personal":
+        raise EmotuneError(f"--responses {args.responses} is for --listeners-model pull: the {args.listeners_model} "
+                           "model draws its own kinds of listener")
     catalog = load_catalog(Path(args.data) if args.data else default_data())
     face = FaceReader.from_model(Path(args.model) if args.model else EMOTION_MODEL_CARD)
     settings = SimulationPlan(listeners=args.listeners, sessions=args.sessions, songs=args.songs, seed=args.seed,
-                        personal=args.responses == "personal")
+                              personal=args.responses == "personal", model=args.listeners_model)
     with tqdm(total=settings.listeners, unit=" listeners", disable=not sys.stderr.isatty(), leave=False) as bar:
         outcomes = simulate(catalog, face, settings, progress=lambda done: bar.update(done - bar.n))
-    document = summary(outcomes, settings.seed, args.responses)
+    document = summary(outcomes, settings.seed, args.responses, settings.model)
     document["catalog"] = {"songs": len(catalog), "source": str(Path(args.data) if args.data else default_data())}
     if args.plot:
         from device.simulate.plot import write_plot

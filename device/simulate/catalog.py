@@ -30,14 +30,15 @@ NEEDED = ("name", "artist", "valence", "energy", "tempo", "acousticness", "dance
 
 @dataclass(frozen=True)
 class SimCatalog:
-    """`candidates` as the recommenders see them; per song (n,) its `bucket` (mood label) and `genre`
-    index, and `hidden` (n, 8) standardised features that only the listeners' taste uses."""
+    """`candidates` as the recommenders see them; per song (n,) its `bucket` (mood label), `genre` and
+    `artist` index, and `hidden` (n, 8) standardised features that only the listeners' taste uses."""
 
     candidates: Candidates
     tracks: list[Track]
     bucket: np.ndarray  # (n,) str: Happy | Sad | Energetic | Calm
     genre: np.ndarray  # (n,) int, index into a list of genres
     hidden: np.ndarray  # (n, 8) float, mean 0, sd 1
+    artist: np.ndarray  # (n,) int, index into a list of artists (as the table spells them)
 
     def __len__(self) -> int:
         return len(self.tracks)
@@ -97,10 +98,12 @@ def _catalog(rows: list[dict[str, str]]) -> SimCatalog:
     hidden = np.array([[float(r[c]) for c in (*HIDDEN_COLUMNS, "loudness", "tempo")] for r in rows])
     hidden = (hidden - hidden.mean(axis=0)) / np.maximum(hidden.std(axis=0), 1e-9)
     genres = sorted({r["genre"] for r in rows})
+    artists = {name: i for i, name in enumerate(sorted({r["artist"] for r in rows}))}
     return SimCatalog(
         candidates=candidates,
         tracks=tracks,
         bucket=np.array([r["mood"] for r in rows]),
         genre=np.array([genres.index(r["genre"]) for r in rows]),
         hidden=hidden,
+        artist=np.array([artists[r["artist"]] for r in rows]),
     )

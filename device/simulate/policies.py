@@ -3,7 +3,8 @@
 learning and static are the daemon's own recommenders, unchanged; random_bucket is the Raspberry Pi peer
 (a random song from the bucket of the emotion on the face, no memory); mirror plays the song nearest the
 face's point (no repeat among the last few, like ours); oracle knows the listener's true mood and hidden
-responses and takes the song that helps most among those ours may play (the ceiling).
+responses (all told: what a song does now and what it leaves for the next song, after this session's
+songs so far) and takes the song that helps most among those ours may play (the ceiling).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from device.learning.response import intended_direction
 from device.mood import Mood
 from device.recommend import Recommender, goes_right_way
 from device.simulate.catalog import SimCatalog
-from device.simulate.world import SKIPPED_SHARE, Listener, need, skip_chance
+from device.simulate.world import SKIPPED_SHARE, SimListener, need
 
 POLICIES = ("learning", "static", "random_bucket", "mirror", "oracle")
 # The Pi peer's buckets: the face's emotion → the songs of this mood label.
@@ -31,12 +32,14 @@ BUCKETS = {"happy": "Happy", "surprise": "Energetic", "sad": "Sad", "neutral": "
 @dataclass(frozen=True)
 class View:
     """What a policy may know at a decision: the face as read, the recent songs' catalog indices; the
-    oracle alone also the true mood (2,) and the listener."""
+    oracle alone also the true mood (2,), the listener and the songs played so far in this session
+    (what the listener's response may depend on)."""
 
     face: Mood
     recent: list[int]
     mood: np.ndarray
-    listener: Listener
+    listener: SimListener
+    played: list[int]
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class Pick:
 class Policy:
     """Chooses songs for one listener; `learn` hears how each play went."""
 
-    def __init__(self, catalog: SimCatalog, listener: Listener, rng: np.random.Generator) -> None:
+    def __init__(self, catalog: SimCatalog, listener: SimListener, rng: np.random.Generator) -> None:
         self.catalog, self.listener, self.rng = catalog, listener, rng
 
     def choose(self, view: View) -> Pick:
@@ -59,7 +62,7 @@ class Policy:
 
 
 class Static(Policy):
-    def __init__(self, catalog: SimCatalog, listener: Listener, rng: np.random.Generator) -> None:
+    def __init__(self, catalog: SimCatalog, listener: SimListener, rng: np.random.Generator) -> None:
         super().__init__(catalog, listener, rng)
         self.recommender = self.make()
 
@@ -104,13 +107,13 @@ class Oracle(Policy):
         allowed[view.recent[-RecommendConfig().no_repeat:]] = False
         if not allowed.any():
             allowed[:] = True
-        move = self.listener.expected(view.mood, points, np.arange(len(points)))
-        helps = move @ intended_direction(intent, (float(view.mood[0]), float(view.mood[1])))
-        skip = skip_chance(move)
-        value = np.where(allowed, helps * (1 - skip * (1 - SKIPPED_SHARE)), -np.inf)
+        response = self.listener.respond(view.mood, points, np.arange(len(points)), view.played)
+        helps = (response.now + response.later) @ intended_direction(intent, (float(view.mood[0]),
+                                                                               float(view.mood[1])))
+        value = np.where(allowed, helps * (1 - response.skip * (1 - SKIPPED_SHARE)), -np.inf)
         return Pick(int(np.argmax(value)), intent)
 
 
-MAKERS: dict[str, Callable[[SimCatalog, Listener, np.random.Generator], Policy]] = {
+MAKERS: dict[str, Callable[[SimCatalog, SimListener, np.random.Generator], Policy]] = {
     "learning": Learning, "static": Static, "random_bucket": RandomBucket, "mirror": Mirror, "oracle": Oracle,
 }

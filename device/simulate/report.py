@@ -1,6 +1,7 @@
 """What `emotune simulate` reports: per policy the mood gain per session with a bootstrap 95 % interval
 over listeners, the share of songs that moved the mood the intended way, skip rate, repeats, catalog
-coverage; the learning curve per session; and after how many sessions learning overtakes static."""
+coverage; the learning curve per session; after how many sessions learning overtakes static; and
+learning's paired lead over static (all sessions, the first, the late ones, per kind of listener)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,23 @@ def ahead_after_songs(outcomes: Outcomes, rng: np.random.Generator, rival: str =
     return _first_of_the_rest(_paired_low(so_far, rng) > 0)
 
 
-def summary(outcomes: Outcomes, seed: int, responses: str = "personal") -> dict[str, Any]:
+def paired_lead(outcomes: Outcomes, rng: np.random.Generator, late: int, rival: str = "static") -> dict[str, Any]:
+    """Learning's mean gain per session minus `rival`'s for the same listeners, each with its bootstrap 95 %
+    interval over listeners (`interval` of the per-listener differences): over all sessions ("all"), in the
+    first ("first_session"), in sessions `late` + 1 on ("late"), and over all sessions per kind of listener
+    ("kinds": {kind: {"listeners", "mean", "low", "high"}}, in the order the kinds first appear)."""
+    difference = outcomes.gain[POLICIES.index("learning")] - outcomes.gain[POLICIES.index(rival)]  # (L, S)
+    per_listener = difference.mean(axis=1)
+    kinds = np.array(outcomes.kinds)
+    by_kind = {}
+    for kind in dict.fromkeys(outcomes.kinds):
+        mine = per_listener[kinds == kind]
+        by_kind[kind] = {"listeners": len(mine), **interval(mine, rng)}
+    return {"all": interval(per_listener, rng), "first_session": interval(difference[:, 0], rng),
+            "late": interval(difference[:, late:].mean(axis=1), rng), "kinds": by_kind}
+
+
+def summary(outcomes: Outcomes, seed: int, responses: str = "personal", model: str = "pull") -> dict[str, Any]:
     """The document `simulate --json` prints (see device.cli.learning)."""
     rng = np.random.default_rng([seed, 99])
     sessions = outcomes.gain.shape[2]
@@ -77,11 +94,14 @@ def summary(outcomes: Outcomes, seed: int, responses: str = "personal") -> dict[
         "sessions": sessions,
         "songs_per_session": outcomes.songs,
         "seed": seed,
+        "listeners_model": model,
         "responses": responses,
         "late_sessions_from": late + 1,
         "policies": policies,
         "learning_overtakes": {rival: overtaking(outcomes, rng, rival) for rival in POLICIES if rival != "learning"},
         "learning_ahead_of_static_after_songs": ahead_after_songs(outcomes, rng),
+        # its own random numbers, so the figures above stay what they were before it was added
+        "learning_minus_static": paired_lead(outcomes, np.random.default_rng([seed, 98]), late),
     }
 
 
@@ -90,7 +110,7 @@ def table(document: dict[str, Any]) -> str:
     late = document["late_sessions_from"]
     lines = [
         f"{document['listeners']} simulated listeners × {document['sessions']} sessions × "
-        f"{document['songs_per_session']} songs (seed {document['seed']}, {document['responses']} responses); "
+        f"{document['songs_per_session']} songs (seed {document['seed']}, {_listeners(document)}); "
         "mood gain = the true mood's move in the intended direction per session, 95 % bootstrap interval over "
         "listeners",
         "",
@@ -109,7 +129,21 @@ def table(document: dict[str, Any]) -> str:
     songs = document["learning_ahead_of_static_after_songs"]
     lines.append("learning's mean gain per song so far stays above static's: "
                  + (f"from song {songs} on" if songs else "not within these sessions"))
+    lead = document.get("learning_minus_static")
+    if lead:
+        lines += ["", f"learning − static, paired 95 % interval over listeners: all sessions "
+                  f"{_interval(lead['all'])}; first session {_interval(lead['first_session'])}; "
+                  f"sessions {late}+ {_interval(lead['late'])}"]
+        width = max(len(kind) for kind in lead["kinds"])
+        for kind, row in lead["kinds"].items():
+            lines.append(f"  {kind:<{width}}  {row['listeners']:>4} listeners  {_interval(row)}  (all sessions)")
     return "\n".join(lines)
+
+
+def _listeners(document: dict[str, Any]) -> str:
+    """'pull listeners, personal responses' (the pull model's option), 'taste listeners'."""
+    model = document.get("listeners_model", "pull")
+    return f"{model} listeners, {document['responses']} responses" if model == "pull" else f"{model} listeners"
 
 
 def _interval(value: dict[str, float]) -> str:

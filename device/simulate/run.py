@@ -4,6 +4,9 @@ moods of the moment (common random numbers), so their differences are the polici
 One session is `songs` songs: read the face, choose, the listener responds (maybe skips, maybe presses
 like or dislike), the mood drifts, read the face again. A policy keeps its memory of a listener across
 that listener's sessions, as the daemon does across an evening's songs and days.
+
+The listeners come from one of LISTENER_MODELS: "pull" (world.py) or "taste" (tastes.py, with its own
+noisier face reader); the loop asks them only what world.SimListener offers.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from device.contract import Outcome, Play
+from device.errors import EmotuneError
 from device.learning.response import intended_direction
+from device.simulate import tastes
 from device.simulate.catalog import SimCatalog
 from device.simulate.policies import MAKERS, POLICIES, Policy, View
 from device.simulate.world import (
@@ -24,16 +29,26 @@ from device.simulate.world import (
     RESPONSE_NOISE,
     SKIPPED_SHARE,
     FaceReader,
-    Listener,
+    SimListener,
     make_listener,
     need,
-    skip_chance,
     start_mood,
 )
 
-LIKE_ABOVE = 0.12  # a song that moves the mood this much the way it needs may be liked …
-LIKE_CHANCE = 0.3  # … this often
-DISLIKE_CHANCE = 0.3  # a skipped song is also disliked this often
+
+@dataclass(frozen=True)
+class ListenerModel:
+    """How one listener model draws a listener (catalog, rng, personal) and which face reader its
+    listeners are read through (from the shipped model's)."""
+
+    make: Callable[[SimCatalog, np.random.Generator, bool], SimListener]
+    face: Callable[[FaceReader], FaceReader]
+
+
+LISTENER_MODELS = {
+    "pull": ListenerModel(make=make_listener, face=lambda face: face),
+    "taste": ListenerModel(make=tastes.make_taste_listener, face=lambda face: face.blurred(tastes.FACE_ACCURACY)),
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,7 @@ class SimulationPlan:
     songs: int = 8  # per session
     seed: int = 0
     personal: bool = True  # False: listeners who respond to the songs' points alone (world.make_listener)
+    model: str = "pull"  # which of LISTENER_MODELS draws the listeners
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,7 @@ class Outcomes:
     repeats: np.ndarray  # songs already heard earlier in the same session
     coverage: np.ndarray  # share of the catalog a listener heard over all sessions
     songs: int
+    kinds: tuple[str, ...]  # (L,) each listener's kind (SimListener.kind)
 
 
 @dataclass(frozen=True)
@@ -90,32 +107,35 @@ class Tally:
 class Session:
     """One listener's session with one policy."""
 
-    def __init__(self, catalog: SimCatalog, face: FaceReader, listener: Listener, policy: Policy) -> None:
+    def __init__(self, catalog: SimCatalog, face: FaceReader, listener: SimListener, policy: Policy) -> None:
         self.catalog, self.face, self.listener, self.policy = catalog, face, listener, policy
 
     def run(self, noise: SessionNoise, recent: list[int], history_ids: list[int]) -> Tally:
-        """Play the session; `recent` (catalog indices, oldest first) and `history_ids` grow as songs play."""
-        tally, heard = Tally(), set()
-        mood = noise.start
+        """Play the session; `recent` (catalog indices, oldest first) and `history_ids` grow as songs play.
+        What a song leaves for the next one (Response.later) shows during the next song of this session."""
+        tally, played = Tally(), list[int]()
+        mood, carried = noise.start, np.zeros(2)
         seen = self.face.read(mood, noise.face[0])
         for k in range(len(noise.skip)):
-            pick = self.policy.choose(View(face=seen, recent=recent, mood=mood, listener=self.listener))
-            tally.repeats += pick.index in heard
-            heard.add(pick.index)
+            pick = self.policy.choose(View(face=seen, recent=recent, mood=mood, listener=self.listener,
+                                           played=played))
+            response = self.listener.respond(mood, self.catalog.candidates.points, pick.index, played,
+                                             noise.response[k])
+            tally.repeats += pick.index in played
+            played.append(pick.index)
             recent.append(pick.index)
-            move = self.listener.expected(mood, self.catalog.candidates.points, pick.index)
-            skipped = bool(noise.skip[k] < skip_chance(move))
+            skipped = bool(noise.skip[k] < response.skip)
             heard_share = SKIPPED_SHARE if skipped else 1.0
             drift = DRIFT_BACK * (self.listener.baseline - mood) + noise.drift[k]
-            after = np.clip(mood + heard_share * (move + noise.response[k]) + drift, -1.0, 1.0)
+            after = np.clip(mood + heard_share * response.now + carried + drift, -1.0, 1.0)
+            carried = heard_share * response.later
             gained = float((after - mood) @ intended_direction(need(mood), (float(mood[0]), float(mood[1]))))
             tally.gain += gained
             tally.per_song.append(gained)
             tally.helped += gained > 0
             tally.skipped += skipped
             seen_after = self.face.read(after, noise.face[k + 1])
-            liked = -1 if skipped and noise.press[k] < DISLIKE_CHANCE else \
-                1 if not skipped and gained > LIKE_ABOVE and noise.press[k] < LIKE_CHANCE else 0
+            liked = self.listener.press(skipped, gained, float(noise.press[k]))
             history_ids.append(len(history_ids) + 1)
             self.policy.learn(Play(id=history_ids[-1], track_id=pick.index + 1, intent=pick.intent,
                                    outcome=Outcome.SKIPPED if skipped else Outcome.ENDED, liked=liked,
@@ -128,13 +148,24 @@ class Session:
 
 def simulate(catalog: SimCatalog, face: FaceReader, settings: SimulationPlan,
              progress: Callable[[int], None] | None = None) -> Outcomes:
-    """Every policy with every listener for every session; `progress(listeners done)` after each listener."""
+    """Every policy with every listener for every session; `progress(listeners done)` after each listener.
+    `face` is the shipped model's reader; the listener model (`settings.model`) may read through a noisier one.
+
+    Raises:
+        EmotuneError: `settings` asks for what its listener model cannot draw.
+    """
+    if settings.model not in LISTENER_MODELS:
+        raise EmotuneError(f"no listener model {settings.model!r} (models: {', '.join(LISTENER_MODELS)})")
+    model = LISTENER_MODELS[settings.model]
+    face = model.face(face)
+    kinds: list[str] = []
     shape = (len(POLICIES), settings.listeners, settings.sessions)
     gain, helped, skipped, repeats = (np.zeros(shape) for _ in range(4))
     coverage = np.zeros(shape[:2])
     song_gain = np.zeros((*shape[:2], settings.sessions * settings.songs))
     for listener_index in range(settings.listeners):
-        listener = make_listener(catalog, np.random.default_rng([settings.seed, listener_index]), settings.personal)
+        listener = model.make(catalog, np.random.default_rng([settings.seed, listener_index]), settings.personal)
+        kinds.append(listener.kind)
         noises = [SessionNoise.draw(np.random.default_rng([settings.seed, listener_index, s, 1]), settings.songs)
                   for s in range(settings.sessions)]
         for p, name in enumerate(POLICIES):
@@ -151,4 +182,4 @@ def simulate(catalog: SimCatalog, face: FaceReader, settings: SimulationPlan,
         if progress:
             progress(listener_index + 1)
     return Outcomes(gain=gain, song_gain=song_gain, helped=helped, skipped=skipped, repeats=repeats, coverage=coverage,
-                    songs=settings.songs)
+                    songs=settings.songs, kinds=tuple(kinds))

@@ -1,20 +1,22 @@
-"""Simulated listeners: hidden responses to songs, a mood that drifts on its own, a face that is misread.
+"""Simulated listeners of the "pull" model: hidden responses to songs, a mood that drifts on its own, a face
+that is misread; and `SimListener`, what the loop and the policies ask of any model's listener.
 
-Each listener's response to a song is a pull of their mood toward the song's point (the geometry's
-premise, at their own strength; for some listeners energetic music calms, so the pull on arousal is
-reversed) plus a personal effect the point does not show: taste over features the recommenders do not
-see (instrumentalness, liveness, speechiness, loudness …) and the genre, and a few songs that lift or
-hurt this listener whatever their point. Between songs the mood drifts back toward the listener's own
-baseline with noise. The face shows the mood's nearest expressions and is read through the shipped
-model's confusion matrix on FER2013 PrivateTest (models/emotion.json), so misreads come as often as the
-model makes them. A song that hurts is skipped (and sometimes disliked); one that helps is sometimes liked.
+A song pulls the mood toward its point (the geometry's premise, at the listener's own strength; for some,
+energetic music calms, so the pull on arousal is reversed) plus a personal effect the point does not show:
+taste over features the recommenders do not see and the genre, and a few songs that lift or hurt this
+listener whatever their point. Between songs the mood drifts back toward its baseline with noise. The face
+shows the mood's nearest expressions, read through the shipped model's FER2013 PrivateTest confusion matrix
+(models/emotion.json). A song that hurts is skipped (sometimes disliked); one that helps is sometimes liked.
+tastes.py is the other model ("taste"), built to break this one's assumptions.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -34,6 +36,10 @@ RESPONSE_NOISE = 0.05  # sd of a song's effect around what it does on average
 SKIPPED_SHARE = 0.3  # share of a song heard before a skip
 EXPRESSIONS = np.array([CIRCUMPLEX[label] for label in EMOTION_LABELS])  # (7, 2)
 START_MOODS = {"sad": 0.3, "angry": 0.1, "fear": 0.1, "neutral": 0.3, "happy": 0.2}
+LIKE_ABOVE = 0.12  # a song that moves the mood this much the way it needs may be liked …
+LIKE_CHANCE = 0.3  # … this often
+DISLIKE_CHANCE = 0.3  # a skipped song is also disliked this often
+CHANCE = 1.0 / len(EMOTION_LABELS)  # a reader that guesses: its mean per-class accuracy
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,24 @@ class FaceReader:
         return cls(confusion=counts / counts.sum(axis=1, keepdims=True),
                    points=EXPRESSIONS)
 
+    @property
+    def accuracy(self) -> float:
+        """The mean per-class accuracy: the mean of the confusion matrix's diagonal (rows sum to 1)."""
+        return float(np.diag(self.confusion).mean())
+
+    def blurred(self, accuracy: float) -> FaceReader:
+        """This reader with its confusion matrix mixed with uniform guessing, (1 − w)·C + w/7, the weight w
+        chosen so that the mean per-class accuracy is `accuracy`.
+
+        Raises:
+            EmotuneError: `accuracy` is above this reader's own or below guessing's (1/7).
+        """
+        if not CHANCE <= accuracy <= self.accuracy:
+            raise EmotuneError(f"cannot blur a face reader of mean per-class accuracy {self.accuracy:.3f} to "
+                               f"{accuracy:.3f} (guessing gives {CHANCE:.3f})")
+        weight = (self.accuracy - accuracy) / (self.accuracy - CHANCE) if self.accuracy > CHANCE else 0.0
+        return FaceReader(confusion=(1.0 - weight) * self.confusion + weight * CHANCE, points=self.points)
+
     def shown(self, mood: np.ndarray) -> np.ndarray:
         """(7,) how likely a face in `mood` (2,) shows each expression: the nearer its point, the likelier."""
         shown = np.exp(-np.sum((self.points - mood) ** 2, axis=1) / (2 * SHOW_SPREAD**2))
@@ -83,13 +107,55 @@ class FaceReader:
 
 
 @dataclass(frozen=True)
+class Response:
+    """What a song (or each of several songs: arrays over them) does to a listener in a given mood.
+
+    now: (…, 2) the mood's move while it plays (with the song's noise, when one was given);
+    later: (…, 2) the part of its effect that shows only while the next song of the session plays;
+    skip: (…,) the chance it is skipped (after SKIPPED_SHARE of it: then `now` and `later` are scaled by that).
+    """
+
+    now: np.ndarray
+    later: np.ndarray
+    skip: np.ndarray
+
+
+class SimListener(Protocol):
+    """A simulated listener as the loop (run.Session) and the policies see it, whichever model drew it
+    (`Listener` here: the pull model; tastes.TasteListener: the taste model)."""
+
+    @property
+    def kind(self) -> str:
+        """Which sort of listener in the model's population (the report's per-kind rows)."""
+
+    @property
+    def seed(self) -> int:
+        """The catalog index of their seed song (the recommenders' taste anchor)."""
+
+    @property
+    def baseline(self) -> np.ndarray:
+        """(2,) where their mood drifts back to between songs."""
+
+    def respond(self, mood: np.ndarray, points: np.ndarray, index: np.ndarray | int, played: Sequence[int],
+                noise: np.ndarray | None = None) -> Response:
+        """What song(s) `index` (catalog indices; `points` (n, 2) the catalog's) do to the mood `mood` (2,),
+        played after `played` (this session's songs so far, oldest first); `noise` (2,): this play's own
+        wobble around the average (None: the average, as the oracle reckons)."""
+
+    def press(self, skipped: bool, gained: float, draw: float) -> int:
+        """Like (1), dislike (−1) or neither (0) after a play that was `skipped` or not and moved the mood
+        `gained` the way it needed; `draw`: a uniform 0..1 number of this play."""
+
+
+@dataclass(frozen=True)
 class Listener:
-    """One simulated listener's hidden responses.
+    """One simulated listener's hidden responses (the pull model).
 
     pull: how strongly a song draws the mood toward its point (per song, 0..1 of the way);
     arousal_sign: −1 for a listener whom energetic music calms; personal: (n, 2) each song's own effect
     on their valence and arousal; baseline: (2,) where their mood drifts back to; seed: catalog index of
-    their seed song.
+    their seed song; kind: "pulled", "calmed by energy" (arousal_sign −1) or "geometric" (no personal
+    effects).
     """
 
     pull: float
@@ -97,11 +163,27 @@ class Listener:
     personal: np.ndarray
     baseline: np.ndarray
     seed: int
+    kind: str = "pulled"
 
     def expected(self, mood: np.ndarray, points: np.ndarray, index: np.ndarray | int) -> np.ndarray:
         """The average move (…, 2) of the mood `mood` (2,) under song(s) `index` at `points` (n, 2)."""
         target = points[index] * np.array([1.0, self.arousal_sign])
         return np.asarray(self.pull * (target - mood) + self.personal[index])
+
+    def respond(self, mood: np.ndarray, points: np.ndarray, index: np.ndarray | int, played: Sequence[int],
+                noise: np.ndarray | None = None) -> Response:
+        """`expected` (plus `noise`) all at once, nothing left for the next song; the skip chance follows
+        the average move (`skip_chance`). `played` makes no difference to this model."""
+        move = self.expected(mood, points, index)
+        return Response(now=move if noise is None else move + noise, later=np.zeros_like(move),
+                        skip=skip_chance(move))
+
+    def press(self, skipped: bool, gained: float, draw: float) -> int:
+        """A skipped song is disliked DISLIKE_CHANCE of the time; one that moved the mood over LIKE_ABOVE the
+        way it needed is liked LIKE_CHANCE of the time."""
+        if skipped:
+            return -1 if draw < DISLIKE_CHANCE else 0
+        return 1 if gained > LIKE_ABOVE and draw < LIKE_CHANCE else 0
 
 
 def make_listener(catalog: SimCatalog, rng: np.random.Generator, personal: bool = True) -> Listener:
@@ -115,13 +197,14 @@ def make_listener(catalog: SimCatalog, rng: np.random.Generator, personal: bool 
     effects = np.column_stack([valence, rng.normal(0.0, 0.03, n)])
     bright = np.flatnonzero(catalog.candidates.points[:, 0] > 0.1)
     best_liked = bright[np.argsort(-valence[bright])[: max(1, len(bright) // 10)]]
-    calmed_by_energy = rng.random() < 0.2
+    calmed_by_energy = rng.random() < 0.2 and personal
     return Listener(
         pull=float(rng.uniform(0.1, 0.3)),
-        arousal_sign=-1.0 if calmed_by_energy and personal else 1.0,
+        arousal_sign=-1.0 if calmed_by_energy else 1.0,
         personal=effects if personal else np.zeros_like(effects),
         baseline=rng.normal(0.0, 0.2, 2).clip(-0.6, 0.6),
         seed=int(rng.choice(best_liked)),
+        kind="geometric" if not personal else "calmed by energy" if calmed_by_energy else "pulled",
     )
 
 
