@@ -92,6 +92,7 @@ def test_units_say_what_the_design_asks() -> None:
     assert daemon["DevicePolicy"] == ["closed"]
     assert "AF_INET" not in " ".join(daemon["RestrictAddressFamilies"])
     assert "NUMBA_CACHE_DIR=/var/cache/emotune/numba" in daemon["Environment"]
+    assert "OPENBLAS_NUM_THREADS=1" in daemon["Environment"]  # a decision's p95 (bench/learning_bench.py)
 
     web = unit_settings("emotune-web.service")
     assert web["ExecStart"] == [f"{INSTALLED_BINARY} web"]
