@@ -3,6 +3,10 @@
 Intent comes from the face's mood against the seed song's emotion; the phone can override it.
 Enhance follows the iso principle: the target starts where the listener is and moves one step toward
 the goal per song, stepping on only when the face follows.
+
+A seed without a point (a title from a spreadsheet without audio features, a file not placed) is read as
+the listener's own file of that song when the catalog has one with a point (device.catalog.seeds);
+otherwise its mood is unknown, and the reason says so instead of giving it one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from device.catalog.candidates import Candidates
+from device.catalog.seeds import has_point
 from device.catalog.tracks import Track
 from device.config import RecommendConfig
 from device.contract import INTENTS, Intent
@@ -114,6 +119,20 @@ def _describe_mood(mood: Mood) -> str:
     return f"you look {feeling(mood.label)} ({mood.confidence:.0%})"
 
 
+def _seed_unknown(seed: Track) -> str:
+    """What is said of a seed without a point: that its mood is not known, and why, never a mood."""
+    why = "its file has not been placed on the plane" if seed.path else "no audio features, and no file of it scanned"
+    return f"your seed '{seed.title}' has no mood known yet ({why})"
+
+
+def seed_with_point(seed: Track | None, candidates: Candidates) -> Track | None:
+    """The seed as a decision reads it: itself when it has a point; else the listener's own file of
+    the same song with a point, when the catalog has one (Candidates.same_song); else itself, pointless."""
+    if seed is None or has_point(seed) or candidates.same_song is None:
+        return seed
+    return candidates.same_song(seed) or seed
+
+
 class Recommender:
     """Holds the iso-principle progress between songs; `decide` is one decision.
 
@@ -131,9 +150,13 @@ class Recommender:
         """(intent, why) from the face against the seed's emotion; `override` (an Intent's value) wins."""
         if override in INTENTS:
             return Intent(override), f"{INTENT_AIM[override]}, as you asked"
+        unknown = seed is not None and not has_point(seed)  # a seed whose mood is not known: never given one
         if not mood.present:
+            if seed is not None and unknown:
+                return Intent.MODULATE, f"no face read and {_seed_unknown(seed)}: nothing to follow, so a song " \
+                                        "from the middle"
             return Intent.MODULATE, "no face read: following the seed song"
-        seed_bright = seed is not None and seed.valence is not None and seed.valence > 0.1
+        seed_bright = seed is not None and has_point(seed) and (seed.valence or 0.0) > 0.1
         # The stable label decides (the mood tracker only changes it when it holds), the plane refines.
         if mood.label in TENSE_LABELS:
             return Intent.CALM, f"{_describe_mood(mood)}: {INTENT_AIM[Intent.CALM]}, never more energy"
@@ -146,6 +169,9 @@ class Recommender:
                 return Intent.ENHANCE, f"{_describe_mood(mood)} for {self._negative_streak + 1} songs: {lift}, gently"
             if seed is None:
                 return Intent.MODULATE, f"{_describe_mood(mood)}: {INTENT_AIM[Intent.MODULATE]}"
+            if unknown:
+                aim = INTENT_AIM[Intent.MODULATE]
+                return Intent.MODULATE, f"{_describe_mood(mood)}; {_seed_unknown(seed)}, so {aim}"
             gloomy = seed.valence is not None and seed.valence < 0
             seed_is = "and so is your seed" if gloomy else "and your seed is not a bright one"
             return Intent.MODULATE, f"{_describe_mood(mood)} {seed_is}: {INTENT_AIM[Intent.MODULATE]}"
@@ -246,10 +272,12 @@ class Recommender:
         recent_ids: list[int] | None = None,
         override: str | None = None,
     ) -> Decision:
+        candidates = tracks if isinstance(tracks, Candidates) else Candidates.from_tracks(tracks)
+        seed = seed_with_point(seed, candidates)
         intent, why = self.infer_intent(mood, seed, override)
         target = self.target_for(intent, mood, seed)
         here = (mood.valence, mood.arousal) if mood.present else None
-        picked = self.pick(tracks, target, seed, list(recent_ids or []), intent, here)
+        picked = self.pick(candidates, target, seed, list(recent_ids or []), intent, here)
         track = picked.track
         off = math.hypot((track.valence or 0) - target[0], (track.arousal or 0) - target[1])
         step = f" (step {self._steps})" if intent != Intent.MODULATE else ""

@@ -146,7 +146,12 @@ def _v5(db: sqlite_utils.Database) -> None:
 # The word index from schema 6 on: SQLite's unicode61 with accents removed from Latin letters (also when
 # written as separate marks) and marks as parts of words, so हिन्दी or a Thai word is one word, not cut at
 # each vowel sign. `search_text` holds what this tokenizer cannot fold (device.names).
-FTS_COLUMNS = ("title", "artist", "album", "search_text")
+# Each schema that changes the index keeps its own tuple (a migration step makes the index of its schema).
+FTS_COLUMNS_V6 = ("title", "artist", "album", "search_text")
+# From schema 13 on, also every artist, the composers and the works (device.catalog.tags.credit_columns).
+CREDIT_COLUMNS = ("artists", "composer", "work", "credits_text")
+FTS_COLUMNS_V13 = (*FTS_COLUMNS_V6, *CREDIT_COLUMNS)
+FTS_COLUMNS = FTS_COLUMNS_V13  # the newest schema's: what a search weighs (device.catalog.search)
 FTS_TOKENIZE = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
 
 
@@ -187,14 +192,15 @@ def _v6(db: sqlite_utils.Database) -> None:
     # forgotten), so each gets the row its own names key.
     db.execute("UPDATE files SET size = NULL WHERE track_id IN "
                "(SELECT track_id FROM files WHERE track_id IS NOT NULL GROUP BY track_id HAVING count(*) > 1)")
-    create_word_index(db)
+    create_word_index(db, FTS_COLUMNS_V6)
 
 
-def create_word_index(db: sqlite_utils.Database) -> None:
-    """The FTS5 index of tracks' names (external content) and the triggers that keep it current."""
-    columns = ", ".join(f'"{c}"' for c in FTS_COLUMNS)
-    new = ", ".join(f'new."{c}"' for c in FTS_COLUMNS)
-    old = ", ".join(f'old."{c}"' for c in FTS_COLUMNS)
+def create_word_index(db: sqlite_utils.Database, fts_columns: tuple[str, ...] = FTS_COLUMNS) -> None:
+    """The FTS5 index of tracks' names (external content) and the triggers that keep it current; built
+    from the rows there are. `fts_columns`: those of the schema being made (a migration step's own)."""
+    columns = ", ".join(f'"{c}"' for c in fts_columns)
+    new = ", ".join(f'new."{c}"' for c in fts_columns)
+    old = ", ".join(f'old."{c}"' for c in fts_columns)
     db.execute(f'CREATE VIRTUAL TABLE "tracks_fts" USING FTS5 ({columns}, tokenize="{FTS_TOKENIZE}", '
                'content="tracks")')
     db.execute('INSERT INTO "tracks_fts" ("tracks_fts") VALUES (\'rebuild\')')
@@ -214,7 +220,8 @@ def _v7(db: sqlite_utils.Database) -> None:
     `files.decoders` is the set of decoders a file was last tried with (device.music.decode.decoder_set):
     a file that could not be read is tried again once that set changes; rows from before have none, so
     each such file (an .m4a that had no decoder) is tried once more. `files.silent` marks a file that
-    decodes to silence: its track gets no point and is never played.
+    decodes to silence (1) or is too short to be a song (2, device.catalog.scan.MIN_SONG_S): its track
+    gets no point and is never played.
 
     Files this version analyses differently are analysed again at the next scan (their size is
     forgotten): those heard as silence before (loudness under -50 dBFS, device.music.features'
@@ -277,10 +284,27 @@ def _v12(db: sqlite_utils.Database) -> None:
     contract_schema.add_v12(db)
 
 
+def _v13(db: sqlite_utils.Database) -> None:
+    """Tags as people have them (issue 27, device.catalog.tags): every artist of a track, not only the first
+    (`artists`; `artist` stays the one shown and the one in the match key), the composers (`composer`) and
+    the works, groupings and movements (`work`), each "; "-joined, and `credits_text`, their words the index
+    cannot make by itself (device.names.search_text). All are searched.
+
+    Rows from before keep everything and have none of these (NULL) until their file is read again. The
+    word index is made again with the new columns, from the rows as they are; its triggers keep their names.
+    """
+    for column in CREDIT_COLUMNS:
+        db.execute(f'ALTER TABLE tracks ADD COLUMN "{column}" TEXT')
+    for trigger in ("tracks_ai", "tracks_ad", "tracks_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS tracks_fts")
+    create_word_index(db, FTS_COLUMNS_V13)
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
 # Never edit a published entry: append a new one.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
-                                                             _v11, _v12]
+                                                             _v11, _v12, _v13]
 
 
 def catalog_version(db: sqlite_utils.Database) -> int:

@@ -16,6 +16,7 @@ import numpy as np
 import sqlite_utils
 
 from device import contract
+from device.catalog.seeds import same_song, same_song_among
 from device.catalog.tracks import NOT_STARTER, PLAYABLE_WITH_POINT, Track, get_track, has_listener_music
 from device.store import catalog_version
 
@@ -33,6 +34,9 @@ class Candidates:
     # (n,) the music emotion model's probability that the track's quadrant is right (0.25..1); NaN where
     # the point did not come from the model (tags, imported features) or none was stored. None: unknown.
     confidence: np.ndarray | None = None
+    # seed → the listener's own playable file of the seed's song with a point, for a seed without one
+    # (device.catalog.seeds); None: not looked for.
+    same_song: Callable[[Track], Track | None] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -51,6 +55,7 @@ class Candidates:
             lookup=by_id.get,
             confidence=np.array([np.nan if t.va_confidence is None else t.va_confidence for t in usable],
                                 dtype=np.float64),
+            same_song=lambda seed: same_song_among(usable, seed),
         )
 
     @classmethod
@@ -72,12 +77,13 @@ class Candidates:
             taste=table[:, 4:],
             lookup=lambda track_id: get_track(db, track_id),
             confidence=table[:, 3],
+            same_song=lambda seed: same_song(db, seed),
         )
 
     def where(self, keep: np.ndarray) -> Candidates:
         """The rows `keep` selects (a boolean mask or row indices), as a new Candidates."""
         confidence = None if self.confidence is None else self.confidence[keep]
-        return Candidates(self.ids[keep], self.points[keep], self.taste[keep], self.lookup, confidence)
+        return Candidates(self.ids[keep], self.points[keep], self.taste[keep], self.lookup, confidence, self.same_song)
 
     def cached(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """`compute()`, once per key for this object: per-track arrays a decision needs again and again

@@ -12,12 +12,18 @@ import sqlite_utils
 from device.catalog.tracks import Track
 from device.errors import CatalogError
 from device.names import query_terms
+from device.store import CREDIT_COLUMNS, FTS_COLUMNS
 
 FUZZY_BELOW = 3  # exact matches enough to trust what was typed
+# bm25's weight of a word found in each indexed column: a song's own names before its credits (another
+# artist of it, its composer, its work), so "Bach" lists Bach's songs before songs he composed.
+CREDIT_WEIGHT = 0.5
+_WEIGHTS = ", ".join(str(CREDIT_WEIGHT if column in CREDIT_COLUMNS else 1.0) for column in FTS_COLUMNS)
 
 
 def search(db: sqlite_utils.Database, text: str, limit: int = 10) -> list[Track]:
-    """Tracks whose title/artist/album match `text`, best first (at most `limit`); prefix and typo tolerant.
+    """Tracks whose names match `text`, best first (at most `limit`); prefix and typo tolerant. The names:
+    title, artist, album, and the credits a file's tags give (every artist, composers, works; weighed less).
 
     First every word as a prefix (FTS5, ranked by bm25), folded as the catalog's names are
     (device.names: "beyonce" finds "Beyoncé", "tikhaya" finds "Тихая", "の歌" finds "夜明けの歌",
@@ -70,7 +76,7 @@ def find_seed(db: sqlite_utils.Database, text: str) -> Track:
 def _run_match(db: sqlite_utils.Database, query: str, limit: int) -> list[Track]:
     sql = (
         "SELECT tracks.* FROM tracks JOIN tracks_fts ON tracks.rowid = tracks_fts.rowid "
-        "WHERE tracks_fts MATCH ? ORDER BY bm25(tracks_fts) LIMIT ?"
+        f"WHERE tracks_fts MATCH ? ORDER BY bm25(tracks_fts, {_WEIGHTS}) LIMIT ?"
     )
     cursor = db.execute(sql, [query, limit])
     columns = [c[0] for c in cursor.description]

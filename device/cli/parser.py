@@ -80,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="add an artist, title, mood-tag table (MoodyLyrics style)")
     tags.add_argument("file", type=Path, metavar="CSV")
     tags.add_argument("--json", action="store_true")
-    scan = add_subcommand(catalog_sub, "scan", help="add your audio files (mp3, flac, ogg, opus, "
-                          "m4a, wav): tags, then what the device hears in them; unchanged files skipped")
+    scan = add_subcommand(catalog_sub, "scan", help="add your audio files (mp3, flac, ogg, opus, m4a, wav, "
+                          "aiff, wma and the others the device decodes and plays): tags, then what the device hears "
+                          "in them; unchanged files skipped; every other file listed with why it was skipped")
     scan.add_argument("folder", type=Path, metavar="DIR", nargs="?",
                       help="default: every folder in the config's [catalog] music_dirs (a missing one is skipped)")
     scan.add_argument("--model", type=Path, help="music emotion model (default: models/mer.json)")

@@ -291,7 +291,7 @@ def test_a_scan_keeps_songs_of_other_scripts_apart_and_files_find_their_imported
              ("Северный ветер", "Белые ночи"), ("The Lowlands", "Morning Train"),
              ("Rafa Orión ft. Lía Montes", "Verano Azul")]
     for n, (artist, title) in enumerate(files):
-        song = write_piece(DEMO_PIECES[n], music / f"{n}.ogg", 2.0)
+        song = write_piece(DEMO_PIECES[n], music / f"{n}.ogg", 6.0)  # a song: catalog.scan.MIN_SONG_S
         tags = OggVorbis(song)
         tags["title"], tags["artist"] = title, artist
         tags.save()
@@ -316,7 +316,7 @@ def test_a_v5_catalog_that_a_scan_had_merged_is_split_again_by_the_next_scan(tmp
     titles = ["Тихая гавань", "Огни большого города", "Белые ночи"]
     files = []
     for n, title in enumerate(titles):
-        song = write_piece(DEMO_PIECES[n], music / f"{n}.ogg", 2.0)
+        song = write_piece(DEMO_PIECES[n], music / f"{n}.ogg", 6.0)  # a song: catalog.scan.MIN_SONG_S
         tags = OggVorbis(song)
         tags["title"], tags["artist"] = title, "Северный ветер"
         tags.save()

@@ -6,6 +6,8 @@ measure of intensity and activity", the usual arousal proxy) as 2·x − 1. Deez
 and arousal as standardised scores (mean ≈ 0, sd ≈ 1, observed −2.3..2.8): x / 2.5, clamped to −1..1, so
 ±2.5 sd reach the edge and 99 % of its rows are unclamped; a table with an `arousal` column is read so.
 A point from the track's audio or its composition is never overwritten; its features and tags still are.
+Rows without features (Exportify since Spotify closed them in November 2024: empty columns; a plain
+artist/title list) are titles with no point, counted apart in the summary; their scanned file gives one.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from device.catalog.cells import clock_seconds, parse_key
-from device.catalog.headers import ALIASES, map_header
+from device.catalog.headers import ALIASES, header_keys, map_header
 from device.catalog.importers.columns import AUDIO_FEATURES, FEATURES, ColumnPlan, plan_columns
 from device.catalog.importers.musicoset import joined_by_song_id
 from device.catalog.importers.rows import (
@@ -59,9 +61,22 @@ def import_features(db: sqlite_utils.Database, path: Path | str) -> ImportSummar
     summary.notes = table.notes + notes
     import_rows(db, path, table.records, summary,
                 parse=lambda cells: _feature_row(cells, plan, joined),
-                merge=partial(_merge_feature_row, path.name), total=len(joined))
+                merge=partial(_merge_feature_row, path.name, summary), total=len(joined))
+    _say_no_features(summary, header, columns)
     record_import(db, summary, started)
     return summary
+
+
+def _say_no_features(summary: ImportSummary, header: list[str], columns: dict[str, int]) -> None:
+    """When no row had an audio feature, the layout says so, and a note says why where the columns are
+    there but empty (Spotify's exports since it closed its audio features)."""
+    named = [header[i] for i in sorted(columns[f] for f in (*AUDIO_FEATURES, "arousal") if f in columns)]
+    if summary.with_features or summary.partial_features or not summary.titles_only or not named:
+        return
+    summary.layout += ", no audio features"
+    shown = ", ".join(named[:3]) + (", …" if len(named) > 3 else "")
+    summary.notes.append(f"its audio-feature columns ({shown}) are empty in every row: Spotify has given "
+                         "out no audio features since November 2024")
 
 
 def _features_layout(path: Path, header: list[str], available: set[str], joined: dict[str, dict[str, str]]) -> str:
@@ -71,23 +86,47 @@ def _features_layout(path: Path, header: list[str], available: set[str], joined:
         raise CatalogError(
             f"{path}: no title column (expected one of {', '.join(ALIASES['title'])}); found: {', '.join(header)}"
         )
-    if not deezer and not available & set(AUDIO_FEATURES):
+    features = deezer or bool(available & set(AUDIO_FEATURES))
+    # Without features, a list of songs (artist and title) is imported as titles; a table with mood tags
+    # belongs to import-tags, and one without an artist is not known to be songs at all.
+    if not features and ("tags" in available or "artist" not in available):
         raise CatalogError(
-            f"{path}: no audio-feature columns (expected some of valence, energy, danceability, tempo, …); "
+            f"{path}: no audio-feature columns (expected some of valence, energy, danceability, tempo, …)"
+            f"{'' if 'artist' in available else ' and no artist column to import its titles by'}; "
             f"found: {', '.join(header)}; for mood tags use import-tags"
         )
     if deezer:
         return "valence/arousal scores (Deezer mood)"
     if joined:
         return "MusicOSet (joined by song_id)"
-    return "Spotify features"
+    if _exportify(header):
+        return "Exportify" if features else "Exportify, without its audio-feature columns"
+    return "Spotify features" if features else "artists and titles (no audio-feature columns)"
 
 
-def _merge_feature_row(provenance: str, old: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, Any]:
+def _exportify(header: list[str]) -> bool:
+    """Exportify's playlist export (its 23- and 24-column layouts): "Artist Name(s)" and "Added At"."""
+    keys, _ = header_keys(header)
+    return "artistnames" in keys and "addedat" in keys and ("trackuri" in keys or "spotifyid" in keys)
+
+
+def _merge_feature_row(provenance: str, summary: ImportSummary, old: dict[str, Any] | None,
+                       row: dict[str, Any]) -> dict[str, Any]:
     """The record a features row writes: its values, its tags added to the old ones, and its point
-    unless the track's point came from its audio or its composition."""
-    record = {k: v for k, v in row.items() if k not in ("tags_list", "point")}
-    record["provenance"] = provenance
+    unless the track's point came from its audio or its composition; counted in `summary` by what the
+    row held. A row without features leaves a stored track's provenance as it was (it brought no
+    features to come from)."""
+    if row["point"] is not None:
+        summary.with_features += 1
+    else:
+        if row["features"]:
+            summary.partial_features += 1
+        else:
+            summary.titles_only += 1
+        summary.already_placed += bool(old and old.get("valence") is not None and old.get("arousal") is not None)
+    record = {k: v for k, v in row.items() if k not in ("tags_list", "point", "features")}
+    if row["features"] or old is None:
+        record["provenance"] = provenance
     if row["tags_list"]:
         record["tags"] = merge_tags(old.get("tags") if old else None, row["tags_list"])
     if row["point"] and not (old and old.get("va_source") in KEEP_POINT):
@@ -120,6 +159,10 @@ def _feature_row(cells: list[str], plan: ColumnPlan, joined: dict[str, dict[str,
         row["duration_s"] = _duration_s(plan, values)
     row["tags_list"] = split_tags(values.get("tags", ""))
     row["point"] = _deezer_point(plan, values) if plan.deezer else _spotify_point(row)
+    # whether the row holds any audio feature (popularity is none; empty and "nan" cells read as None)
+    scores = [plan.read(n, values[n]) for n in ("feature_valence", "arousal") if plan.deezer and n in values]
+    row["features"] = (row["point"] is not None or any(row.get(f) is not None for f in AUDIO_FEATURES)
+                       or any(score is not None for score in scores))
     return row
 
 

@@ -40,19 +40,40 @@ class ImportSummary:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
     unknown_tags: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)  # how the file was read: encoding, delimiter, units
+    # A features table's rows that were not skipped, by what they hold (rows = with_features +
+    # partial_features + titles_only + skipped): a point on the plane from their features; some audio
+    # features but not the two a point needs; a title and no audio features at all (Exportify since
+    # Spotify closed its audio features in November 2024, a plain artist/title list). The last two are
+    # stored without a point (`already_placed` of them had one already: their file's, another table's)
+    # and get one when their file is scanned.
+    with_features: int = 0
+    partial_features: int = 0
+    titles_only: int = 0
+    already_placed: int = 0
+
+    @property
+    def without_features(self) -> int:
+        """Rows stored without a point of their own (titles alone, or features that make no point)."""
+        return self.partial_features + self.titles_only
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "path": self.path, "kind": self.kind, "layout": self.layout, "rows": self.rows,
             "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
             "skipped": len(self.skipped),
             "skipped_lines": [{"line": line, "reason": reason} for line, reason in self.skipped],
             "unknown_tags": dict(self.unknown_tags.most_common()), "notes": self.notes,
         }
+        if self.kind == "features":
+            document.update(with_features=self.with_features, titles_only=self.titles_only,
+                            partial_features=self.partial_features, already_placed=self.already_placed)
+        return document
 
     def describe(self, most: int = 20) -> str:
         lines = [f"{self.path}: {self.rows} rows ({self.layout}): {self.added} added, {self.updated} updated, "
                  f"{self.unchanged} unchanged, {len(self.skipped)} skipped"]
+        if self.kind == "features" and self.without_features:
+            lines.append("  " + self._kinds())
         lines.extend(f"  read: {note}" for note in self.notes)
         for line, reason in self.skipped[:most]:
             lines.append(f"  line {line}: {reason}")
@@ -62,6 +83,32 @@ class ImportSummary:
             tags = ", ".join(f"{tag!r} ×{n}" for tag, n in self.unknown_tags.most_common(10))
             lines.append(f"  unknown tags (not placed on the plane): {tags}")
         return "\n".join(lines)
+
+    def _kinds(self) -> str:
+        """What the rows held, adding up to the rows: "2 with audio features, placed on the plane; 3 titles,
+        no audio features: they get a point when their file is scanned; 1 skipped"."""
+        parts = [f"{self.with_features} with audio features, placed on the plane"] if self.with_features else []
+        unplaced = []
+        if self.titles_only:
+            unplaced.append(f"{self.titles_only} title{'' if self.titles_only == 1 else 's'}, no audio features")
+        if self.partial_features:
+            unplaced.append(f"{self.partial_features} with some audio features but not both valence and energy")
+        parts.append(", and ".join(unplaced) + ": " + self._when_placed())
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        return "; ".join(parts)
+
+    def _when_placed(self) -> str:
+        """How the rows without features get a point: when their file is scanned, unless they have one."""
+        one, placed = self.without_features == 1, self.already_placed
+        if not placed:
+            return f"{'it gets' if one else 'they get'} a point when {'its' if one else 'their'} file is scanned"
+        if placed == self.without_features:
+            return f"{'it has' if one else 'they have'} a point already, from {'its' if one else 'their'} file or " \
+                   "another table"
+        has, its = ("has", "its") if placed == 1 else ("have", "their")
+        return f"{placed} {has} a point already, from {its} file or another table; the others get one when their " \
+               "file is scanned"
 
 
 class RowError(CellError):
@@ -148,7 +195,9 @@ def _apply_batch(db: sqlite_utils.Database, batch: list[dict[str, Any]], summary
             if not changes:
                 unchanged += 1
                 continue
-            changes.update(provenance=record.get("provenance"), updated_at=now)
+            changes["updated_at"] = now
+            if "provenance" in record:  # a row that brought nothing to come from leaves it as it was
+                changes["provenance"] = record["provenance"]
             assignments = ", ".join(f"[{k}] = ?" for k in changes)
             db.execute(f"UPDATE tracks SET {assignments} WHERE id = ?", [*changes.values(), old["id"]])
             updated += 1

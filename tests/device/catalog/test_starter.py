@@ -98,7 +98,7 @@ def test_the_listeners_song_of_the_same_name_stays_theirs_and_hiding_needs_one(
 
     # the listener copies in a file tagged with a built-in piece's very artist and title
     music = tmp_path / "music"
-    song = write_piece(next(p for p in DEMO_PIECES if p.title == "Morning Parade"), music / "parade.ogg", 3.0)
+    song = write_piece(next(p for p in DEMO_PIECES if p.title == "Morning Parade"), music / "parade.ogg", 6.0)
     tags = OggVorbis(song)
     tags["title"], tags["artist"] = "Morning Parade", ARTIST
     tags.save()
