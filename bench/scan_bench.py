@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -49,7 +51,8 @@ def fill_library(db, folder: Path, count: int, others: int, version: str) -> Non
                        "path": key, "duration_s": 200.0, "valence": 0.1, "arousal": 0.1, "va_source": "audio",
                        "added_at": now})
         files.append({"path": key, "size": stat.st_size, "mtime": stat.st_mtime, "scanned_at": now,
-                      "track_id": track_id, "error": None, "decoders": None, "silent": 0, "analysed_with": version})
+                      "track_id": track_id, "error": None, "decoders": None, "silent": 0, "analysed_with": version,
+                      "audio_key": f"bench:{i}"})  # keyed, as a scan since schema 14 leaves them
     for i in range(others):
         album = folder / f"artist {i // 10:03d}" / f"album {i:04d}"
         album.mkdir(parents=True, exist_ok=True)
@@ -59,6 +62,43 @@ def fill_library(db, folder: Path, count: int, others: int, version: str) -> Non
         db.table("files").insert_all(files, batch_size=2000)
 
 
+def time_audio_keys(count: int) -> None:
+    """The audio key's cost (device.catalog.recordings.audio_key) on 4-minute songs in three formats:
+    what a new, moved, re-tagged or copied file costs before analysis, and each file once after upgrading."""
+    import av
+    import soundfile as sf
+
+    from device.catalog.recordings import audio_key
+    from device.music.synth import SAMPLE_RATE, render_piece
+
+    with tempfile.TemporaryDirectory() as tmp:
+        audio = np.tile(render_piece(DEMO_PIECES[0], 30.0), 8)  # 240 s
+        for suffix in (".flac", ".ogg", ".mp3"):
+            paths = []
+            for i in range(count):
+                path = Path(tmp) / f"song{i}{suffix}"
+                if suffix == ".mp3":
+                    with av.open(str(path), "w", format="mp3") as out:
+                        stream = out.add_stream("mp3", rate=SAMPLE_RATE, layout="mono")
+                        frame = av.AudioFrame.from_ndarray((audio * (1 - 0.01 * i)).reshape(1, -1).astype(np.float32),
+                                                           format="flt", layout="mono")
+                        frame.sample_rate = SAMPLE_RATE
+                        for packet in [*stream.encode(frame), *stream.encode(None)]:
+                            out.mux(packet)
+                else:  # in blocks: libsndfile's Vorbis writer crashes on minutes written at once
+                    with sf.SoundFile(path, "w", SAMPLE_RATE, 1) as out:
+                        for block in np.array_split(audio * (1 - 0.01 * i), 240):
+                            out.write(block)
+                paths.append(path)
+            times = []
+            for path in paths:
+                started = time.process_time()
+                audio_key(path)
+                times.append(time.process_time() - started)
+            print(f"audio key of a 4-minute {suffix[1:]}: median {statistics.median(times) * 1000:.0f} ms CPU "
+                  f"({count} files)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--songs", type=int, default=24)
@@ -66,7 +106,10 @@ def main() -> int:
     parser.add_argument("--library", type=int, default=20000)
     parser.add_argument("--others", type=int, default=2000)
     parser.add_argument("--rescans", type=int, default=3)
+    parser.add_argument("--keys", type=int, default=3, help="time the audio key of this many 4-minute songs per format")
     args = parser.parse_args()
+    if args.keys:
+        time_audio_keys(args.keys)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         state = base / "state"

@@ -301,10 +301,29 @@ def _v13(db: sqlite_utils.Database) -> None:
     create_word_index(db, FTS_COLUMNS_V13)
 
 
+def _v14(db: sqlite_utils.Database) -> None:
+    """A track is a recording (issue 27, device.catalog.recordings): `audio_key` on tracks (unique where
+    set) and files is the hash of the decoded audio, so a moved, renamed or re-tagged file stays its track;
+    the match key (artist + title) is no longer unique, so two recordings of one name are two rows;
+    `tracks.analysed_with` says which model analysed the recording.
+
+    Rows from before keep everything; their files get their audio key at the next scan (unchanged files
+    are hashed once, not analysed again)."""
+    db.execute('DROP INDEX IF EXISTS "idx_tracks_match_key"')
+    db.execute('CREATE INDEX "idx_tracks_match_key" ON "tracks" ("match_key")')
+    db.execute('ALTER TABLE tracks ADD COLUMN "audio_key" TEXT')
+    db.execute('CREATE UNIQUE INDEX "idx_tracks_audio_key" ON "tracks" ("audio_key") WHERE "audio_key" IS NOT NULL')
+    db.execute('ALTER TABLE files ADD COLUMN "audio_key" TEXT')
+    db.execute('CREATE INDEX IF NOT EXISTS "idx_files_track_id" ON "files" ("track_id")')
+    # the model and rules that analysed the recording, as its files' rows have it: a moved file (whose old
+    # row is gone) is analysed again only when the model changed
+    db.execute('ALTER TABLE tracks ADD COLUMN "analysed_with" TEXT')
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
 # Never edit a published entry: append a new one.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
-                                                             _v11, _v12, _v13]
+                                                             _v11, _v12, _v13, _v14]
 
 
 def catalog_version(db: sqlite_utils.Database) -> int:

@@ -26,8 +26,9 @@ from urllib.parse import quote
 import numpy as np
 import sqlite_utils
 
+from device.catalog import recordings
 from device.catalog.tags import credit_columns, read_tags
-from device.catalog.tracks import upsert_track
+from device.catalog.tracks import upsert_track, write_track
 from device.errors import CatalogError, ModelError
 from device.filenames import URI_PREFIX, shown, stored_path
 from device.music.decode import DecodeError, decoder_set, sources
@@ -284,12 +285,12 @@ def _count_other(path: Path, summary: ScanSummary) -> None:
 
 
 def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], analysis: AudioAnalysis,
-                     placement: Placement, provenance: str) -> dict[str, Any]:
+                     placement: Placement, provenance: str, track_id: int | None) -> dict[str, Any]:
+    """The columns an analysed file writes to its track `track_id` (None: a new row): a row with imported
+    features keeps its point and the features it has."""
     features, duration = analysis.features, analysis.duration
-    existing = db.execute(
-        "SELECT va_source, tempo, mode, key, loudness FROM tracks WHERE match_key = ?",
-        [match_key(tags["artist"], tags["title"])],
-    ).fetchone()
+    existing = None if track_id is None else db.execute(
+        "SELECT va_source, tempo, mode, key, loudness FROM tracks WHERE id = ?", [track_id]).fetchone()
     fields: dict[str, Any] = {
         "title": tags["title"], "artist": tags["artist"],
         "duration_s": round(duration, 2) if duration else tags["duration_s"],  # decoded: a header can lie
@@ -322,8 +323,7 @@ def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str
     for path in gone:
         with db.conn:
             db.conn.execute("BEGIN IMMEDIATE")  # the write lock first: a read-then-write would fail in WAL
-            db.execute("UPDATE tracks SET path = NULL, updated_at = ? WHERE path = ?", [time.time(), path])
-            db.execute("DELETE FROM files WHERE path = ?", [path])
+            recordings.file_gone(db, path)  # another copy of the recording plays instead, if there is one
     return [shown(path) for path in gone]
 
 
@@ -355,6 +355,10 @@ def _scan_one(db: sqlite_utils.Database, path: Path, key: str, root: Path, model
     record: dict[str, Any] = {"path": key, "size": stat.st_size, "mtime": stat.st_mtime, "scanned_at": time.time(),
                               "track_id": None, "error": None, "decoders": None, "silent": 0,
                               "analysed_with": model.version}
+    record["audio_key"] = recordings.audio_key(path)
+    if record["audio_key"] and _store_known_recording(db, path, record, model.version):
+        summary.updated += 1  # moved, renamed, re-tagged or copied: its track, not analysed again
+        return
     try:
         analysis = analyse_parts(path, state_dir)
     except SilentAudioError as silent:
@@ -382,8 +386,10 @@ def _scan_one(db: sqlite_utils.Database, path: Path, key: str, root: Path, model
         _store_too_short(db, record)
         summary.too_short.append(shown(path))
         return
-    fields = _analysed_fields(db, read_tags(path), analysis, model.place(analysis.parts), f"scan {root}")
-    if _store_analysed(db, fields, record):
+    tags = read_tags(path)
+    track_id = _new_recording_track(db, tags, record)
+    fields = _analysed_fields(db, tags, analysis, model.place(analysis.parts), f"scan {root}", track_id)
+    if _store_analysed(db, fields, record, track_id):
         summary.added += 1
     else:
         summary.updated += 1
@@ -426,11 +432,14 @@ def _seen_unchanged(db: sqlite_utils.Database, key: str, stat: os.stat_result, p
     could not be read is tried again once the decoders are not those it failed with; one placed by another
     model or features version (`analysis`, MerModel.version) is placed again; one judged by other RULES, or
     kept as a song or as silence though shorter than MIN_SONG_S (by a scan before it), is looked at again."""
-    seen = db.execute("SELECT f.size, f.mtime, f.error, f.decoders, f.silent, f.analysed_with, t.duration_s "
-                      "FROM files AS f LEFT JOIN tracks AS t ON t.id = f.track_id WHERE f.path = ?", [key]).fetchone()
+    seen = db.execute("SELECT f.size, f.mtime, f.error, f.decoders, f.silent, f.analysed_with, t.duration_s, "
+                      "f.audio_key, f.track_id FROM files AS f LEFT JOIN tracks AS t ON t.id = f.track_id "
+                      "WHERE f.path = ?", [key]).fetchone()
     if seen is None or seen[0] != stat.st_size or seen[1] != stat.st_mtime:
         return False
-    error, decoders, silent, analysed_with, duration = seen[2:]
+    error, decoders, silent, analysed_with, duration = seen[2:7]
+    if seen[8] is not None and seen[7] is None and not (error or silent) and not _keyed(db, path, key, seen[8]):
+        return False  # two recordings an older scan took for one (same name): this file gets a row of its own
     kept_short = duration is not None and duration < MIN_SONG_S  # as a song or as silence, before RULES
     if silent == TOO_SHORT or error:
         if analysed_with != RULES or (error and decoders != decoder_set()):
@@ -445,6 +454,29 @@ def _seen_unchanged(db: sqlite_utils.Database, key: str, stat: os.stat_result, p
         summary.silent.append(shown(path))
     else:
         summary.unchanged += 1
+    return True
+
+
+def _keyed(db: sqlite_utils.Database, path: Path, key: str, track_id: int) -> bool:
+    """Give an unchanged file from before audio keys (schema 14) its key, once: its track takes it unless
+    the track is already another recording (then False: the file is another recording and needs its own
+    row). A file no decoder reads now keeps none."""
+    audio = recordings.audio_key(path)
+    if audio is None:  # "": looked at, no key to be had (not hashed again at every scan)
+        with db.conn:
+            db.execute("UPDATE files SET audio_key = '' WHERE path = ?", [key])
+        return True
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")  # see _store_analysed
+        row = db.execute("SELECT audio_key FROM tracks WHERE id = ?", [track_id]).fetchone()
+        owner = recordings.track_of_recording(db, audio)
+        if row is not None and row[0] not in (None, audio):
+            db.conn.execute("ROLLBACK")
+            return False
+        if row is not None and row[0] is None and owner is None:  # and what analysed it, as its file says
+            db.execute("UPDATE tracks SET audio_key = ?, analysed_with = (SELECT analysed_with FROM files "
+                       "WHERE path = ?) WHERE id = ?", [audio, key, track_id])
+        db.execute("UPDATE files SET audio_key = ? WHERE path = ?", [audio, key])
     return True
 
 
@@ -481,9 +513,54 @@ def _store_silent(db: sqlite_utils.Database, path: Path, fields: dict[str, Any],
     logger.info("%s is silent: not placed on the plane, never played", shown(path))
 
 
-def _store_analysed(db: sqlite_utils.Database, fields: dict[str, Any], record: dict[str, Any]) -> bool:
-    """Upsert the analysed file's track and its `files` row (`record`, whose "path" is the resolved path)
-    in one transaction; whether the track is a new one (else it was updated)."""
+def _new_recording_track(db: sqlite_utils.Database, tags: dict[str, Any], record: dict[str, Any]) -> int | None:
+    """The row a file whose recording the catalog does not know takes (recordings.track_for_new_recording),
+    None for a new row."""
+    known = recordings.track_of_recording(db, record["audio_key"]) if record.get("audio_key") else None
+    if known is not None:  # known, but not analysed by this model: analysed again, the same row
+        return known
+    old = db.execute("SELECT track_id FROM files WHERE path = ?", [record["path"]]).fetchone()
+    return recordings.track_for_new_recording(db, tags["artist"], tags["title"], record["path"],
+                                              old[0] if old and old[0] else None)
+
+
+def _store_known_recording(db: sqlite_utils.Database, path: Path, record: dict[str, Any], analysis: str) -> bool:
+    """A file whose audio the catalog knows (its audio key is a track's, analysed by this `analysis`): the
+    track takes its names (tags may have changed) and, when it has no file that is still there, its path;
+    nothing is analysed again. False when the catalog has no such analysed track."""
+    track_id = recordings.track_of_recording(db, record["audio_key"])
+    if track_id is None:
+        return False
+    tags = read_tags(path)
+    key = record["path"]
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")  # see _store_analysed
+        row = db.execute("SELECT path, audio_features, duration_s, analysed_with FROM tracks WHERE id = ?",
+                         [track_id]).fetchone()
+        # never analysed, by another model, or by the rules before MIN_SONG_S: the file is looked at again
+        if row is None or row[1] is None or row[3] != analysis or (row[2] or 0.0) < MIN_SONG_S:
+            db.conn.execute("ROLLBACK")
+            return False
+        fields: dict[str, Any] = {"title": tags["title"], "artist": tags["artist"], "updated_at": time.time(),
+                                  **credit_columns(tags)}
+        if tags["album"]:
+            fields["album"] = tags["album"]
+        if not row[0] or row[0] == key or not Path(row[0]).exists():
+            fields["path"] = key
+        old = db.execute("SELECT track_id FROM files WHERE path = ?", [key]).fetchone()
+        write_track(db, track_id, **fields)
+        if old and old[0] and old[0] != track_id:  # the file was another row's: that row loses this path
+            db.execute("UPDATE tracks SET path = ? WHERE id = ? AND path = ?",
+                       [recordings.another_copy(db, old[0], key), old[0], key])
+        record["track_id"] = track_id
+        db.table("files").upsert(record, pk="path")
+    return True
+
+
+def _store_analysed(db: sqlite_utils.Database, fields: dict[str, Any], record: dict[str, Any],
+                    track_id: int | None) -> bool:
+    """Write the analysed file's track (`track_id`, None: a new row) and its `files` row (`record`, whose
+    "path" is the resolved path) in one transaction; whether the track is a new one (else it was updated)."""
     key = record["path"]
     with db.conn:
         # Taken before the first read: a deferred transaction that reads, then writes, gets SQLITE_BUSY at
@@ -491,11 +568,12 @@ def _store_analysed(db: sqlite_utils.Database, fields: dict[str, Any], record: d
         # analysis runs outside it (bench/scan_during_play.py).
         db.conn.execute("BEGIN IMMEDIATE")
         old = db.execute("SELECT track_id FROM files WHERE path = ?", [key]).fetchone()
-        before = db.table("tracks").count
-        track_id = upsert_track(db, **fields, path=key, updated_at=time.time())
-        added = db.table("tracks").count > before
-        if old and old[0] and old[0] != track_id:  # the file's tags changed: the old row loses this path
-            db.execute("UPDATE tracks SET path = NULL WHERE id = ? AND path = ?", [old[0], key])
+        added = track_id is None
+        track_id = write_track(db, track_id, **fields, path=key, audio_key=record.get("audio_key"),
+                               analysed_with=record["analysed_with"], updated_at=time.time())
+        if old and old[0] and old[0] != track_id:  # the file's audio changed: the old row plays another copy
+            db.execute("UPDATE tracks SET path = ? WHERE id = ? AND path = ?",
+                       [recordings.another_copy(db, old[0], key), old[0], key])
         record["track_id"] = track_id
         db.table("files").upsert(record, pk="path")
     return added

@@ -72,8 +72,30 @@ class Track:
         return cls(**{k: v for k, v in row.items() if k in fields and k != "album"}, album=row.get("album") or "")
 
 
+def write_track(db: sqlite_utils.Database, track_id: int | None, **fields: Any) -> int:
+    """Update the track `track_id` with `fields` (None: insert a new one); its match key and search text
+    follow its names. Returns its id. Raises CatalogError when the title is empty."""
+    title = (fields.get("title") or "").strip()
+    if not title:
+        raise CatalogError("a track needs a title")
+    fields["title"] = title
+    fields["artist"] = (fields.get("artist") or "").strip()
+    fields["match_key"] = match_key(fields["artist"], title, fields.get("collection"))
+    album = fields.get("album")
+    if track_id is not None and "album" not in fields:
+        row = db.execute("SELECT album FROM tracks WHERE id = ?", [track_id]).fetchone()
+        album = row[0] if row else None
+    fields["search_text"] = search_text(title, fields["artist"], album)
+    if track_id is not None:
+        db.table("tracks").update(track_id, fields)
+        return track_id
+    table = db.table("tracks").insert({**fields, "added_at": time.time()})
+    return int(table.last_rowid or 0)
+
+
 def upsert_track(db: sqlite_utils.Database, **fields: Any) -> int:
-    """Insert or update a track identified by artist + title (+ its collection, if any); returns its id.
+    """Insert or update the (first) track named artist + title (+ its collection, if any); returns its id.
+    Scanned files are recordings and are written by `write_track` (device.catalog.recordings).
 
     The identity is device.names's match key: "Morning Train" by The Lowlands is the row that
     an import named "Morning Train - Remastered 2009"; the names last written are the ones shown.

@@ -50,6 +50,9 @@ class ImportSummary:
     partial_features: int = 0
     titles_only: int = 0
     already_placed: int = 0
+    # Rows that name several recordings (two albums' "Intro"): written to none of them, each keeps its own
+    # point from its audio (counted as unchanged); the names, as "Artist – Title".
+    ambiguous: list[str] = field(default_factory=list)
 
     @property
     def without_features(self) -> int:
@@ -63,6 +66,7 @@ class ImportSummary:
             "skipped": len(self.skipped),
             "skipped_lines": [{"line": line, "reason": reason} for line, reason in self.skipped],
             "unknown_tags": dict(self.unknown_tags.most_common()), "notes": self.notes,
+            "several_recordings": self.ambiguous,
         }
         if self.kind == "features":
             document.update(with_features=self.with_features, titles_only=self.titles_only,
@@ -75,6 +79,11 @@ class ImportSummary:
         if self.kind == "features" and self.without_features:
             lines.append("  " + self._kinds())
         lines.extend(f"  read: {note}" for note in self.notes)
+        if self.ambiguous:
+            more = len(self.ambiguous) - 5
+            names = "; ".join(self.ambiguous[:5]) + (f"; … and {more} more" if more > 0 else "")
+            lines.append(f"  {len(self.ambiguous)} row{'s name' if len(self.ambiguous) > 1 else ' names'} several "
+                         f"recordings of the same song, so none took its values: each keeps its own point ({names})")
         for line, reason in self.skipped[:most]:
             lines.append(f"  line {line}: {reason}")
         if len(self.skipped) > most:
@@ -178,11 +187,17 @@ def _apply_batch(db: sqlite_utils.Database, batch: list[dict[str, Any]], summary
             f"SELECT * FROM tracks WHERE match_key IN ({','.join('?' * len(keys))})", keys
         )
         columns = [c[0] for c in cursor.description]
-        existing = {r["match_key"]: r for r in (dict(zip(columns, row, strict=True)) for row in cursor)}
+        named: dict[str, list[dict[str, Any]]] = {}
+        for found in (dict(zip(columns, row, strict=True)) for row in cursor):
+            named.setdefault(found["match_key"], []).append(found)
         inserts: dict[tuple[str, ...], list[list[Any]]] = {}
         added = updated = unchanged = 0
         for row in batch:
-            old = existing.get(row["match_key"])
+            old = _the_row_named(named.get(row["match_key"], []))
+            if old is AMBIGUOUS:
+                summary.ambiguous.append(f"{row.get('artist') or '?'} – {row.get('title') or '?'}")
+                unchanged += 1
+                continue
             if old is None:
                 record = merge(None, row)
                 record.update(added_at=now, updated_at=now)
@@ -210,6 +225,19 @@ def _apply_batch(db: sqlite_utils.Database, batch: list[dict[str, Any]], summary
     summary.added += added
     summary.updated += updated
     summary.unchanged += unchanged
+
+
+AMBIGUOUS: dict[str, Any] = {}  # _the_row_named's answer for a name that is several recordings
+
+
+def _the_row_named(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one catalog row a spreadsheet row's name (match key) means: the only row of that name; of
+    several (recordings of one name: device.catalog.recordings), the only one that is no recording (the
+    spreadsheet's own row); else AMBIGUOUS (several recordings: a table's values fit none for sure)."""
+    if len(rows) <= 1:
+        return rows[0] if rows else None
+    waiting = [row for row in rows if not row.get("audio_key")]
+    return waiting[0] if len(waiting) == 1 else AMBIGUOUS
 
 
 def row_values(cells: list[str], columns: dict[str, int]) -> dict[str, str]:

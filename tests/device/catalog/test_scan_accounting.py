@@ -162,7 +162,9 @@ def test_a14_aiff_aif_wma_become_playable_tracks_and_the_dsf_is_named(
 def test_each_format_the_decoders_read_is_scanned_and_played(
     music: Path, config, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    made = [write_audio(music / f"song in {suffix[1:]}{suffix}", 6.0) for suffix in MADE]  # titles of their own
+    # titles of their own, and each a recording of its own (the same audio in two files is one track)
+    made = [write_audio(music / f"song in {suffix[1:]}{suffix}", 6.0, level_db=-12.0 - 0.5 * i)
+            for i, suffix in enumerate(MADE)]
     sf.write(music / "wave64.w64", tone(6.0), RATE, format="W64")  # libsndfile reads it; VLC 3 does not open it
     summary = scan_json(music, config, capsys)
     assert summary["failed"] == [] and summary["too_short"] == [] and summary["silent"] == []
