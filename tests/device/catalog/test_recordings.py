@@ -196,3 +196,31 @@ def test_a_spreadsheet_row_joins_its_one_recording_and_names_of_several_are_left
     assert "1 row names several recordings of the same song" in summary.describe()
     assert [(r["valence"], r["va_source"]) for r in db["tracks"].rows_where("title = 'Intro'", order_by="id")] == [
         (first["valence"], "features"), (second["valence"], "audio")]
+
+
+@needs_cases
+def test_the_a17_song_moved_then_retagged_is_one_track_with_its_like_and_history(tmp_path: Path, config,
+                                                                                 capsys) -> None:
+    music = tmp_path / "music"
+    (music / "new").mkdir(parents=True)
+    song = music / "new" / "morning_harbour.flac"
+    shutil.copy(CASES / "a17_retag" / "morning_harbour.flac", song)
+    song.chmod(0o644)
+    assert scan_json(music, config, capsys)["added"] == 1
+    db = open_database(config.database_path)
+    (track,) = db["tracks"].rows_where("title = 'Morning Harbour'")
+    assert track["artist"] == "The Lowland"
+    play = liked_and_played(db, track["id"])
+
+    (music / "The Lowlands" / "Tidewater").mkdir(parents=True)
+    moved = music / "The Lowlands" / "Tidewater" / "01 Morning Harbour.flac"
+    song.rename(moved)
+    assert (scan_json(music, config, capsys)["added"], db["tracks"].get(track["id"])["analysed_at"]) == (
+        0, track["analysed_at"])
+    tagged(moved, "The Lowlands", "Morning Harbour")
+    assert scan_json(music, config, capsys)["added"] == 0
+
+    assert [t.artist for t in search(db, "Morning Harbour")] == ["The Lowlands"]  # one track, the new name
+    after = db["tracks"].get(track["id"])
+    assert after["analysed_at"] == track["analysed_at"] and playable(db) == {track["id"]: moved.name}
+    assert [(p.id, p.track_id, p.liked) for p in recent_plays(db, 5)] == [(play, track["id"], 1)]
