@@ -187,7 +187,7 @@ class Daemon:
         trace = PlayTrace()
         self._drain_events()
         try:
-            self.player.play(str(track.path))
+            self.player.play(str(track.path), start_s=track.start_s or 0.0, end_s=track.end_s)  # a cue track: its part
         except PlayerError as error:
             outcome, message = Outcome.ERROR, str(error)
         else:

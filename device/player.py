@@ -46,12 +46,13 @@ class Player(Protocol):
     """What the daemon asks of a player: play one file at a time, report how it ended on `events`.
 
     `play` returns at once; a file that cannot be played raises PlayerError or arrives as an "error"
-    event. Fades take seconds (None: the configured player.fade_s).
+    event. Fades take seconds (None: the configured player.fade_s). `start_s`/`end_s`: the part of the
+    file to play (a cue sheet's track, device.catalog.cue); it ends at `end_s` as a song ends ("ended").
     """
 
     events: queue.Queue[PlayerEvent]
 
-    def play(self, path: str) -> None: ...
+    def play(self, path: str, start_s: float = 0.0, end_s: float | None = None) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -119,10 +120,12 @@ class VlcPlayer:
 
     # --- control -----------------------------------------------------------------------------------
 
-    def play(self, path: str) -> None:
+    def play(self, path: str, start_s: float = 0.0, end_s: float | None = None) -> None:
         """Start playing `path` (stopping whatever plays) and return at once. `path` is a path or a
         catalog path (device.filenames: a file:// URI where the name is not UTF-8); VLC is given the
-        real bytes of the name either way."""
+        real bytes of the name either way. `start_s`/`end_s` (None: the file's end): the part of the file
+        to play, a cue sheet's track; VLC's media options `:start-time`/`:stop-time` make it stop at
+        `end_s` with the same "end reached" as a file's end (tests/device/test_player_parts.py)."""
         file = Path(local_path(path))
         if not file.is_file():
             what = "not a file" if file.exists() else "no such file"
@@ -137,6 +140,10 @@ class VlcPlayer:
             # media_new_path would encode the name as UTF-8, which a name in Latin-1 is not: an MRL of its bytes
             media = self._instance.media_new_path(str(file)) if is_utf8(file) else self._instance.media_new(
                 media_mrl(file))
+            if start_s > 0:
+                media.add_option(f":start-time={start_s:.3f}")
+            if end_s is not None:
+                media.add_option(f":stop-time={end_s:.3f}")
             self._player.set_media(media)
             self._level = self._target
             self._player.audio_set_volume(self._level)
@@ -197,7 +204,8 @@ class VlcPlayer:
         self._ramp(self._target, self.config.fade_s if seconds is None else seconds)
 
     def position_s(self) -> float:
-        """Seconds into the current track (coarse: VLC updates it every second or two)."""
+        """Seconds into the current file (coarse: VLC updates it every second or two); for a part of a file
+        (play's start_s), from the file's start."""
         with self._lock:
             if self._closed:
                 return 0.0

@@ -320,10 +320,38 @@ def _v14(db: sqlite_utils.Database) -> None:
     db.execute('ALTER TABLE tracks ADD COLUMN "analysed_with" TEXT')
 
 
+def _v15(db: sqlite_utils.Database) -> None:
+    """Cue sheets (issue 27, device.catalog.cue): an album ripped as one file plus a cue sheet is one track
+    per song in it. `tracks.start_s`/`end_s` are where in its file a track starts and ends (NULL: the whole
+    file; end NULL: to the file's end); the file's tracks are those with its path and a `start_s`, each its
+    own recording (audio key: the file's key and "#" its track number). `files.cue` says which sheet the
+    file was split by ("beside:" or "embedded:" and the sheet's digest; NULL: none), so a rescan splits it
+    again when the sheet changes, is added or goes away.
+
+    Rows from before keep everything. A file with a sheet beside it is read again at the next scan (its
+    `cue` is NULL), and its one long track loses the path (it is no song); so is, once, every file of a
+    format whose tags can hold a sheet (`cue` "?": hashed and its tags read, not analysed again unless it
+    holds one)."""
+    db.execute('ALTER TABLE tracks ADD COLUMN "start_s" REAL')
+    db.execute('ALTER TABLE tracks ADD COLUMN "end_s" REAL')
+    db.execute('ALTER TABLE files ADD COLUMN "cue" TEXT')
+    suffixes = (".flac", ".ogg", ".oga", ".opus", ".ape", ".wv", ".mpc", ".tta")  # device.catalog.cue.EMBEDDING
+    where = " OR ".join(["lower(path) LIKE ?"] * len(suffixes))
+    db.execute(f"UPDATE files SET cue = '?' WHERE track_id IS NOT NULL AND ({where})", [f"%{s}" for s in suffixes])
+    db.execute('CREATE INDEX IF NOT EXISTS "idx_tracks_path" ON "tracks" ("path")')
+
+
+def _v16(db: sqlite_utils.Database) -> None:
+    """What a scan skipped and why (issue 27): `imports.reasons` is a scan's count of the files it skipped
+    per reason in words ({"too short to be a song": 3, ...}, JSON), so the page shows what `emotune catalog
+    scan` printed. Scans from before have none (NULL)."""
+    db.execute('ALTER TABLE imports ADD COLUMN "reasons" TEXT')
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
 # Never edit a published entry: append a new one.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
-                                                             _v11, _v12, _v13, _v14]
+                                                             _v11, _v12, _v13, _v14, _v15, _v16]
 
 
 def catalog_version(db: sqlite_utils.Database) -> int:

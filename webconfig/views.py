@@ -18,6 +18,7 @@ import webconfig.mood_picture as mood_picture
 import webconfig.sessions as sessions
 import webconfig.teach as teach
 from device import catalog, contract
+from device.catalog.stats import last_scan
 from device.catalog.tracks import Track
 from device.config import Config
 from device.contract import INTENTS as DEVICE_INTENTS
@@ -113,6 +114,19 @@ def _starter(settings: Settings) -> dict[str, Any] | None:
     }
 
 
+def _scanned() -> dict[str, Any] | None:
+    """What the music card says of the last scan of the music folders: its counts as `emotune catalog scan`
+    printed them, each reason a file was skipped with its count (None: no scan yet)."""
+    scan = last_scan(db())
+    if scan is None:
+        return None
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(scan["finished_at"]))
+    counts = (f"{scan['files']} file{'s' if scan['files'] != 1 else ''}: {scan['added']} added, "
+              f"{scan['updated']} updated, {scan['unchanged']} unchanged, {scan['skipped']} skipped")
+    return {"when": when, "counts": counts,
+            "reasons": [f"{count} {why}" for why, count in scan["reasons"].items() if count]}
+
+
 def _render_main(status: int = 200, **extra: Any) -> ResponseReturnValue:
     settings = contract.read_settings(db())
     plays_today = contract.recent_plays(db(), TODAY_MAX_PLAYS, since=listening_day_start())
@@ -124,6 +138,7 @@ def _render_main(status: int = 200, **extra: Any) -> ResponseReturnValue:
         display=panel,
         settings=settings,
         starter=_starter(settings),
+        scanned=_scanned(),
         history=[_history_row(play) for play in history],
         mood=_mood(plays_today, state.emotion, panel["alive"] == "yes"),
         teach=teach.view(),

@@ -72,9 +72,13 @@ def track_for_new_recording(db: sqlite_utils.Database, artist: str, title: str, 
 
 
 def another_copy(db: sqlite_utils.Database, track_id: int, gone: str) -> str | None:
-    """A file of the track other than `gone` that is still there (the same recording in another folder)."""
-    rows = db.execute("SELECT path FROM files WHERE track_id = ? AND path != ? AND error IS NULL ORDER BY path",
-                      [track_id, gone]).fetchall()
+    """A file of the track other than `gone` that is still there (the same recording in another folder); for
+    a cue sheet's track (device.catalog.cue: its key is its file's, "#" and its number), another file split
+    by a sheet with the same audio."""
+    rows = db.execute(
+        "SELECT path FROM files WHERE (track_id = ? OR (cue IS NOT NULL AND audio_key = (SELECT "
+        "substr(audio_key, 1, instr(audio_key, '#') - 1) FROM tracks WHERE id = ? AND start_s IS NOT NULL))) "
+        "AND path != ? AND error IS NULL ORDER BY path", [track_id, track_id, gone]).fetchall()
     return next((path for (path,) in rows if Path(path).exists()), None)
 
 

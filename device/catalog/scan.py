@@ -5,8 +5,9 @@ gets its tags, the audio analysis and the music emotion model's point, committed
 scan can stop and resume while the daemon plays. Every other file the listener put there is in the
 summary with why it was left (`ScanSummary.skipped`): too short to be a song (MIN_SONG_S), silent,
 unreadable, a format the player cannot play, an unsupported format, not audio; hidden files (a leading
-dot) are not looked at. Whatever goes wrong with one file, the rest are scanned; a vanished file loses its
-path but keeps its row. With no DIR, every `[catalog] music_dirs` folder. The rules: docs/architecture.md.
+dot) are not looked at; a file with a cue sheet is a track per song of it (device.catalog.cue). Whatever
+goes wrong with one file, the rest are scanned; a vanished file loses its path but keeps its row. With no
+DIR, every `[catalog] music_dirs` folder. The rules: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from urllib.parse import quote
 import numpy as np
 import sqlite_utils
 
-from device.catalog import recordings
+from device.catalog import cue, recordings
 from device.catalog.tags import credit_columns, read_tags
 from device.catalog.tracks import upsert_track, write_track
 from device.errors import CatalogError, ModelError
@@ -96,7 +97,8 @@ class ScanSummary:
     too_short: list[str] = field(default_factory=list)  # under MIN_SONG_S: no track, never played
     cannot_play: list[tuple[str, str]] = field(default_factory=list)  # (file, why): PLAYER_CANNOT_PLAY
     unsupported: list[str] = field(default_factory=list)  # a suffix neither scanned nor NOT_AUDIO
-    not_audio: list[str] = field(default_factory=list)  # NOT_AUDIO: covers, notes, playlists, cue sheets
+    not_audio: list[str] = field(default_factory=list)  # NOT_AUDIO: covers, notes, playlists, cue sheets of no file
+    cue_sheets: list[tuple[str, str]] = field(default_factory=list)  # (sheet, the audio file it splits) read
     seconds: float = 0.0
 
     def skipped(self) -> dict[str, list[tuple[str, str]]]:
@@ -107,7 +109,7 @@ class ScanSummary:
 
     @property
     def seen(self) -> int:
-        return self.files + len(self.cannot_play) + len(self.unsupported) + len(self.not_audio)
+        return self.files + len(self.cannot_play) + len(self.unsupported) + len(self.not_audio) + len(self.cue_sheets)
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "seen": self.seen, "files": self.files, "added": self.added,
@@ -116,7 +118,8 @@ class ScanSummary:
                 "removed": self.removed, "too_short": self.too_short, "min_song_s": MIN_SONG_S,
                 "silent": self.silent, "failed": [{"file": f, "error": e} for f, e in self.failed],
                 "cannot_play": [{"file": f, "why": why} for f, why in self.cannot_play],
-                "unsupported": self.unsupported, "not_audio": self.not_audio, "seconds": round(self.seconds, 2)}
+                "unsupported": self.unsupported, "not_audio": self.not_audio,
+                "cue_sheets": [{"file": f, "of": of} for f, of in self.cue_sheets], "seconds": round(self.seconds, 2)}
 
     def describe(self) -> str:
         """A first line whose counts add up to the files seen, then a line per reason a file was skipped
@@ -124,9 +127,14 @@ class ScanSummary:
         analysed = self.added + self.updated
         per = f", {self.seconds / analysed:.2f} s per file" if analysed else ""
         skipped = self.skipped()
+        count = len(self.cue_sheets)
+        sheets = f", {count} cue sheet{'' if count == 1 else 's'} read" if count else ""
         lines = [f"{self.path}: {self.seen} files: {self.added} added, {self.updated} updated, {self.unchanged} "
-                 f"unchanged, {sum(map(len, skipped.values()))} skipped; {len(self.removed)} removed "
+                 f"unchanged, {sum(map(len, skipped.values()))} skipped{sheets}; {len(self.removed)} removed "
                  f"({self.seconds:.1f} s{per})"]
+        if self.cue_sheets:  # each the songs of one file (device.catalog.cue)
+            lines += _reason_lines("cue sheets (one track per song of their file)",
+                                   [(f, f"cue sheet of {of}") for f, of in self.cue_sheets])
         for reason, files in skipped.items():
             if reason == "cannot_play":  # a why per format: files by why
                 for why in dict.fromkeys(why for _, why in files):
@@ -138,6 +146,14 @@ class ScanSummary:
         return "\n".join(lines)
 
 
+REASON_WORDS = {  # REASON_TEXT, short: the page's list of what the last scan skipped
+    "too_short": f"too short to be a song (under {MIN_SONG_S:g} s)",
+    "silent": "silent",
+    "unreadable": "unreadable",
+    "cannot_play": "not playable here",
+    "unsupported": "unsupported format",
+    "not_audio": "not audio",
+}
 REASON_TEXT = {
     "too_short": f"too short to be a song (under {MIN_SONG_S:g} s: not placed, never offered)",
     "silent": "silent (no sound in it: not placed, never played)",
@@ -186,6 +202,7 @@ class WatchedScan:
             total.cannot_play += one.cannot_play
             total.unsupported += one.unsupported
             total.not_audio += one.not_audio
+            total.cue_sheets += one.cue_sheets
             total.seconds += one.seconds
         return total
 
@@ -328,13 +345,14 @@ def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str
 
 
 def _scan_file(db: sqlite_utils.Database, path: Path, key: str, root: Path, model: MerModel,
-               state_dir: Path | None, summary: ScanSummary) -> None:
+               state_dir: Path | None, summary: ScanSummary,
+               beside: tuple[Path, cue.CueSheet] | None = None) -> None:
     """Analyse one file unless it is unchanged since the last scan; its outcome is counted in `summary`.
     Whatever goes wrong with one file is that file's failure, never the end of the scan; but a model the
     analysis cannot load (ModelError) is no file's fault and would fail every file: it ends the scan, with
     the files done so far kept."""
     try:
-        _scan_one(db, path, key, root, model, state_dir, summary)
+        _scan_one(db, path, key, root, model, state_dir, summary, beside)
     except ModelError:
         raise
     except Exception as error:  # a surprise (a name, a tag, the database): report it, go on with the rest
@@ -343,22 +361,31 @@ def _scan_file(db: sqlite_utils.Database, path: Path, key: str, root: Path, mode
 
 
 def _scan_one(db: sqlite_utils.Database, path: Path, key: str, root: Path, model: MerModel,
-              state_dir: Path | None, summary: ScanSummary) -> None:
-    """_scan_file's work; `key` is the path as the catalog stores it (resolved)."""
+              state_dir: Path | None, summary: ScanSummary, beside: tuple[Path, cue.CueSheet] | None = None) -> None:
+    """_scan_file's work; `key` is the path as the catalog stores it (resolved); `beside`: the cue sheet
+    beside the file that splits it into songs (a sheet in its tags is looked for here)."""
     try:
         stat = path.stat()
     except OSError as error:
         summary.failed.append((shown(path), error.strerror or str(error)))
         return
-    if _seen_unchanged(db, key, stat, path, summary, model.version):
+    if _seen_unchanged(db, key, stat, path, summary, model.version, _sheet_mark(beside)):
         return
     record: dict[str, Any] = {"path": key, "size": stat.st_size, "mtime": stat.st_mtime, "scanned_at": time.time(),
                               "track_id": None, "error": None, "decoders": None, "silent": 0,
-                              "analysed_with": model.version}
+                              "analysed_with": model.version, "cue": None}
     record["audio_key"] = recordings.audio_key(path)
+    if _split_by_sheet(db, path, record, beside, root, model, state_dir, summary):
+        return
     if record["audio_key"] and _store_known_recording(db, path, record, model.version):
         summary.updated += 1  # moved, renamed, re-tagged or copied: its track, not analysed again
         return
+    _scan_whole(db, path, record, root, model, state_dir, summary)
+
+
+def _scan_whole(db: sqlite_utils.Database, path: Path, record: dict[str, Any], root: Path, model: MerModel,
+                state_dir: Path | None, summary: ScanSummary) -> None:
+    """A new or changed file that is one song (no cue sheet): analysed, placed and stored."""
     try:
         analysis = analyse_parts(path, state_dir)
     except SilentAudioError as silent:
@@ -395,6 +422,118 @@ def _scan_one(db: sqlite_utils.Database, path: Path, key: str, root: Path, model
         summary.updated += 1
 
 
+def _sheet_mark(beside: tuple[Path, cue.CueSheet] | None) -> str | None:
+    """What files.cue holds for a file split by the sheet beside it (None: no sheet beside it)."""
+    return f"beside:{beside[1].digest()}" if beside else None
+
+
+def _split_by_sheet(db: sqlite_utils.Database, path: Path, record: dict[str, Any],
+                    beside: tuple[Path, cue.CueSheet] | None, root: Path, model: MerModel, state_dir: Path | None,
+                    summary: ScanSummary) -> bool:
+    """Scan the file as the songs of its cue sheet (`beside` it, else in its tags) when it has one (True);
+    one that has none now loses the tracks a sheet made of it before (False: it is scanned as one song)."""
+    sheet = beside[1] if beside else cue.embedded_sheet(path)
+    if sheet is None:
+        with db.conn:
+            _drop_cue_tracks(db, record["path"])
+        return False
+    record["cue"] = _sheet_mark(beside) or f"embedded:{sheet.digest()}"
+    _scan_cue(db, path, record, sheet, root, model, state_dir, summary)
+    return True
+
+
+def _scan_cue(db: sqlite_utils.Database, path: Path, record: dict[str, Any], sheet: cue.CueSheet, root: Path,
+              model: MerModel, state_dir: Path | None, summary: ScanSummary) -> None:
+    """A file split by a cue sheet: one track per song of it, each analysed on its own part of the file
+    (features.analyse_parts' span) and placed, with the sheet's title and performer and its start and end
+    (tracks.start_s/end_s); its audio key is the file's and "#" its track number, so a moved or re-tagged
+    album keeps its tracks. A song under MIN_SONG_S or silent gets no track. The file's `files` row has
+    no track_id (its tracks are found by path); a track the file was before (one long "song") loses it."""
+    key = record["path"]
+    file_tags = read_tags(path)
+    kept: list[int] = []
+    added = False
+    for song in sheet.tracks:
+        tags = {**file_tags, "title": song.title, "artist": song.performer or file_tags["artist"],
+                "album": sheet.title or file_tags["album"], "works": []}
+        if song.performer:
+            tags["artists"] = [song.performer]
+        try:
+            done = _scan_song(db, path, record, song, tags, root, model, state_dir)
+        except AudioError as error:
+            summary.failed.append((shown(path), str(error).removeprefix(f"{shown(path)}: ")))
+            return  # tried again at the next scan (the file's row is not written)
+        if done is not None:
+            kept.append(done[0])
+            added = added or done[1]
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        old = db.execute("SELECT track_id FROM files WHERE path = ?", [key]).fetchone()
+        if old and old[0] and old[0] not in kept:  # the whole file was one track: no song, another copy or none
+            db.execute("UPDATE tracks SET path = ? WHERE id = ? AND path = ?",
+                       [recordings.another_copy(db, old[0], key), old[0], key])
+        _drop_cue_tracks(db, key, kept)
+        if not kept:
+            record["silent"] = 1
+        db.table("files").upsert(record, pk="path")
+    if not kept:
+        summary.silent.append(shown(path))
+    elif added:
+        summary.added += 1
+    else:
+        summary.updated += 1
+
+
+def _scan_song(db: sqlite_utils.Database, path: Path, record: dict[str, Any], song: cue.CueTrack,
+               tags: dict[str, Any], root: Path, model: MerModel, state_dir: Path | None) -> tuple[int, bool] | None:
+    """One song of a cue sheet as a track: (its id, whether it is a new row); None when it is no song
+    (silent, or under MIN_SONG_S). AudioError when its part of the file cannot be decoded."""
+    key = record["path"]
+    audio = f"{record['audio_key']}#{song.number:02d}" if record.get("audio_key") else None
+    known = recordings.track_of_recording(db, audio) if audio else None
+    if known is not None and _analysed_by(db, known, model.version, song):  # moved, re-tagged: not analysed again
+        fields = {"title": tags["title"], "artist": tags["artist"], "album": tags["album"], **credit_columns(tags)}
+        with db.conn:
+            db.conn.execute("BEGIN IMMEDIATE")  # see _store_analysed
+            return write_track(db, known, **fields, path=key, start_s=song.start_s, updated_at=time.time()), False
+    try:
+        analysis = analyse_parts(path, state_dir, span=(song.start_s, song.end_s))
+    except SilentAudioError:
+        return None  # a silent gap marked as a track: no song
+    if analysis.duration < MIN_SONG_S:
+        return None
+    track_id = known if known is not None else recordings.track_for_new_recording(
+        db, tags["artist"], tags["title"], key, None)
+    fields = _analysed_fields(db, tags, analysis, model.place(analysis.parts), f"scan {root}", track_id)
+    end = song.end_s if song.end_s is not None else song.start_s + analysis.duration
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")  # see _store_analysed
+        new_id = write_track(db, track_id, **fields, path=key, audio_key=audio, start_s=song.start_s,
+                             end_s=round(end, 3), analysed_with=model.version, updated_at=time.time())
+    return new_id, track_id is None
+
+
+def _analysed_by(db: sqlite_utils.Database, track_id: int, analysis: str, song: cue.CueTrack) -> bool:
+    """Whether the cue track was analysed by this model over the part the sheet gives now (then it is not
+    analysed again; a sheet whose times were corrected has its track, history and all, analysed again)."""
+    row = db.execute("SELECT audio_features, analysed_with, start_s, end_s FROM tracks WHERE id = ?",
+                     [track_id]).fetchone()
+    if row is None or row[0] is None or row[1] != analysis or row[2] is None:
+        return False
+    same_end = song.end_s is None or (row[3] is not None and abs(row[3] - song.end_s) < 0.01)
+    return abs(row[2] - song.start_s) < 0.01 and same_end
+
+
+def _drop_cue_tracks(db: sqlite_utils.Database, key: str, kept: list[int] | None = None) -> None:
+    """The tracks a cue sheet made of the file at `key` but those `kept` lose their path (the sheet
+    changed or went away): they are offered no more; their history stays."""
+    ids = kept or []
+    marks = ", ".join("?" * len(ids))
+    spare = f" AND id NOT IN ({marks})" if ids else ""
+    db.execute(f"UPDATE tracks SET path = NULL, updated_at = ? WHERE path = ? AND start_s IS NOT NULL{spare}",
+               [time.time(), key, *ids])
+
+
 def _decoded_seconds(path: Path) -> float | None:
     """Seconds of audio at the start of a file that the analysis could not use, up to a little over
     MIN_SONG_S, by the first decoder that reads any (None: none does: the file is unreadable)."""
@@ -427,15 +566,19 @@ def _store_too_short(db: sqlite_utils.Database, record: dict[str, Any]) -> None:
 
 
 def _seen_unchanged(db: sqlite_utils.Database, key: str, stat: os.stat_result, path: Path,
-                    summary: ScanSummary, analysis: str) -> bool:
+                    summary: ScanSummary, analysis: str, beside: str | None = None) -> bool:
     """Whether the file is as the last scan saw it (then it is counted, not analysed again). A file that
     could not be read is tried again once the decoders are not those it failed with; one placed by another
     model or features version (`analysis`, MerModel.version) is placed again; one judged by other RULES, or
-    kept as a song or as silence though shorter than MIN_SONG_S (by a scan before it), is looked at again."""
+    kept as a song or as silence though shorter than MIN_SONG_S (by a scan before it), is looked at again;
+    so is one whose cue sheet beside it (`beside`: "beside:" and its digest) is new, changed or gone (a
+    sheet in its tags changes the file)."""
     seen = db.execute("SELECT f.size, f.mtime, f.error, f.decoders, f.silent, f.analysed_with, t.duration_s, "
-                      "f.audio_key, f.track_id FROM files AS f LEFT JOIN tracks AS t ON t.id = f.track_id "
+                      "f.audio_key, f.track_id, f.cue FROM files AS f LEFT JOIN tracks AS t ON t.id = f.track_id "
                       "WHERE f.path = ?", [key]).fetchone()
     if seen is None or seen[0] != stat.st_size or seen[1] != stat.st_mtime:
+        return False
+    if seen[9] != beside and (beside is not None or not str(seen[9] or "embedded:").startswith("embedded:")):
         return False
     error, decoders, silent, analysed_with, duration = seen[2:7]
     if seen[8] is not None and seen[7] is None and not (error or silent) and not _keyed(db, path, key, seen[8]):
@@ -591,11 +734,19 @@ def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, m
     started_at = time.time()
     started = time.perf_counter()
     paths: list[Path] = []  # listed first: a progress bar needs the total, and removals the set
+    cue_files: list[Path] = []
     for path in all_files(root):
         if path.suffix.lower() in SCANNED:
             paths.append(path)
         else:
-            _count_other(path, summary)
+            if path.suffix.lower() == cue.CUE_SUFFIX:
+                cue_files.append(path)
+            _count_other(path, summary)  # a sheet of no file here stays "not audio", like a playlist
+    sheets = cue.sheets_beside(cue_files, set(paths))  # audio file → the sheet beside it that splits it
+    for audio, (sheet_path, _) in sorted(sheets.items(), key=lambda item: item[1][0]):
+        summary.cue_sheets.append((shown(sheet_path), shown(audio.name)))
+    used = {name for name, _ in summary.cue_sheets}
+    summary.not_audio = [name for name in summary.not_audio if name not in used]
     if start:
         start(len(paths))
     keys = {path: stored_path(path.resolve()) for path in paths}  # resolved once: half a rescan's time
@@ -604,11 +755,12 @@ def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, m
         summary.files += 1
         if progress:
             progress(path)
-        _scan_file(db, path, keys[path], root, model, state_dir, summary)
+        _scan_file(db, path, keys[path], root, model, state_dir, summary, sheets.get(path))
     summary.seconds = time.perf_counter() - started
-    db.table("imports").insert({
+    skipped = {REASON_WORDS[reason]: len(files) for reason, files in summary.skipped().items() if files}
+    db.table("imports").insert({  # what the page shows of the last scan: the counts printed, the same way
         "kind": "scan", "path": shown(root), "started_at": started_at, "finished_at": time.time(),
-        "rows": summary.files, "added": summary.added, "updated": summary.updated,
-        "unchanged": summary.unchanged, "skipped": len(summary.failed),
+        "rows": summary.seen, "added": summary.added, "updated": summary.updated,
+        "unchanged": summary.unchanged, "skipped": sum(skipped.values()), "reasons": json.dumps(skipped),
     })
     return summary

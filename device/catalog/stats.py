@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlite_utils
@@ -37,3 +38,21 @@ def catalog_stats(db: sqlite_utils.Database) -> dict[str, Any]:
     scans = list(db.table("imports").rows_where("kind = 'scan'", order_by="id DESC", limit=1))
     counts["last_scan"] = scans[0] if scans else None
     return counts
+
+
+def last_scan(db: sqlite_utils.Database) -> dict[str, Any] | None:
+    """The last scan of the music folders as the page shows it: {"finished_at" (s since the epoch),
+    "files" (seen), "added", "updated", "unchanged", "skipped", "reasons": {why in words: files}}, the
+    same counts `emotune catalog scan` printed; None before any scan."""
+    rows = list(db.table("imports").rows_where("kind = 'scan'", order_by="id DESC", limit=1)) \
+        if db.table("imports").exists() else []
+    if not rows:
+        return None
+    row = rows[0]
+    try:
+        reasons = json.loads(row.get("reasons") or "{}")
+    except ValueError:
+        reasons = {}
+    return {"finished_at": row["finished_at"], "files": row["rows"], "added": row["added"],
+            "updated": row["updated"], "unchanged": row["unchanged"], "skipped": row["skipped"],
+            "reasons": {str(why): int(count) for why, count in reasons.items()} if isinstance(reasons, dict) else {}}

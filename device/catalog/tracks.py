@@ -53,6 +53,8 @@ class Track:
     provenance: str | None = None
     collection: str | None = None  # None: the listener's music; STARTER: emotune's built-in pieces
     va_confidence: float | None = None  # the music emotion model's P(quadrant right), for audio-placed points
+    start_s: float | None = None  # a cue sheet's track: where in its file it starts (None: the whole file)
+    end_s: float | None = None  # and ends (None: at the file's end)
 
     @property
     def playable(self) -> bool:

@@ -114,8 +114,7 @@ def _print_stats(db: sqlite_utils.Database, args: argparse.Namespace) -> None:
     scanned = counts["last_scan"]
     if scanned:
         print(f"  last scan: {scanned['path']} at {_when(scanned)}: {scanned['rows']} files, {scanned['added']} added, "
-              f"{scanned['updated']} updated, {scanned['unchanged']} unchanged, "
-              f"{scanned['skipped']} unreadable")
+              f"{scanned['updated']} updated, {scanned['unchanged']} unchanged, {scanned['skipped']} skipped")
 
 
 def _when(run: dict[str, Any]) -> str:

@@ -217,6 +217,31 @@ def sources(path: str) -> Generator[AudioSource, None, None]:
             source.close()
 
 
+class SpanSource:
+    """The part [start_s, end_s) of an opened file (a cue sheet's track) as an AudioSource of its own: reads
+    from its time 0 are the file's from start_s, and it ends at end_s (None: where the file's audio ends)."""
+
+    def __init__(self, source: AudioSource, start_s: float, end_s: float | None) -> None:
+        self._source = source
+        self.name = source.name
+        self.rate = source.rate
+        self.start_s = max(0.0, start_s)
+        file_end = measured_duration(source)
+        end = file_end if end_s is None else min(end_s, file_end)
+        self.claimed_s: float | None = max(0.0, end - self.start_s)
+        self.measured_s: float | None = self.claimed_s
+
+    def read(self, start_s: float, seconds: float | None) -> np.ndarray:
+        length = self.measured_s or 0.0
+        if start_s >= length:
+            return EMPTY
+        seconds = length - start_s if seconds is None else min(seconds, length - start_s)
+        return self._source.read(self.start_s + start_s, seconds)
+
+    def close(self) -> None:
+        self._source.close()
+
+
 def measured_duration(source: AudioSource) -> float:
     """Where the decoded audio ends, in seconds (the header's duration checked by decoding its end)."""
     if source.measured_s is None:

@@ -25,7 +25,7 @@ import numpy as np
 
 from device.errors import EmotuneError
 from device.filenames import shown
-from device.music.decode import AudioSource, DecodeError, measured_duration, sources
+from device.music.decode import AudioSource, DecodeError, SpanSource, measured_duration, sources
 from device.music.embedding import EMBEDDING_NAMES, mel_patches, shipped_embedding
 
 SAMPLE_RATE = 22050
@@ -190,13 +190,15 @@ def _excerpts_of(source: AudioSource, librosa: ModuleType) -> tuple[list[np.ndar
     return excerpts, duration
 
 
-def _excerpts_by_any(path: Path, librosa: ModuleType) -> tuple[list[np.ndarray], float]:
-    """_excerpts_of by the first decoder that serves; AudioError with each one's reason when none does."""
+def _excerpts_by_any(path: Path, librosa: ModuleType,
+                     span: tuple[float, float | None] | None = None) -> tuple[list[np.ndarray], float]:
+    """_excerpts_of by the first decoder that serves (of the part `span` only, when given); AudioError with
+    each one's reason when none does."""
     failures: list[str] = []
     with closing(sources(str(path))) as opened:
         for source in opened:
             try:
-                return _excerpts_of(source, librosa)
+                return _excerpts_of(source if span is None else SpanSource(source, *span), librosa)
             except SilentAudioError:
                 raise
             except (AudioError, DecodeError) as error:  # the next decoder may do better
@@ -204,9 +206,12 @@ def _excerpts_by_any(path: Path, librosa: ModuleType) -> tuple[list[np.ndarray],
     raise AudioError(f"cannot decode audio ({'; '.join(failures)})")
 
 
-def load_excerpts(path: Path | str, state_dir: Path | None = None) -> tuple[list[np.ndarray], float]:
+def load_excerpts(path: Path | str, state_dir: Path | None = None,
+                  span: tuple[float, float | None] | None = None) -> tuple[list[np.ndarray], float]:
     """The excerpts of `path` as mono float32 arrays at SAMPLE_RATE, and the file's decoded duration in
-    seconds. AudioError when no decoder can read it; SilentAudioError (an AudioError) when it is silent."""
+    seconds; with `span` (start s, end s or None for the file's end: a cue sheet's track), of that part of
+    the file alone, as if it were a file of its own. AudioError when no decoder can read it;
+    SilentAudioError (an AudioError) when it is silent."""
     path = Path(path)
     librosa = _librosa(state_dir)
     if path.is_dir():
@@ -215,7 +220,7 @@ def load_excerpts(path: Path | str, state_dir: Path | None = None) -> tuple[list
     if not path.is_file():
         raise AudioError(f"{shown(path)}: no such file")
     try:
-        return _excerpts_by_any(path, librosa)
+        return _excerpts_by_any(path, librosa, span)
     except DecodeError as error:  # no decoder could open it
         raise AudioError(f"{shown(path)}: cannot read audio ({error})") from None
     except AudioError as error:
@@ -483,10 +488,12 @@ def excerpt_parts(excerpts: list[np.ndarray]) -> list[np.ndarray]:
     return sounding or excerpts
 
 
-def analyse_parts(path: Path | str, state_dir: Path | None = None) -> AudioAnalysis:
+def analyse_parts(path: Path | str, state_dir: Path | None = None,
+                  span: tuple[float, float | None] | None = None) -> AudioAnalysis:
     """The features of each part of an audio file and its duration (AudioError if it cannot be read,
-    SilentAudioError if it is silent)."""
-    excerpts, duration = load_excerpts(path, state_dir)
+    SilentAudioError if it is silent); with `span` (start s, end s or None), of that part of the file
+    (a cue sheet's track: load_excerpts)."""
+    excerpts, duration = load_excerpts(path, state_dir, span)
     parts = excerpt_parts(excerpts)
     heard = [_features_and_chroma([part], state_dir) for part in parts]
     chroma = np.average([c for _, c in heard], axis=0, weights=[p.size for p in parts])

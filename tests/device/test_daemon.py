@@ -214,13 +214,15 @@ class FakePlayer:
         self.track_s = track_s
         self.fail_paths, self.error_paths = set(fail_paths), set(error_paths)
         self.played: list[str] = []
+        self.parts: list[tuple[str, float, float | None]] = []  # (path, start_s, end_s) of each play
         self._timer: threading.Timer | None = None
 
-    def play(self, path: str) -> None:
+    def play(self, path: str, start_s: float = 0.0, end_s: float | None = None) -> None:
         self.stop()
         if path in self.fail_paths:
             raise PlayerError(f"cannot open {path}")
         self.played.append(path)
+        self.parts.append((path, start_s, end_s))
         event = PlayerEvent("error", path, "unreadable") if path in self.error_paths else PlayerEvent("ended", path)
         self._timer = threading.Timer(0.01 if path in self.error_paths else self.track_s, self.events.put, (event,))
         self._timer.start()

@@ -41,7 +41,9 @@ def test_scan_is_incremental_and_skips_corrupt_files(
     assert set(stored) == {*FEATURE_NAMES, "parts"} and all(set(p) == set(FEATURE_NAMES) for p in stored["parts"])
 
     stats = catalog_stats(db)
-    assert stats["analysed"] == 2 and stats["last_scan"]["rows"] == 3 and stats["last_scan"]["skipped"] == 1
+    # the last scan as the page shows it: every file seen (notes.txt too), the corrupt one and the text skipped
+    assert stats["analysed"] == 2 and stats["last_scan"]["rows"] == 4 and stats["last_scan"]["skipped"] == 2
+    assert json.loads(stats["last_scan"]["reasons"]) == {"unreadable": 1, "not audio": 1}
 
     assert cli.main(args) == 0  # nothing changed: nothing analysed again, the corrupt file still reported
     summary = json.loads(capsys.readouterr().out)
