@@ -82,12 +82,23 @@ def another_copy(db: sqlite_utils.Database, track_id: int, gone: str) -> str | N
     return next((path for (path,) in rows if Path(path).exists()), None)
 
 
-def file_gone(db: sqlite_utils.Database, path: str) -> None:
+def file_gone(db: sqlite_utils.Database, path: str) -> list[int]:
     """The file at `path` is gone: its `files` row is dropped, and a track it was the file of plays from
     another copy when there is one, else loses its path (so it is offered no more; the row, its history
-    and likes stay). Inside the caller's transaction."""
+    and likes stay). Inside the caller's transaction. Returns the tracks it was the file of."""
     rows = db.execute("SELECT id FROM tracks WHERE path = ?", [path]).fetchall()
     db.execute("DELETE FROM files WHERE path = ?", [path])
     for (track_id,) in rows:
         db.execute("UPDATE tracks SET path = ?, updated_at = ? WHERE id = ?",
                    [another_copy(db, track_id, path), time.time(), track_id])
+    return [int(track_id) for (track_id,) in rows]
+
+
+def still_played(db: sqlite_utils.Database, track_ids: list[int]) -> bool:
+    """Whether every one of `track_ids` has a file again (it moved, or another copy plays)."""
+    if not track_ids:
+        return False
+    marks = ",".join("?" * len(track_ids))
+    found = db.execute(f"SELECT COUNT(*) FROM tracks WHERE id IN ({marks}) AND path IS NOT NULL AND path != ''",
+                       track_ids).fetchone()[0]
+    return bool(found == len(track_ids))

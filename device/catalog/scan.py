@@ -92,6 +92,7 @@ class ScanSummary:
     updated: int = 0
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)  # files scanned before that are gone now
+    moved: list[str] = field(default_factory=list)  # files gone from here whose track plays from another place
     failed: list[tuple[str, str]] = field(default_factory=list)  # unreadable: (file, why)
     silent: list[str] = field(default_factory=list)  # files that decode to silence: no point, never played
     too_short: list[str] = field(default_factory=list)  # under MIN_SONG_S: no track, never played
@@ -115,7 +116,7 @@ class ScanSummary:
         return {"path": self.path, "seen": self.seen, "files": self.files, "added": self.added,
                 "updated": self.updated, "unchanged": self.unchanged,
                 "skipped": {reason: len(files) for reason, files in self.skipped().items()},
-                "removed": self.removed, "too_short": self.too_short, "min_song_s": MIN_SONG_S,
+                "removed": self.removed, "moved": self.moved, "too_short": self.too_short, "min_song_s": MIN_SONG_S,
                 "silent": self.silent, "failed": [{"file": f, "error": e} for f, e in self.failed],
                 "cannot_play": [{"file": f, "why": why} for f, why in self.cannot_play],
                 "unsupported": self.unsupported, "not_audio": self.not_audio,
@@ -129,8 +130,9 @@ class ScanSummary:
         skipped = self.skipped()
         count = len(self.cue_sheets)
         sheets = f", {count} cue sheet{'' if count == 1 else 's'} read" if count else ""
+        moved = f", {len(self.moved)} moved" if self.moved else ""
         lines = [f"{self.path}: {self.seen} files: {self.added} added, {self.updated} updated, {self.unchanged} "
-                 f"unchanged, {sum(map(len, skipped.values()))} skipped{sheets}; {len(self.removed)} removed "
+                 f"unchanged, {sum(map(len, skipped.values()))} skipped{sheets}; {len(self.removed)} removed{moved} "
                  f"({self.seconds:.1f} s{per})"]
         if self.cue_sheets:  # each the songs of one file (device.catalog.cue)
             lines += _reason_lines("cue sheets (one track per song of their file)",
@@ -143,6 +145,9 @@ class ScanSummary:
                 lines += _reason_lines(REASON_TEXT[reason], files, by_suffix=reason in ("unsupported", "not_audio"))
         if self.removed:
             lines += _reason_lines("removed (no longer on disk, no longer playable)", [(f, "") for f in self.removed])
+        if self.moved:
+            lines += _reason_lines("moved, renamed or a second copy gone (the same track plays from its other place)",
+                                   [(f, "") for f in self.moved])
         return "\n".join(lines)
 
 
@@ -196,6 +201,7 @@ class WatchedScan:
             total.updated += one.updated
             total.unchanged += one.unchanged
             total.removed += one.removed
+            total.moved += one.moved
             total.failed += one.failed
             total.silent += one.silent
             total.too_short += one.too_short
@@ -331,17 +337,18 @@ def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], analysis: 
     return fields
 
 
-def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str]) -> list[str]:
+def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str]) -> list[tuple[str, list[int]]]:
     """Files remembered under root (resolved) that were not found now (`present`: stored paths): their
-    rows lose the path. Returns them as shown to people."""
+    rows lose the path. Returns them as shown to people, each with the tracks it was the file of."""
     where, parameters = _under(root)
     gone = [path for (path,) in db.execute(f"SELECT path FROM files WHERE {where}", parameters).fetchall()
             if path not in present]
+    tracks = []
     for path in gone:
         with db.conn:
             db.conn.execute("BEGIN IMMEDIATE")  # the write lock first: a read-then-write would fail in WAL
-            recordings.file_gone(db, path)  # another copy of the recording plays instead, if there is one
-    return [shown(path) for path in gone]
+            tracks.append(recordings.file_gone(db, path))  # another copy plays instead, if there is one
+    return [(shown(path), ids) for path, ids in zip(gone, tracks, strict=True)]
 
 
 def _scan_file(db: sqlite_utils.Database, path: Path, key: str, root: Path, model: MerModel,
@@ -678,11 +685,19 @@ def _store_known_recording(db: sqlite_utils.Database, path: Path, record: dict[s
     key = record["path"]
     with db.conn:
         db.conn.execute("BEGIN IMMEDIATE")  # see _store_analysed
-        row = db.execute("SELECT path, audio_features, duration_s, analysed_with FROM tracks WHERE id = ?",
+        row = db.execute("SELECT path, audio_features, duration_s, analysed_with, match_key FROM tracks WHERE id = ?",
                          [track_id]).fetchone()
         # never analysed, by another model, or by the rules before MIN_SONG_S: the file is looked at again
         if row is None or row[1] is None or row[3] != analysis or (row[2] or 0.0) < MIN_SONG_S:
             db.conn.execute("ROLLBACK")
+            return False
+        if (row[0] and row[0] != key and Path(row[0]).exists() and not tags.get("named_by_file")
+                and row[4] != match_key(tags["artist"], tags["title"])):
+            # the same sound in two files that both stay, tagged as two songs: the listener says they are
+            # two, so this one is a row of its own (without the key, which is the other's); file names
+            # alone ("05 Lantern", "12 Lantern") say nothing of that
+            db.conn.execute("ROLLBACK")
+            record["audio_key"] = None
             return False
         fields: dict[str, Any] = {"title": tags["title"], "artist": tags["artist"], "updated_at": time.time(),
                                   **credit_columns(tags)}
@@ -750,13 +765,15 @@ def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, m
     if start:
         start(len(paths))
     keys = {path: stored_path(path.resolve()) for path in paths}  # resolved once: half a rescan's time
-    summary.removed = forget_removed_files(db, root, set(keys.values()))
+    gone = forget_removed_files(db, root, set(keys.values()))
     for path in paths:
         summary.files += 1
         if progress:
             progress(path)
         _scan_file(db, path, keys[path], root, model, state_dir, summary, sheets.get(path))
     summary.seconds = time.perf_counter() - started
+    for name, ids in gone:  # a file whose tracks play again (moved, renamed, another copy) was not lost
+        (summary.moved if recordings.still_played(db, ids) else summary.removed).append(name)
     skipped = {REASON_WORDS[reason]: len(files) for reason, files in summary.skipped().items() if files}
     db.table("imports").insert({  # what the page shows of the last scan: the counts printed, the same way
         "kind": "scan", "path": shown(root), "started_at": started_at, "finished_at": time.time(),

@@ -79,6 +79,7 @@ def read_tags(path: Path) -> dict[str, Any]:
     tags["works"] = [w for w in _unique(names.texts("work")) if w.casefold() != tags["title"].casefold()]
     if length:
         tags["duration_s"] = float(length)
+    tags["named_by_file"] = not tags["title"]  # no title tag: the name below is only the file's
     if not tags["title"]:
         stem = readable(path.stem)  # a name that is not UTF-8: its bytes read as Windows-1252
         tags["title"] = stem.replace("_", " ").strip() or readable(path.name)

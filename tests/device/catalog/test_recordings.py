@@ -76,7 +76,7 @@ def test_moving_renaming_and_retagging_keep_one_track_its_like_and_history(tmp_p
     moved = music / "albums" / "The Lowland" / "01 Morning Harbour.flac"
     song.rename(moved)  # moved and renamed
     summary = scan_json(music, config, capsys)
-    assert (summary["added"], summary["updated"], summary["removed"]) == (0, 1, [str(song)])
+    assert (summary["added"], summary["updated"], summary["removed"], summary["moved"]) == (0, 1, [], [str(song)])
     tagged(moved, "The Lowlands", "Morning Harbour")  # the artist's typo fixed, as a tagger does
     summary = scan_json(music, config, capsys)
     assert (summary["added"], summary["updated"]) == (0, 1)
@@ -105,10 +105,10 @@ def test_the_same_song_in_two_folders_plays_on_when_one_copy_is_deleted(tmp_path
     (track_id,) = playable(db)
     original.unlink()
     summary = scan_json(music, config, capsys)
-    assert summary["removed"] == [str(original)]
+    assert (summary["removed"], summary["moved"]) == ([], [str(original)])
     assert playable(db) == {track_id: "12 Lantern.flac"}  # still offered, from the other copy
     (music / "Best Of" / "12 Lantern.flac").unlink()
-    scan_json(music, config, capsys)
+    assert scan_json(music, config, capsys)["removed"] == [str(music / "Best Of" / "12 Lantern.flac")]
     assert playable(db) == {} and db["tracks"].count == 1  # gone from both: not offered; its row stays
 
 
@@ -224,3 +224,24 @@ def test_the_a17_song_moved_then_retagged_is_one_track_with_its_like_and_history
     after = db["tracks"].get(track["id"])
     assert after["analysed_at"] == track["analysed_at"] and playable(db) == {track["id"]: moved.name}
     assert [(p.id, p.track_id, p.liked) for p in recent_plays(db, 5)] == [(play, track["id"], 1)]
+
+
+def test_the_same_sound_in_two_files_tagged_as_two_songs_is_two_tracks(tmp_path: Path, config, capsys) -> None:
+    # Both files stay and their tags name two songs: the listener says they are two (a copy re-tagged on
+    # purpose, or two releases that share a master); each is found by its own name. A copy with the same
+    # names is one track (the best-of test above), and a re-tag of the only file keeps it one.
+    music = tmp_path / "music"
+    music.mkdir()
+    first = write_audio(music / "porch.flac", 8.0)
+    tagged(first, "Juno Marsh", "Porch Light")
+    second = music / "harbour.flac"
+    shutil.copy(first, second)
+    tagged(second, "The Lowland", "Morning Harbour")
+    summary = scan_json(music, config, capsys)
+    assert summary["added"] == 2
+    db = open_database(config.database_path)
+    assert sorted(playable(db).values()) == ["harbour.flac", "porch.flac"]
+    assert [t.title for t in search(db, "Porch Light")] == ["Porch Light"]
+    assert [t.title for t in search(db, "Morning Harbour")] == ["Morning Harbour"]
+    again = scan_json(music, config, capsys)
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 2)
