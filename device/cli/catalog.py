@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from device.cli.output import print_json
 from device.config import Config
+from device.filenames import local_path, shown
 
 if TYPE_CHECKING:  # the CLI imports sqlite_utils only for the commands that open the database
     import sqlite_utils
@@ -131,6 +133,11 @@ def _print_search(db: sqlite_utils.Database, args: argparse.Namespace) -> None:
                      "arousal": t.arousal, "va_source": t.va_source, "playable": t.playable} for t in found])
     elif not found:
         print(f"no song matches {args.text!r}")
-    else:
+    else:  # recordings that share a name (two albums' "Intro", two "Track01") are told apart by album, folder
+        names = Counter(track.describe() for track in found)
         for track in found:
-            print(f"{track.id:6d}  {track.describe()}{'' if track.playable else '  (not playable)'}")
+            where = ""
+            if names[track.describe()] > 1:
+                where = f"  [{track.album}]" if track.album else f"  [{shown(Path(local_path(track.path)).parent)}]" \
+                    if track.path else ""
+            print(f"{track.id:6d}  {track.describe()}{where}{'' if track.playable else '  (not playable)'}")

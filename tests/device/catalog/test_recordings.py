@@ -245,3 +245,20 @@ def test_the_same_sound_in_two_files_tagged_as_two_songs_is_two_tracks(tmp_path:
     assert [t.title for t in search(db, "Morning Harbour")] == ["Morning Harbour"]
     again = scan_json(music, config, capsys)
     assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 2)
+
+
+@needs_cases
+def test_search_tells_recordings_that_share_a_name_apart(tmp_path: Path, config, capsys) -> None:
+    from device import cli
+
+    music = tmp_path / "music"
+    shutil.copytree(CASES / "a16_same_title", music)
+    scan_json(music, config, capsys)
+    assert cli.main(["catalog", "search", "Intro", "--state-dir", str(config.state_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(line.split(None, 1)[1] for line in lines) == [
+        "Intro — Kestrel Vane  [First Light]", "Intro — Kestrel Vane  [Second Wind]"]
+    assert cli.main(["catalog", "search", "Track01", "--state-dir", str(config.state_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(line.split("  [", 1)[1] for line in lines) == [f"{music / 'untagged CD 1'}]",
+                                                              f"{music / 'untagged CD 2'}]"]
