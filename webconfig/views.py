@@ -123,6 +123,8 @@ def _scanned() -> dict[str, Any] | None:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(scan["finished_at"]))
     counts = (f"{scan['files']} file{'s' if scan['files'] != 1 else ''}: {scan['added']} added, "
               f"{scan['updated']} updated, {scan['unchanged']} unchanged, {scan['skipped']} skipped")
+    if scan["cue_sheets"]:
+        counts += f", {scan['cue_sheets']} cue sheet{'s' if scan['cue_sheets'] != 1 else ''} read"
     return {"when": when, "counts": counts,
             "reasons": [f"{count} {why}" for why, count in scan["reasons"].items() if count]}
 

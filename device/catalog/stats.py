@@ -42,8 +42,8 @@ def catalog_stats(db: sqlite_utils.Database) -> dict[str, Any]:
 
 def last_scan(db: sqlite_utils.Database) -> dict[str, Any] | None:
     """The last scan of the music folders as the page shows it: {"finished_at" (s since the epoch),
-    "files" (seen), "added", "updated", "unchanged", "skipped", "reasons": {why in words: files}}, the
-    same counts `emotune catalog scan` printed; None before any scan."""
+    "files" (seen), "added", "updated", "unchanged", "skipped", "cue_sheets" (read), "reasons": {why in
+    words: files}}, the same counts `emotune catalog scan` printed; None before any scan."""
     rows = list(db.table("imports").rows_where("kind = 'scan'", order_by="id DESC", limit=1)) \
         if db.table("imports").exists() else []
     if not rows:
@@ -53,6 +53,8 @@ def last_scan(db: sqlite_utils.Database) -> dict[str, Any] | None:
         reasons = json.loads(row.get("reasons") or "{}")
     except ValueError:
         reasons = {}
+    counted = row["added"] + row["updated"] + row["unchanged"] + row["skipped"]
     return {"finished_at": row["finished_at"], "files": row["rows"], "added": row["added"],
             "updated": row["updated"], "unchanged": row["unchanged"], "skipped": row["skipped"],
+            "cue_sheets": max(0, row["rows"] - counted),  # the files seen that are the sheets of others
             "reasons": {str(why): int(count) for why, count in reasons.items()} if isinstance(reasons, dict) else {}}

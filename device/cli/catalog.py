@@ -115,8 +115,10 @@ def _print_stats(db: sqlite_utils.Database, args: argparse.Namespace) -> None:
         print(f"  emotune's built-in pieces: {counts['starter']} (emotune catalog starter)")
     scanned = counts["last_scan"]
     if scanned:
+        sheets = scanned["rows"] - scanned["added"] - scanned["updated"] - scanned["unchanged"] - scanned["skipped"]
         print(f"  last scan: {scanned['path']} at {_when(scanned)}: {scanned['rows']} files, {scanned['added']} added, "
-              f"{scanned['updated']} updated, {scanned['unchanged']} unchanged, {scanned['skipped']} skipped")
+              f"{scanned['updated']} updated, {scanned['unchanged']} unchanged, {scanned['skipped']} skipped"
+              + (f", {sheets} cue sheet{'s' if sheets != 1 else ''} read" if sheets > 0 else ""))
 
 
 def _when(run: dict[str, Any]) -> str:

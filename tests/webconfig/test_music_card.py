@@ -39,3 +39,19 @@ def test_the_page_shows_the_last_scans_counts_and_why_files_were_skipped(
     assert "5 files: 1 added, 0 updated, 0 unchanged, 4 skipped." in card
     assert "<li>2 too short to be a song" in card
     assert "<li>1 not audio</li>" in card and "<li>1 unsupported format</li>" in card
+
+
+def test_a_cue_sheet_read_is_counted_so_the_counts_add_up(
+    signed_in: FlaskClient, config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = Path(__file__).resolve().parents[2].parent / "shared" / "cases" / "audio" / "a15_cue"
+    if not cases.is_dir():
+        pytest.skip(f"the shared cases are not here ({cases})")
+    import shutil
+
+    music = tmp_path / "music"
+    shutil.copytree(cases, music)
+    summary = scan_json(music, config, capsys)
+    card = music_card(signed_in.get("/").get_data(as_text=True))
+    # counts are of files: the album's one file was added (its three songs are three tracks)
+    assert f"{summary['seen']} files: 1 added, 0 updated, 0 unchanged, 0 skipped, 1 cue sheet read." in card
