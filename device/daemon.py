@@ -94,6 +94,10 @@ class Daemon:
         self._stop.set()
 
     def run(self, max_decisions: int | None = None) -> None:
+        closed = contract.close_interrupted(self.db)  # a power cut or kill -9 left them open: never "playing now"
+        if closed:
+            logger.info("%d play%s left open by a stop the device did not see (power cut, kill): closed as "
+                        "interrupted", closed, "" if closed == 1 else "s")
         self._started_at = self.clock()
         self.sensor.restart_clock()
         self.live.started()

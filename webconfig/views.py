@@ -153,7 +153,7 @@ def _render_main(status: int = 200, **extra: Any) -> ResponseReturnValue:
 
 
 OUTCOMES = {Outcome.ENDED: "played to the end", Outcome.SKIPPED: "skipped", Outcome.ERROR: "could not play",
-            Outcome.STOPPED: "stopped"}
+            Outcome.STOPPED: "stopped", Outcome.INTERRUPTED: "interrupted (the device stopped)"}
 
 
 def _history_row(play: Play) -> dict[str, Any]:

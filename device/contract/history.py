@@ -39,6 +39,7 @@ class Outcome(StrEnum):
     ERROR = "error"  # the file could not be played
     PAUSED = "paused"  # in the schema's list since its first version; nothing writes it now
     STOPPED = "stopped"  # the daemon was stopped while it played
+    INTERRUPTED = "interrupted"  # left open by a stop the daemon never saw (power cut, kill): closed at its next start
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,17 @@ def end_play(db: sqlite_utils.Database, play_id: int, outcome: Outcome, ending: 
     if ending is not None:
         row.update(ending)
     db.table("history").update(play_id, row)
+
+
+def close_interrupted(db: sqlite_utils.Database) -> int:
+    """Close the plays a power cut or a kill left open (no end recorded) as INTERRUPTED, ended now with no
+    face at the end and no time played: the daemon calls it when it starts, before it plays anything, so
+    no song is shown as "playing now" for ever, and the learner never counts them (records.LEARNED_OUTCOMES).
+    Returns how many it closed."""
+    with db.conn:
+        cursor = db.execute("UPDATE history SET outcome = ?, ended_at = ? WHERE ended_at IS NULL",
+                            [Outcome.INTERRUPTED.value, time.time()])
+    return int(cursor.rowcount or 0)
 
 
 # ---- reading plays ---------------------------------------------------------------------------------

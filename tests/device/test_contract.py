@@ -173,7 +173,7 @@ def test_intents_and_outcomes_are_the_strings_stored() -> None:
     from device.contract import INTENTS, Intent, Outcome
 
     assert INTENTS == ("modulate", "enhance", "calm") and Intent("calm") is Intent.CALM
-    assert {outcome.value for outcome in Outcome} == {"ended", "skipped", "error", "paused", "stopped"}
+    assert {outcome.value for outcome in Outcome} == {"ended", "skipped", "error", "paused", "stopped", "interrupted"}
     stored = {"intent": Intent.ENHANCE, "outcome": Outcome.SKIPPED}
     assert json.dumps(stored) == '{"intent": "enhance", "outcome": "skipped"}'
 
@@ -221,3 +221,20 @@ def test_a_face_nobody_showed_or_that_is_damaged_is_no_point_for_the_learner() -
     assert nobody.start is None and nobody.end is None and nobody.moved is None
     assert (nobody.valence, nobody.arousal) == (0.0, 0.0)  # the page still has what was stored
     assert Play(id=2, track_id=1, intent=None, outcome=None, trace_json="{{").trace == ()
+
+
+def test_plays_a_power_cut_left_open_are_closed_as_interrupted_and_never_learnt_from(
+    db: sqlite_utils.Database,
+) -> None:
+    from device.learning.records import read_plays
+
+    track = db["tracks"].insert({"title": "Song", "artist": "", "match_key": "|song"}).last_pk
+    ended = contract.start_play(db, track, emotion="sad", valence=-0.5, arousal=-0.2, intent="enhance", reason="r")
+    contract.end_play(db, ended, contract.Outcome.ENDED)
+    cut = contract.start_play(db, track, emotion="sad", valence=-0.5, arousal=-0.2, intent="enhance", reason="r")
+    assert contract.recent_plays(db, 5)[0].ended_at is None  # "playing now", for ever, before the fix
+    assert contract.close_interrupted(db) == 1
+    newest = contract.recent_plays(db, 5)[0]
+    assert (newest.id, newest.outcome, newest.ended_at is not None) == (cut, contract.Outcome.INTERRUPTED, True)
+    assert [p.id for p in read_plays(db)] == [ended]  # neither helping nor hurting: not learnt from
+    assert contract.close_interrupted(db) == 0  # the next start: nothing left open

@@ -335,3 +335,21 @@ def test_after_a_track_fails_the_learner_is_not_refitted_for_every_decision(conf
     assert learner.fitted(first) is learner.fitted(again)
     daemon._bad_tracks.add(int(daemon.candidates.get().ids[1]))
     assert len(daemon._playable()) == len(first) - 1
+
+
+@pytest.mark.slow
+def test_a_play_a_power_cut_left_open_is_closed_as_interrupted_when_the_daemon_starts(
+    config: Config, music_dir: Path
+) -> None:
+    frames = config.state_dir / "frames-cut"
+    write_scenes(frames, [("happy", 40)])
+    config = fast_config(config, frames)
+    daemon = make_daemon(config, music_dir)
+    track = find_seed(daemon.db, "Morning Parade")
+    cut = contract.start_play(daemon.db, track.id, emotion="sad", valence=-0.5, arousal=-0.2, intent="enhance",
+                              reason="the song playing when the power went")
+    daemon.run(max_decisions=1)
+    daemon.player.close()
+    plays = {p.id: p for p in contract.recent_plays(daemon.db, 5)}
+    assert plays[cut].outcome == "interrupted" and plays[cut].ended_at is not None
+    assert [p.outcome for i, p in plays.items() if i != cut] == ["ended"]  # the daemon's own play, after it
