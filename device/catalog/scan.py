@@ -12,6 +12,7 @@ DIR, every `[catalog] music_dirs` folder. The rules: docs/architecture.md.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -93,6 +94,8 @@ class ScanSummary:
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)  # files scanned before that are gone now
     moved: list[str] = field(default_factory=list)  # files gone from here whose track plays from another place
+    # folders that could not be read: (folder, why, files of it the catalog keeps as they were)
+    unreadable_folders: list[tuple[str, str, int]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # unreadable: (file, why)
     silent: list[str] = field(default_factory=list)  # files that decode to silence: no point, never played
     too_short: list[str] = field(default_factory=list)  # under MIN_SONG_S: no track, never played
@@ -116,7 +119,10 @@ class ScanSummary:
         return {"path": self.path, "seen": self.seen, "files": self.files, "added": self.added,
                 "updated": self.updated, "unchanged": self.unchanged,
                 "skipped": {reason: len(files) for reason, files in self.skipped().items()},
-                "removed": self.removed, "moved": self.moved, "too_short": self.too_short, "min_song_s": MIN_SONG_S,
+                "removed": self.removed, "moved": self.moved,
+                "unreadable_folders": [{"folder": f, "why": w, "kept": n}
+                                       for f, w, n in self.unreadable_folders],
+                "too_short": self.too_short, "min_song_s": MIN_SONG_S,
                 "silent": self.silent, "failed": [{"file": f, "error": e} for f, e in self.failed],
                 "cannot_play": [{"file": f, "why": why} for f, why in self.cannot_play],
                 "unsupported": self.unsupported, "not_audio": self.not_audio,
@@ -145,6 +151,10 @@ class ScanSummary:
                 lines += _reason_lines(REASON_TEXT[reason], files, by_suffix=reason in ("unsupported", "not_audio"))
         if self.removed:
             lines += _reason_lines("removed (no longer on disk, no longer playable)", [(f, "") for f in self.removed])
+        for folder, why, count in self.unreadable_folders:
+            one = count == 1
+            lines.append(f"  cannot read {folder} ({why}): its {count} song{'' if one else 's'} "
+                         f"{'is' if one else 'are'} kept as {'it was' if one else 'they were'}")
         if self.moved:
             lines += _reason_lines("moved, renamed or a second copy gone (the same track plays from its other place)",
                                    [(f, "") for f in self.moved])
@@ -202,6 +212,7 @@ class WatchedScan:
             total.unchanged += one.unchanged
             total.removed += one.removed
             total.moved += one.moved
+            total.unreadable_folders += one.unreadable_folders
             total.failed += one.failed
             total.silent += one.silent
             total.too_short += one.too_short
@@ -281,10 +292,16 @@ def scan_music_dirs(db: sqlite_utils.Database, folders: list[Path], state_dir: P
     return result
 
 
-def all_files(root: Path) -> Iterator[Path]:
+def all_files(root: Path, unreadable: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
     """Every file under root but hidden ones (a leading dot: .DS_Store, a Mac's ._ twins) and those in
-    hidden folders, in a stable order."""
-    for folder, dirs, names in os.walk(root):
+    hidden folders, in a stable order; a folder that cannot be read (permissions, an I/O error, gone
+    mid-walk) is added to `unreadable` with why, and the rest is walked."""
+
+    def cannot_read(error: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append((Path(error.filename or root), error.strerror or str(error)))
+
+    for folder, dirs, names in os.walk(root, onerror=cannot_read):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
             if not name.startswith("."):
@@ -294,6 +311,24 @@ def all_files(root: Path) -> Iterator[Path]:
 def audio_files(root: Path) -> Iterator[Path]:
     """The files under root of a format the scan takes (SCANNED)."""
     return (path for path in all_files(root) if path.suffix.lower() in SCANNED)
+
+
+def _unreachable(path: Path) -> str | None:
+    """Why the file at `path` cannot be reached, for a link that leads nowhere (a loop, a link to nothing,
+    a target that cannot be read); None for one that can."""
+    if not path.is_symlink():
+        return None
+    try:
+        path.stat()
+    except RuntimeError:  # pathlib's own loop check on some versions
+        return "a symbolic link loop"
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        if error.errno == errno.ENOENT:
+            return f"a symbolic link to nothing ({path.readlink()})"
+        return f"its link cannot be followed: {error.strerror or error}"
+    return None
 
 
 def _count_other(path: Path, summary: ScanSummary) -> None:
@@ -337,12 +372,15 @@ def _analysed_fields(db: sqlite_utils.Database, tags: dict[str, Any], analysis: 
     return fields
 
 
-def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str]) -> list[tuple[str, list[int]]]:
-    """Files remembered under root (resolved) that were not found now (`present`: stored paths): their
-    rows lose the path. Returns them as shown to people, each with the tracks it was the file of."""
+def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str],
+                         unread: dict[str, str] | None = None) -> list[tuple[str, list[int]]]:
+    """Files remembered under root (resolved) that were not found now (`present`: stored paths) and are not
+    under a folder that could not be read (`unread`: stored folder paths): their rows lose the path.
+    Returns them as shown to people, each with the tracks it was the file of."""
     where, parameters = _under(root)
+    folders = [folder.rstrip("/") + "/" for folder in (unread or {})]
     gone = [path for (path,) in db.execute(f"SELECT path FROM files WHERE {where}", parameters).fetchall()
-            if path not in present]
+            if path not in present and not any(path.startswith(folder) for folder in folders)]
     tracks = []
     for path in gone:
         with db.conn:
@@ -737,6 +775,27 @@ def _store_analysed(db: sqlite_utils.Database, fields: dict[str, Any], record: d
     return added
 
 
+def _listed(root: Path, summary: ScanSummary) -> tuple[list[Path], list[Path], list[tuple[Path, str]]]:
+    """Every file under root, listed first (a progress bar needs the total, and removals the set): the audio
+    files to scan, the cue sheets, and the folders that could not be read; a link that leads nowhere is
+    counted as unreadable with why, any other file under why it is not scanned."""
+    paths: list[Path] = []
+    cue_files: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+    for path in all_files(root, unreadable):
+        problem = _unreachable(path)
+        if problem:
+            summary.files += 1  # seen, and skipped as unreadable: the counts still add up
+            summary.failed.append((shown(path), problem))
+        elif path.suffix.lower() in SCANNED:
+            paths.append(path)
+        else:
+            if path.suffix.lower() == cue.CUE_SUFFIX:
+                cue_files.append(path)
+            _count_other(path, summary)  # a sheet of no file here stays "not audio", like a playlist
+    return paths, cue_files, unreadable
+
+
 def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, model_path: Path | None = None,
          progress: Callable[[Path], None] | None = None,
          start: Callable[[int], None] | None = None) -> ScanSummary:
@@ -748,15 +807,7 @@ def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, m
     summary = ScanSummary(shown(root))
     started_at = time.time()
     started = time.perf_counter()
-    paths: list[Path] = []  # listed first: a progress bar needs the total, and removals the set
-    cue_files: list[Path] = []
-    for path in all_files(root):
-        if path.suffix.lower() in SCANNED:
-            paths.append(path)
-        else:
-            if path.suffix.lower() == cue.CUE_SUFFIX:
-                cue_files.append(path)
-            _count_other(path, summary)  # a sheet of no file here stays "not audio", like a playlist
+    paths, cue_files, unreadable = _listed(root, summary)
     sheets = cue.sheets_beside(cue_files, set(paths))  # audio file → the sheet beside it that splits it
     for audio, (sheet_path, _) in sorted(sheets.items(), key=lambda item: item[1][0]):
         summary.cue_sheets.append((shown(sheet_path), shown(audio.name)))
@@ -765,7 +816,13 @@ def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, m
     if start:
         start(len(paths))
     keys = {path: stored_path(path.resolve()) for path in paths}  # resolved once: half a rescan's time
-    gone = forget_removed_files(db, root, set(keys.values()))
+    # the songs of a folder that could not be read are not gone: they are kept as they were
+    kept = {stored_path(folder.resolve()): why for folder, why in unreadable}
+    gone = forget_removed_files(db, root, set(keys.values()), kept)
+    for folder, why in unreadable:
+        where, parameters = _under(folder.resolve())
+        count = db.execute(f"SELECT COUNT(*) FROM files WHERE {where}", parameters).fetchone()[0]
+        summary.unreadable_folders.append((shown(folder), why, int(count)))
     for path in paths:
         summary.files += 1
         if progress:
