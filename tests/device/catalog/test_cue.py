@@ -31,7 +31,8 @@ from tests.device.catalog.test_scan_accounting import CASES, needs_cases
 from tests.device.music.test_decode import tone
 
 RATE = 44100
-A15 = "Orla Finch - Lighthouse Sessions"
+A15 = "Orla Finch - Lighthouse Sessions"  # the case: its sheet and its audio below
+A15_SHEET, A15_FLAC = "Orla Finch - Lighthouse Sessions.cue", "Orla Finch - Lighthouse Sessions.flac"
 
 SHEET = """REM GENRE Folk
 REM COMMENT "made by a test"
@@ -106,7 +107,7 @@ def test_a15_an_album_with_its_sheet_is_three_tracks_each_with_its_title_point_a
     shutil.copytree(CASES / "a15_cue", music)
     summary = scanning.scan(db, music)  # was: one 120 s "song" named after the file, one averaged point
     assert (summary.files, summary.added, summary.not_audio) == (1, 1, [])
-    assert summary.cue_sheets == [(str(music / f"{A15}.cue"), f"{A15}.flac")]
+    assert summary.cue_sheets == [(str(music / A15_SHEET), A15_FLAC)]
     assert summary.seen == 2 and "cue sheet of" in summary.describe()
     tracks = cue_tracks(db)
     assert [(t["title"], t["artist"], t["album"]) for t in tracks] == [
@@ -116,7 +117,7 @@ def test_a15_an_album_with_its_sheet_is_three_tracks_each_with_its_title_point_a
     assert [(t["start_s"], t["end_s"]) for t in tracks[:2]] == [(0.0, 40.0), (40.0, 80.0)]
     assert tracks[2]["start_s"] == 80.0 and tracks[2]["end_s"] == pytest.approx(120.0, abs=0.1)
     assert [t["duration_s"] for t in tracks] == pytest.approx([40.0, 40.0, 40.0], abs=0.1)
-    assert all(t["path"] == str((music / f"{A15}.flac").resolve()) for t in tracks)
+    assert all(t["path"] == str((music / A15_FLAC).resolve()) for t in tracks)
     assert db.execute("SELECT count(*) FROM tracks").fetchone()[0] == 3  # no whole-file "song"
     quiet, fast, last = tracks
     assert fast["arousal"] > quiet["arousal"] + 0.1 and fast["arousal"] > last["arousal"] + 0.1  # each its own point
@@ -151,7 +152,7 @@ def test_a15_a_moved_album_keeps_its_tracks_and_its_embedded_sheet_serves_withou
     assert {t["title"]: t["id"] for t in cue_tracks(db)} == before
     assert all("/two/" in t["path"] for t in cue_tracks(db))
 
-    (music / "two" / f"{A15}.cue").unlink()  # the FLAC holds the same sheet as a CUESHEET comment
+    (music / "two" / A15_SHEET).unlink()  # the FLAC holds the same sheet as a CUESHEET comment
     with monkeypatch.context() as patch:
         patch.setattr(scanning, "analyse_parts", no_analysis)
         embedded = scanning.scan(db, music)
@@ -256,8 +257,8 @@ def test_a15_an_album_scanned_as_one_song_before_schema_15_is_split_keeping_its_
     music = tmp_path / "music"
     shutil.copytree(CASES / "a15_cue", music)
     if sheet == "embedded":
-        (music / f"{A15}.cue").unlink()
-    flac = music / f"{A15}.flac"
+        (music / A15_SHEET).unlink()
+    flac = music / A15_FLAC
     path = tmp_path / "emotune.db"
     conn = sqlite3.connect(path)
     old = sqlite_utils.Database(conn)
