@@ -82,6 +82,15 @@ def another_copy(db: sqlite_utils.Database, track_id: int, gone: str) -> str | N
     return next((path for (path,) in rows if Path(path).exists()), None)
 
 
+def file_moved_on(db: sqlite_utils.Database, previous: int | None, track_id: int, path: str) -> None:
+    """The file at `path` was the track `previous` and is now `track_id` (its audio or its names changed):
+    when they differ, `previous` plays from another copy of its own if there is one, else loses the path.
+    Inside the caller's transaction."""
+    if previous and previous != track_id:
+        db.execute("UPDATE tracks SET path = ? WHERE id = ? AND path = ?",
+                   [another_copy(db, previous, path), previous, path])
+
+
 def file_gone(db: sqlite_utils.Database, path: str) -> list[int]:
     """The file at `path` is gone: its `files` row is dropped, and a track it was the file of plays from
     another copy when there is one, else loses its path (so it is offered no more; the row, its history

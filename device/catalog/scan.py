@@ -745,9 +745,7 @@ def _store_known_recording(db: sqlite_utils.Database, path: Path, record: dict[s
             fields["path"] = key
         old = db.execute("SELECT track_id FROM files WHERE path = ?", [key]).fetchone()
         write_track(db, track_id, **fields)
-        if old and old[0] and old[0] != track_id:  # the file was another row's: that row loses this path
-            db.execute("UPDATE tracks SET path = ? WHERE id = ? AND path = ?",
-                       [recordings.another_copy(db, old[0], key), old[0], key])
+        recordings.file_moved_on(db, old[0] if old else None, track_id, key)
         record["track_id"] = track_id
         db.table("files").upsert(record, pk="path")
     return True
@@ -767,9 +765,7 @@ def _store_analysed(db: sqlite_utils.Database, fields: dict[str, Any], record: d
         added = track_id is None
         track_id = write_track(db, track_id, **fields, path=key, audio_key=record.get("audio_key"),
                                analysed_with=record["analysed_with"], updated_at=time.time())
-        if old and old[0] and old[0] != track_id:  # the file's audio changed: the old row plays another copy
-            db.execute("UPDATE tracks SET path = ? WHERE id = ? AND path = ?",
-                       [recordings.another_copy(db, old[0], key), old[0], key])
+        recordings.file_moved_on(db, old[0] if old else None, track_id, key)
         record["track_id"] = track_id
         db.table("files").upsert(record, pk="path")
     return added

@@ -103,20 +103,10 @@ def upsert_track(db: sqlite_utils.Database, **fields: Any) -> int:
     an import named "Morning Train - Remastered 2009"; the names last written are the ones shown.
     Raises CatalogError when the title is empty.
     """
-    title = (fields.get("title") or "").strip()
-    if not title:
-        raise CatalogError("a track needs a title")
-    fields["title"] = title
-    fields["artist"] = (fields.get("artist") or "").strip()
-    key = match_key(fields["artist"], title, fields.get("collection"))
-    existing = db.execute("SELECT id, album FROM tracks WHERE match_key = ?", [key]).fetchone()
-    album = fields["album"] if "album" in fields else (existing[1] if existing else None)
-    fields["search_text"] = search_text(title, fields["artist"], album)
-    if existing:
-        db.table("tracks").update(existing[0], fields)
-        return int(existing[0])
-    table = db.table("tracks").insert({**fields, "match_key": key, "added_at": time.time()})
-    return int(table.last_rowid or 0)
+    title, artist = (fields.get("title") or "").strip(), (fields.get("artist") or "").strip()
+    existing = db.execute("SELECT id FROM tracks WHERE match_key = ?",
+                          [match_key(artist, title, fields.get("collection"))]).fetchone()
+    return write_track(db, int(existing[0]) if existing else None, **fields)
 
 
 def get_track(db: sqlite_utils.Database, track_id: int) -> Track | None:
