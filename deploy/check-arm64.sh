@@ -10,7 +10,7 @@
 # and kill -9 of the daemon come back; the LiteRT crash seen under emulation stays gone (a bare
 # Interpreter(), emotune run by hand, emotune classify); the page's seed search finds a starter piece;
 # a clip dropped into /var/lib/emotune/music is in the catalog after the scan timer's next run (the timer
-# shortened to 60 s by a drop-in); install.sh again upgrades in place keeping the PIN, catalog and model. Prints the figures (install time, time to READY, RSS of both units) and
+# shortened to 60 s by a drop-in); that song, liked, re-tagged and moved, is the same track with its like and play after the next; install.sh again upgrades in place keeping the PIN, catalog and model. Prints the figures (install time, time to READY, RSS of both units) and
 # PASS/FAIL per check; exits 1 if any check failed. The first install runs with no camera attached (see
 # below); the check then gives the daemon replayed faces.
 #
@@ -583,6 +583,30 @@ sys.exit(row is None)' "$clip_name"; }
       "not in the catalog after 900 s; scan journal: $(cx journalctl -u emotune-scan.service -o cat --no-pager | tail -n 2 | tr '\n' ' ')"
   fi
   cx journalctl -u emotune-scan.service -b -o short-monotonic --no-pager > "$LOGS/57-scan-journal.log" 2>&1 || true
+fi
+
+# ---- 15b. housekeeping keeps a track: the dropped song liked, then re-tagged and moved -------------------
+# As a listener tidies a collection with a tagger and a file manager: the song gets a finished play and a
+# like, its title tag changes, the file moves to another folder under another name. After the scan
+# timer's next run the same track (same id) has the new name and path, its play and its like, and was not
+# analysed again (no second track, nothing re-analysed in the scan's journal line).
+say "a liked song re-tagged and moved keeps its like and history (scan timer, 60 s)"
+HK() { cx runuser -u emotune -- /opt/emotune/.venv/bin/python /opt/emotune/deploy/arm64/housekeeping.py "$@"; }
+if [ -n "${clip_name:-}" ] && track_id="$(HK like /var/lib/emotune/emotune.db "$clip_name" 2> "$LOGS/58-housekeeping.log")"; then
+  cx runuser -u emotune -- mkdir -p /var/lib/emotune/music/tidied
+  cx runuser -u emotune -- mv "/var/lib/emotune/music/$clip_name.opus" /var/lib/emotune/music/tidied/kept-by-the-check.opus
+  HK retag /var/lib/emotune/music/tidied/kept-by-the-check.opus "Kept By The Check" >> "$LOGS/58-housekeeping.log" 2>&1
+  t0=$(now)
+  kept() { HK same /var/lib/emotune/emotune.db "$track_id" tidied/kept-by-the-check "Kept By The Check"; }
+  if wait_until 900 kept; then
+    figure "re-tagged and moved file → same track again (timer 60 s, emulated)" "$(secs "$t0" "$(now)") s"
+    record "a re-tagged, moved song keeps its like and history" PASS "$(kept 2>&1 | tail -n1)"
+  else
+    record "a re-tagged, moved song keeps its like and history" FAIL "after 900 s: $(kept 2>&1 | tail -n1)"
+  fi
+  cx journalctl -u emotune-scan.service -b -o cat --no-pager 2>/dev/null | tail -n 4 >> "$LOGS/58-housekeeping.log" || true
+else
+  record "a re-tagged, moved song keeps its like and history" FAIL "no dropped track to like: $(tail -n1 "$LOGS/58-housekeeping.log" 2>/dev/null)"
 fi
 
 # ---- 16. install.sh again: an upgrade in place keeps the PIN, the catalog and the listener's model ------------------
