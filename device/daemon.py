@@ -14,6 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import sqlite_utils
 
@@ -35,6 +36,7 @@ from device.runtime.live_state import LiveState
 from device.runtime.playback import PlaybackControl
 from device.runtime.sensing import MoodSensor
 from device.runtime.service import SystemdNotifier
+from device.runtime.unplayable import Unplayable
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +79,8 @@ class Daemon:
         self.decisions: list[Decision] = []
         self._stop = threading.Event()
         self._tick_s = 1.0 / config.camera.fps
-        self._bad_tracks: set[int] = set()  # could not play: not again this session
+        self.unplayable = Unplayable(db, clock)  # missing or would not play: left out until back or changed
+        self._nothing_said = ""  # the last 'nothing can play' message, logged once, not every wait
         self._playable_kept: tuple[Candidates, frozenset[int], Candidates] | None = None
         self._started_at = clock()
         # calibrations asked for on the page (device.runtime.calibrating); tests pass one with short timings
@@ -157,10 +160,13 @@ class Daemon:
         return track
 
     def _playable(self) -> Candidates:
-        """The catalog's candidates without the tracks that failed to play: the same object while neither
-        changes, so the learning recommender's fit (kept per catalog object) is not redone every song."""
-        catalog, bad = self.candidates.get(), frozenset(self._bad_tracks)
-        kept = self._playable_kept
+        """The catalog's candidates without the tracks the daemon cannot play now (device.runtime.unplayable):
+        the same object while neither changes, so the learning recommender's fit (kept per catalog object)
+        is not redone every song."""
+        catalog, kept = self.candidates.get(), self._playable_kept
+        if kept is not None and kept[0] is not catalog:
+            self.unplayable.catalog_changed()  # a scan may have found the missing files in their new place
+        bad = self.unplayable.ids()
         if kept is None or kept[0] is not catalog or kept[1] != bad:
             kept = self._playable_kept = (catalog, bad, catalog.without(bad))
         return kept[2]
@@ -169,13 +175,16 @@ class Daemon:
         settings = contract.read_settings(self.db)
         tracks = self._playable()
         recent = [d.track.id for d in self.decisions]
+        if not len(tracks) and self.unplayable and len(self.candidates.get()):
+            self._nothing_playable(self.unplayable.describe())  # the songs are there, their files are not
+            return None
         try:
             decision = self.recommender.decide(mood, tracks, self._seed(settings), recent,
                                                settings.intent_override)
         except EmotuneError as error:
-            logger.error("%s", error)
-            self.live.set(PlayerState.ERROR, str(error))
+            self._nothing_playable(str(error))
             return None
+        self._nothing_said = ""
         self.decisions.append(decision)
         logger.info("%s → %s: %s", decision.intent, decision.track.describe(), decision.reason)
         self.live.decided(decision)
@@ -183,10 +192,21 @@ class Daemon:
             self.on_decision(decision)
         return decision
 
+    def _nothing_playable(self, message: str) -> None:
+        if message != self._nothing_said:  # said once; the page shows it meanwhile
+            logger.error("%s", message)
+            self._nothing_said = message
+        self.live.set(PlayerState.ERROR, message)
+
     # ---- playing ---------------------------------------------------------------------------------
 
     def _play(self, decision: Decision) -> None:
         track = decision.track
+        if track.path and not Path(track.path).exists():  # not a play: nothing started (a stick pulled out)
+            gone, count = self.unplayable.missing(track.id, track.path)
+            logger.error("cannot play '%s': %s is missing%s; tried again when it is back", track.title, gone,
+                         f" ({count} songs under it are left out)" if count > 1 else "")
+            return
         play_id = self.history.started(decision, getattr(self.classifier, "recognised", None))
         trace = PlayTrace()
         self._drain_events()
@@ -198,8 +218,10 @@ class Daemon:
             self.live.playing(track)
             outcome, message = self._follow_playback(trace)
         if outcome is Outcome.ERROR:
-            self._bad_tracks.add(track.id)  # the rest of the catalog plays on
+            self.unplayable.failed(track.id, str(track.path))  # the rest of the catalog plays on
             logger.error("cannot play '%s' (%s): %s", track.title, track.path, message)
+        else:
+            self.unplayable.played(track.id)
         self.history.ended(play_id, outcome, trace)
         logger.info("'%s' %s%s", track.title, outcome.value, f": {message}" if message else "")
 

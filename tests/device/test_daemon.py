@@ -141,10 +141,11 @@ def test_broken_track_is_reported_and_the_next_one_plays(
         daemon.run(max_decisions=3)
     daemon.player.close()
     outcomes = {r["track_id"]: r["outcome"] for r in daemon.db["history"].rows}
-    assert outcomes[missing] == "error"
-    assert list(outcomes.values()).count("error") == 2
+    assert missing not in outcomes  # nothing started: not a play, and not a failed one
+    assert list(outcomes.values()).count("error") == 1
     assert outcomes[keep] == "ended"
     assert "cannot play 'Broken Record'" in caplog.text
+    assert f"cannot play 'Gone': {config.state_dir / 'gone.ogg'} is missing" in caplog.text
 
 
 @pytest.mark.slow
@@ -328,12 +329,13 @@ def test_after_a_track_fails_the_learner_is_not_refitted_for_every_decision(conf
 
     config, frames = scene_config(config, "happy")
     daemon = daemon_with(config, music_dir, ReplayCamera(frames), FakePlayer(track_s=0.2))
-    daemon._bad_tracks.add(int(daemon.candidates.get().ids[0]))
+    first_id, second_id = (int(i) for i in daemon.candidates.get().ids[:2])
+    daemon.unplayable.missing(first_id, "/nonexistent-emotune-stick/first.ogg")
     first, again = daemon._playable(), daemon._playable()
     assert first is again and len(first) == len(daemon.candidates.get()) - 1
     learner = LearningRecommender(config.recommend, PlayList())
     assert learner.fitted(first) is learner.fitted(again)
-    daemon._bad_tracks.add(int(daemon.candidates.get().ids[1]))
+    daemon.unplayable.missing(second_id, "/nonexistent-emotune-stick/second.ogg")
     assert len(daemon._playable()) == len(first) - 1
 
 
@@ -353,3 +355,39 @@ def test_a_play_a_power_cut_left_open_is_closed_as_interrupted_when_the_daemon_s
     plays = {p.id: p for p in contract.recent_plays(daemon.db, 5)}
     assert plays[cut].outcome == "interrupted" and plays[cut].ended_at is not None
     assert [p.outcome for i, p in plays.items() if i != cut] == ["ended"]  # the daemon's own play, after it
+
+
+@pytest.mark.slow
+def test_a_pulled_usb_stick_is_named_and_its_songs_play_again_when_it_is_back(
+    config: Config, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 28: every song's file gone for a while (the stick pulled out, its mount point left empty) is
+    not "the catalog has no playable track", nor a string of failed plays: the page and the log say
+    which place is missing, and the songs play again as soon as it is back, without a restart."""
+    monkeypatch.setattr("device.daemon.NOTHING_PLAYABLE_WAIT_S", 0.2)
+    config, _ = scene_config(config, "happy")
+    stick, away = config.state_dir / "media" / "usb", config.state_dir / "pulled-out"
+    daemon = make_daemon(config, stick, seed=None)
+    caplog.set_level(logging.INFO)
+    plays = lambda: list(daemon.db["history"].rows_where(order_by="id"))  # noqa: E731
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: any(p["outcome"] == "ended" for p in plays()), timeout=30)
+        stick.rename(away)
+        stick.mkdir()  # the mount point stays, empty
+        assert wait_until(lambda: "can play now" in contract.read_status(daemon.db).message, timeout=30)
+        message = contract.read_status(daemon.db).message
+        assert str(stick) in message and "missing" in message
+        assert "no playable track" not in caplog.text
+        pulled = len(plays())
+        stick.rmdir()
+        away.rename(stick)  # plugged in again
+        assert wait_until(lambda: any(p["outcome"] == "ended" for p in plays()[pulled:]), timeout=30)
+        assert thread.is_alive()
+    finally:
+        daemon.stop()
+        thread.join(timeout=10)
+        daemon.player.close()
+    assert not [p for p in plays() if p["outcome"] == "error"]  # a missing file is not a failed play
+    assert f"{stick} is back" in caplog.text
