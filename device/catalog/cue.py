@@ -1,7 +1,8 @@
 """Cue sheets: an album ripped as one audio file plus a `.cue` sheet becomes one track per song in it.
 
 A sheet is found beside the file (a `.cue` whose FILE line names it, in any letter case, or one with the
-file's stem) or inside it (a `CUESHEET` tag: a Vorbis comment in FLAC/Ogg, an APEv2 item). Each TRACK with
+file's stem) or inside it (a `CUESHEET` tag: a Vorbis comment in FLAC/Ogg, an APEv2 item; or FLAC's binary
+CUESHEET block, songs "Track 01"… as it has no titles). Each TRACK with
 an `INDEX 01` is a song from that index to the next track's (the last one to the file's end), with its
 TITLE and PERFORMER (else the sheet's PERFORMER); the sheet's TITLE is the album. The scan stores each as a
 track with its start and end in the file (device.catalog.scan), and the player plays just that part.
@@ -160,7 +161,8 @@ def sheets_beside(cue_files: list[Path], audio: set[Path]) -> dict[Path, tuple[P
 
 
 def embedded_sheet(path: Path) -> CueSheet | None:
-    """The sheet in the file's own tags (a `CUESHEET` Vorbis comment or APEv2 item), None where there is none."""
+    """The sheet in the file's own tags (a `CUESHEET` Vorbis comment or APEv2 item, else a FLAC file's binary
+    CUESHEET block), None where there is none."""
     import mutagen
 
     if path.suffix.lower() not in EMBEDDING:
@@ -171,7 +173,7 @@ def embedded_sheet(path: Path) -> CueSheet | None:
         return None
     tags = getattr(audio, "tags", None)
     if not tags or not hasattr(tags, "keys"):
-        return None
+        return _flac_block(audio, path, {})
     for key in list(tags.keys()):
         if str(key).casefold() != "cuesheet":
             continue
@@ -181,4 +183,34 @@ def embedded_sheet(path: Path) -> CueSheet | None:
         text = value if isinstance(value, str) else str(getattr(value, "value", value))
         sheet = parse(text)
         return sheet if len(sheet.tracks) >= 2 else None
-    return None
+    return _flac_block(audio, path, tags)
+
+
+# A FLAC CUESHEET block's lead-out track numbers: 170 on a CD, 255 otherwise (FLAC format, METADATA_BLOCK_CUESHEET).
+LEAD_OUT = frozenset({170, 255})
+
+
+def _flac_block(audio: Any, path: Path, tags: Any) -> CueSheet | None:
+    """The sheet in a FLAC file's binary CUESHEET metadata block (what `flac --cuesheet=` and CD rippers
+    write), None where there is none. The block has offsets in samples and no titles: the songs are
+    "Track 01"…, the album and performer come from the file's ALBUM and ALBUMARTIST (else ARTIST) tags."""
+    block = getattr(audio, "cuesheet", None)
+    rate = getattr(getattr(audio, "info", None), "sample_rate", 0)
+    if block is None or not rate:
+        return None
+    rows: list[dict[str, Any]] = []
+    for track in block.tracks:
+        if track.track_number in LEAD_OUT:
+            continue
+        index = next((i for i in track.indexes if i.index_number == 1), None)
+        if index is not None:
+            rows.append({"number": track.track_number, "title": "", "performer": "",
+                         "start_s": (track.start_offset + index.index_offset) / rate})
+
+    def tag(name: str) -> str:
+        value = tags.get(name) if hasattr(tags, "get") else None
+        return str(value[0] if isinstance(value, list) and value else value or "")
+
+    performer = tag("albumartist") or tag("artist")
+    sheet = CueSheet(title=tag("album"), performer=performer, files=[path.name], tracks=_tracks(rows, performer))
+    return sheet if len(sheet.tracks) >= 2 else None

@@ -183,6 +183,44 @@ def test_a_sheet_embedded_as_a_cuesheet_vorbis_comment_splits_the_flac(db, tmp_p
     assert scanning.scan(db, music).unchanged == 1
 
 
+def flac_cuesheet_block(starts_s: list[float], end_s: float) -> mutagen.flac.CueSheet:
+    """A binary CUESHEET metadata block as a CD ripper writes it (track offsets in samples, INDEX 00 and 01,
+    lead-out track 170)."""
+    block = mutagen.flac.CueSheet(None)
+    block.media_catalog_number, block.lead_in_samples, block.compact_disc = b"", 88200, True
+    block.tracks = []
+    for number, start in enumerate(starts_s, 1):
+        track = mutagen.flac.CueSheetTrack(number, round(start * RATE))
+        track.indexes = [mutagen.flac.CueSheetTrackIndex(1, 0)]
+        block.tracks.append(track)
+    block.tracks.append(mutagen.flac.CueSheetTrack(170, round(end_s * RATE)))
+    return block
+
+
+@pytest.mark.parametrize("tagged", [True, False])
+def test_a_flac_with_a_binary_cuesheet_block_is_split_into_its_tracks(db, tmp_path: Path, tagged: bool) -> None:
+    """FLAC's own CUESHEET metadata block (`flac --cuesheet=`, CD rippers) has offsets and no titles: the
+    songs are "Track 01"… of the file's album, each with its part and its own point."""
+    music = tmp_path / "music"
+    music.mkdir()
+    flac = album(music / "image.flac")
+    audio = mutagen.flac.FLAC(flac)
+    audio.metadata_blocks.append(flac_cuesheet_block([0.0, 8.0, 16.0], 24.0))
+    if tagged:
+        audio["ALBUM"], audio["ARTIST"] = "Harbour Lights", "Orla Finch"
+    audio.save()
+    summary = scanning.scan(db, music)
+    assert (summary.added, summary.not_audio) == (1, []), summary.describe()
+    tracks = cue_tracks(db)
+    assert [t["title"] for t in tracks] == ["Track 01", "Track 02", "Track 03"]
+    assert [t["start_s"] for t in tracks] == [0.0, 8.0, 16.0]
+    assert tracks[2]["end_s"] == pytest.approx(24.0, abs=0.05)
+    assert tracks[1]["arousal"] > tracks[0]["arousal"]  # the loud song heard as the loud one
+    if tagged:
+        assert {(t["artist"], t["album"]) for t in tracks} == {("Orla Finch", "Harbour Lights")}
+        assert [t.title for t in search(db, "harbour lights track 02")][:1] == ["Track 02"]
+
+
 def test_a_cp1252_sheet_naming_the_file_in_other_case_gives_accented_titles(db, tmp_path: Path) -> None:
     music = tmp_path / "music"
     music.mkdir()
