@@ -81,9 +81,30 @@ def read_tags(path: Path) -> dict[str, Any]:
         tags["duration_s"] = float(length)
     tags["named_by_file"] = not tags["title"]  # no title tag: the name below is only the file's
     if not tags["title"]:
-        stem = readable(path.stem)  # a name that is not UTF-8: its bytes read as Windows-1252
-        tags["title"] = stem.replace("_", " ").strip() or readable(path.name)
+        artist, title = names_from_file(readable(path.stem))  # a name that is not UTF-8: read as Windows-1252
+        tags["title"] = title or readable(path.name)
+        if artist and not tags["artists"]:
+            tags["artist"], tags["artists"] = artist, [artist]
     return tags
+
+
+# What rippers and download tools name untagged files: "07 - Artist - Title", "Artist - Title", "07. Title",
+# "07 Title", "A1 - Title" (the track number is dropped; beets' fromfilename plugin reads the same layouts).
+# A number before a bare space is a track number only when zero-padded: "07 Title", but "99 Luftballons".
+_TRACK_NUMBER = re.compile(r"^\s*(?:(?:\d{1,3}|[A-D]\d{1,2})\s*[-.–_)]\s*|0\d{1,2}\s+)(?=\S)")
+_ARTIST_TITLE = re.compile(r"^(?P<artist>.+?)\s+[-–]\s+(?P<title>.+)$")
+
+
+def names_from_file(stem: str) -> tuple[str, str]:
+    """(artist, title) read from an untagged file's name, without its extension: "Artist - Title" with or
+    without a leading track number gives both; any other name is the title alone (artist ""), underscores
+    read as spaces. A name that is all a number ("01", "Track01") stays as it is: it names no song."""
+    name = " ".join(stem.replace("_", " ").split())
+    rest = _TRACK_NUMBER.sub("", name, count=1)
+    split = _ARTIST_TITLE.match(rest)
+    if split is not None and split["artist"].strip(" -–") and split["title"].strip(" -–"):
+        return split["artist"].strip(" -–"), split["title"].strip(" -–")
+    return "", rest.strip(" -–") or name
 
 
 def credit_columns(tags: dict[str, Any]) -> dict[str, str | None]:

@@ -19,7 +19,7 @@ from mutagen.flac import FLAC
 from mutagen.id3 import GRP1, ID3, MVNM, TALB, TCOM, TIT1, TIT2, TPE1, TPE2, TXXX
 from mutagen.mp4 import MP4, MP4FreeForm
 
-from device.catalog.tags import credit_columns, legacy_encoding, read_tags
+from device.catalog.tags import credit_columns, legacy_encoding, names_from_file, read_tags
 
 CASES = Path(__file__).resolve().parents[4] / "shared" / "cases" / "audio"  # ../shared beside the checkout
 needs_cases = pytest.mark.skipif(not CASES.is_dir(), reason="../shared/cases/audio is not beside the checkout")
@@ -269,3 +269,36 @@ def test_mp4_composer_work_and_artists(tmp_path: Path) -> None:
     read = read_tags(path)
     assert (read["title"], read["artists"], read["composers"], read["works"]) == (
         "Aria", ["Lena Hart", "Ola Fen"], ["J. S. Bach"], ["Goldberg Variations, BWV 988"])
+
+
+# ---- untagged files: the name is all there is ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("stem", "expected"), [
+    ("07 - Orla Finch - Harbour Lights", ("Orla Finch", "Harbour Lights")),
+    ("Orla Finch - Harbour Lights", ("Orla Finch", "Harbour Lights")),
+    ("Nena – 99 Luftballons", ("Nena", "99 Luftballons")),  # an en dash, and a number that is the title's
+    ("Blink-182 - Adams Song", ("Blink-182", "Adams Song")),  # a hyphen inside a name is not the separator
+    ("Кино - Звезда по имени Солнце", ("Кино", "Звезда по имени Солнце")),
+    ("07. Harbour Lights", ("", "Harbour Lights")),
+    ("07 Harbour Lights", ("", "Harbour Lights")),
+    ("A2 - Side Two Opener", ("", "Side Two Opener")),  # a vinyl rip's side and track
+    ("99 Luftballons", ("", "99 Luftballons")),  # not zero-padded: part of the title
+    ("Track01", ("", "Track01")),  # a CD rip's name says no song: kept as it is
+    ("01", ("", "01")),
+    ("Harbour_Lights", ("", "Harbour Lights")),
+])
+def test_an_untagged_files_name_gives_its_artist_and_title(stem: str, expected: tuple[str, str]) -> None:
+    assert names_from_file(stem) == expected
+
+
+def test_an_untagged_file_named_artist_dash_title_is_found_by_its_artist(tmp_path: Path) -> None:
+    path = mp3(tmp_path / "03 - Orla Finch - Harbour Lights.mp3")
+    tags = read_tags(path)
+    assert (tags["title"], tags["artist"], tags["artists"]) == ("Harbour Lights", "Orla Finch", ["Orla Finch"])
+
+
+def test_a_tagged_artist_wins_over_the_files_name(tmp_path: Path) -> None:
+    path = mp3(tmp_path / "Somebody Else - Harbour Lights.mp3", id3v1(b"", b"Orla Finch"))
+    tags = read_tags(path)
+    assert (tags["title"], tags["artist"]) == ("Harbour Lights", "Orla Finch")
