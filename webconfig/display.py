@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from device import catalog
 from device.contract import NOBODY, Command, CommandState, Play, PlayerState, SentCommand, Settings, Status
-from device.wording import INTENT_AIM, feeling
+from device.wording import INTENT_AIM, feeling, sounds
 from webconfig.words import UNREADABLE_FACE, explain
 
 STATUS_TEXT = {
@@ -113,6 +113,7 @@ def panel(status: Status, settings: Settings, plays: Sequence[Play], *, duration
         "title": playing.title if playing else "Nothing playing",
         "artist": playing.artist if playing else "",
         "kind": "built-in piece" if playing and playing.collection == catalog.STARTER else "",
+        "sounds": f"Sounds {heard}" if playing and (heard := sounds(playing.valence, playing.arousal)) else "",
         "time": song_time(status, duration_s, alive),
         "face_now": face_text(status.emotion) if alive else "— (the player is not answering)",
         "face_then": face_text(decision.get("emotion")) if decision else "—",

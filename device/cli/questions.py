@@ -10,6 +10,7 @@ from typing import Any
 
 from device.cli.output import print_json
 from device.config import Config
+from device.wording import sounds
 
 
 def cmd_classify(args: argparse.Namespace, config: Config) -> int:
@@ -88,7 +89,8 @@ def _analyse_one(path: Path, model: Any, config: Config) -> dict[str, Any] | Non
         return None
     placement = model.place(analysis.parts)
     return {"file": shown(path), "silent": False, "valence": round(placement.valence, 4),
-            "arousal": round(placement.arousal, 4), "quadrant": placement.quadrant,
+            "arousal": round(placement.arousal, 4), "sounds": sounds(placement.valence, placement.arousal),
+            "quadrant": placement.quadrant,
             "confidence": round(placement.confidence, 4), "duration_s": round(analysis.duration, 2),
             "features": {k: round(v, 6) for k, v in analysis.features.items()}}
 
@@ -103,7 +105,8 @@ def _describe_analysis(result: dict[str, Any]) -> str:
     features = result["features"]
     mode = "major" if features["mode"] >= 0.5 else "minor"
     sure = "" if result["confidence"] >= UNSURE_BELOW else ", the model is unsure"
-    return (f"{result['file']}: {result['quadrant']} ({result['confidence']:.0%} sure{sure})  valence "
+    return (f"{result['file']}: sounds {result['sounds']} ({result['quadrant']}, {result['confidence']:.0%} "
+            f"sure{sure})  valence "
             f"{result['valence']:+.2f}  arousal {result['arousal']:+.2f}  (tempo {features['tempo']:.0f} BPM, "
             f"{mode}, loudness {features['loudness']:.1f} dB, {result['duration_s']:.0f} s)")
 

@@ -10,7 +10,7 @@ from device.contract import Intent
 from device.learning.evidence import TrackRecord, times_phrase
 from device.mood import CIRCUMPLEX, Mood
 from device.recommend import Recommender
-from device.wording import FEELING, INTENT_AIM, INTENT_STEP, INTENT_VERB
+from device.wording import FEELING, INTENT_AIM, INTENT_STEP, INTENT_VERB, sounds
 from webconfig.words import explain
 
 
@@ -50,3 +50,14 @@ def test_the_daemons_reason_names_its_intent_as_the_page_does(label: str, overri
     intent, why = Recommender(RecommendConfig()).infer_intent(mood, None, override)
     assert INTENT_AIM[intent] in why  # the page's heading for this intent ("calming things down")
     assert (intent == override) == ("as you asked" in why)
+
+
+@pytest.mark.parametrize(("valence", "arousal", "words"), [
+    (0.8, 0.0, "warm and content"), (0.6, 0.6, "bright and lively"), (0.0, 0.9, "driving and energetic"),
+    (-0.6, 0.7, "tense"), (-0.7, 0.05, "dark and heavy"), (-0.5, -0.5, "sad and slow"),
+    (0.0, -0.7, "quiet and still"), (0.5, -0.5, "calm and warm"), (0.25, -0.2, "a little calm and warm"),
+    (-0.2, 0.25, "a little tense"), (0.05, -0.05, "even (neither bright nor dark, calm nor lively)"),
+    (None, 0.5, ""),
+])
+def test_where_a_song_sits_is_said_in_words(valence: float | None, arousal: float | None, words: str) -> None:
+    assert sounds(valence, arousal) == words

@@ -201,3 +201,16 @@ def test_a_command_not_taken_says_so_and_leaves_the_page_after_a_minute() -> Non
     assert command_text(sent, now=1011.0) == "Skip: not taken: the player did not answer"
     assert command_text(sent, now=1061.0) == ""
     assert command_text(SentCommand(2, "reboot", 1000.0, None), now=1001.0) == ""
+
+
+def test_the_song_playing_is_said_in_words_where_it_sits(signed_in: FlaskClient, db: sqlite_utils.Database) -> None:
+    """Issue 29: what the device hears in the song, in words, beside its title; nothing for a song without
+    a point, and nothing when nothing plays."""
+    tense = {**NOW_PLAYING, "valence": -0.6, "arousal": 0.7}
+    write_daemon_state(db, **{**DAEMON_STATE, "now_playing": tense})
+    assert field(signed_in.get("/").get_data(as_text=True), "sounds") == "Sounds tense"
+    calm = {**NOW_PLAYING, "valence": 0.3, "arousal": -0.25}
+    write_daemon_state(db, **{**DAEMON_STATE, "now_playing": calm})
+    assert signed_in.get("/api/state").get_json()["display"]["sounds"] == "Sounds a little calm and warm"
+    write_daemon_state(db, **{**DAEMON_STATE, "now_playing": {**NOW_PLAYING, "valence": None, "arousal": None}})
+    assert field(signed_in.get("/").get_data(as_text=True), "sounds") == ""

@@ -15,6 +15,7 @@ from device.demo.faces import load_fixture, write_scenes
 from device.faces import StillPhotoDetector
 from device.music.features import FEATURE_NAMES, analyse_parts
 from device.music.mer import DEFAULT_MODEL, load_model, quadrant
+from device.wording import sounds
 from tests.helpers import Emotune, Pipeline
 
 
@@ -96,6 +97,19 @@ def test_analyze_json(demo_clips: dict[str, Path], config, capsys: pytest.Captur
     assert result["confidence"] == pytest.approx(placement.confidence, abs=1e-3)
     assert result["valence"] == pytest.approx(placement.valence, abs=1e-3)
     assert set(result["features"]) == set(FEATURE_NAMES)
+    assert result["sounds"] == sounds(result["valence"], result["arousal"]) != ""
+
+
+def test_analyze_says_in_words_how_a_storm_and_a_letter_sound(
+    demo_clips: dict[str, Path], config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 29: the answer a listener reads first is the words ("tense"), then the quadrant and numbers."""
+    paths = [demo_clips["Storm Warning"], demo_clips["Last Letter"]]
+    assert cli.main(["analyze", *map(str, paths), "--state-dir", str(config.state_dir)]) == 0
+    storm, letter = capsys.readouterr().out.splitlines()
+    assert storm.startswith(f"{paths[0]}: sounds ") and letter.startswith(f"{paths[1]}: sounds ")
+    assert any(word in storm for word in ("tense", "driving", "dark")), storm  # a storm is not calm
+    assert any(word in letter for word in ("sad", "quiet", "dark", "calm")), letter
 
 
 def test_analyze_reports_an_unreadable_file_and_goes_on(
