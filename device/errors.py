@@ -25,3 +25,14 @@ class CatalogError(EmotuneError):
 
 class PlayerError(EmotuneError):
     pass
+
+
+class DatabaseUnusableError(CatalogError):
+    """The database file cannot be used. The message is one line naming the file and the fix; `reason` says
+    why in a few plain words without paths ("it is not a database"), for the phone page; `lasting` is False
+    only when waiting may help (another process held it locked)."""
+
+    def __init__(self, message: str, reason: str, *, lasting: bool = True) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.lasting = lasting

@@ -18,7 +18,8 @@ from pathlib import Path
 import sqlite_utils
 
 from device.contract import schema as contract_schema
-from device.errors import CatalogError
+from device.database_problems import problem
+from device.errors import CatalogError, DatabaseUnusableError
 from device.names import match_key, search_text
 
 
@@ -360,19 +361,57 @@ def catalog_version(db: sqlite_utils.Database) -> int:
 
 
 def open_database(path: Path) -> sqlite_utils.Database:
-    """Open (creating and migrating as needed) the database at `path`."""
+    """Open (creating and migrating as needed) the database at `path`.
+
+    A missing file is created (_create_private). Anything else that cannot serve as emotune's database is
+    refused, never replaced: DatabaseUnusableError, one line naming the file and the fix (`problem`), for a file
+    that is empty (0 bytes), not SQLite, another program's, damaged, unreadable or unwritable, a state dir
+    that is not a folder or is read-only, a full disk; CatalogError for a schema newer than this emotune's."""
     path = Path(path)
     try:
         _create_private(path)
+        _refuse_empty(path)
         conn = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False, isolation_level=None)
+    except (OSError, sqlite3.Error) as error:
+        raise problem(path, error) from None
+    try:
         conn.execute("PRAGMA busy_timeout = 10000")
+        _refuse_foreign(conn, path)  # before anything is written into it
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        db = sqlite_utils.Database(conn)
+        migrate(db, path)
     except (OSError, sqlite3.Error) as error:
-        raise CatalogError(f"cannot open database {path}: {error}") from None
-    db = sqlite_utils.Database(conn)
-    migrate(db, path)
+        conn.close()
+        raise problem(path, error) from None
+    except BaseException:
+        conn.close()
+        raise
     return db
+
+
+def _refuse_empty(path: Path) -> None:
+    """A 0-byte file is no database of ours: _create_private links a file with its header in place, so
+    something else cut it (a copy that failed, a full disk). SQLite would take it for a new empty database
+    (and delete a -wal beside it), so the catalog would seem to vanish: refused, never replaced."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise DatabaseUnusableError(
+            f"{path} is empty (0 bytes), not a database: a copy or a full disk may have cut it; move it aside "
+            f"(mv {path} {path}.broken) to start a new catalog, or put back a backup",
+            "it is empty (0 bytes)",
+        )
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
+    """An SQLite file of another program: tables, none of them `tracks` (every emotune schema has it; a new
+    file has none). Migrating would write emotune's tables into it."""
+    tables = sorted(row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+    if tables and "tracks" not in tables:
+        raise DatabaseUnusableError(
+            f"{path} is another program's SQLite database, not emotune's (tables {', '.join(tables[:3])}): move it "
+            f"aside (mv {path} {path}.broken) to start a new catalog, or put back a backup",
+            "it is another program's database",
+        )
 
 
 def _create_private(path: Path) -> None:

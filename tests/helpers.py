@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -31,3 +32,18 @@ def wait_until(condition: Callable[[], bool], timeout: float = 3.0, poll_s: floa
             return True
         time.sleep(poll_s)
     return condition()
+
+
+def full_disk(monkeypatch: Any, pages: int = 2) -> None:
+    """Every new SQLite connection may not grow its database past `pages` pages: SQLite then answers
+    "database or disk is full" itself, as on a full disk (no disk is filled)."""
+    import sqlite3
+
+    connect = sqlite3.connect
+
+    def small(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", small)

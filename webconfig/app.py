@@ -21,7 +21,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, InternalServerError
 
 from device.config import Config
-from device.errors import EmotuneError
+from device.database_problems import problem
+from device.errors import DatabaseUnusableError, EmotuneError
 from webconfig.context import close_database, csrf_token, ext, web_session
 from webconfig.hosts import HostCheck
 from webconfig.pin import device_pin, secret_key
@@ -34,6 +35,10 @@ logger = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = {"login", "login_post", "static", "manifest"}
 UNREADABLE = ("emotune cannot read its data right now. Try again in a minute; if this stays, the details are "
               "in the device's log (journalctl -u emotune-web).")
+# A database that waiting will not mend (not a database, damaged, read-only, a full disk): no "try again".
+# The reason is a few words without paths (anyone on the network sees this page); the log has the file and fix.
+UNUSABLE = ("emotune cannot use its database ({reason}). Ask whoever set it up to look at "
+            "'journalctl -u emotune-web' on the device: it says what to do.")
 BROKEN = "Something went wrong on the device. The details are in its log (journalctl -u emotune-web)."
 
 
@@ -113,9 +118,22 @@ def _error_page(message: str, status: int) -> ResponseReturnValue:
 
 
 def _unreadable(error: Exception) -> ResponseReturnValue:
-    logger.error("cannot serve %s: %s", request.path, error)  # the full story (paths) stays in the log
+    lasting = _lasting_problem(error)
+    # the full story (the file, the fix) goes to the log only
+    logger.error("cannot serve %s: %s", request.path, lasting or error)
     g.pop("web_session", None)
-    return _error_page(UNREADABLE, 503)
+    return _error_page(UNUSABLE.format(reason=lasting.reason) if lasting else UNREADABLE, 503)
+
+
+def _lasting_problem(error: Exception) -> DatabaseUnusableError | None:
+    """What is wrong with the database when waiting will not mend it, else None (locked, or not the database)."""
+    if isinstance(error, DatabaseUnusableError):
+        found = error
+    elif isinstance(error, sqlite3.DatabaseError):
+        found = problem(ext()["config"].database_path, error)
+    else:
+        return None
+    return found if found.lasting else None
 
 
 def _broken(error: InternalServerError) -> ResponseReturnValue:

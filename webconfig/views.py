@@ -176,6 +176,7 @@ def _history_row(play: Play) -> dict[str, Any]:
 def login() -> ResponseReturnValue:
     if web_session() is not None:
         return redirect(url_for("index"))
+    db()  # a database that cannot be opened is said now (webconfig.app), not after a PIN typed in vain
     return render_template("login.html", message=None)
 
 

@@ -1,13 +1,21 @@
 """Nothing a listener or the owner can cause ends in a traceback: a damaged database, an id out of range,
-`emotune web` where it cannot listen or write; and the database is private from the start."""
+`emotune web` where it cannot listen or write; and the database is private from the start. A database
+that cannot be used (not one, empty, read-only, a full disk) is said as such on the page and in one line
+of the CLI that names the file and the fix; only a lock says "try again"."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import socket
 import sqlite3
 import stat
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -16,8 +24,10 @@ from flask.testing import FlaskClient
 from device import store
 from device.catalog.tracks import upsert_track
 from device.config import Config
-from tests.helpers import Emotune
+from tests.device.test_store import read_only
+from tests.helpers import Emotune, full_disk
 from tests.webconfig.pages import csrf_of, post
+from webconfig.server import start_background
 
 
 def damage(path: Path, table: str = "tracks") -> None:
@@ -48,7 +58,8 @@ def test_a_damaged_database_shows_a_503_page_without_paths(config: Config, signe
                      signed_in.get("/api/state")):
         page = response.get_data(as_text=True)
         assert response.status_code == 503, page
-        assert "cannot read its data" in page
+        assert "cannot use its database (it is damaged)" in page and "journalctl -u emotune-web" in page
+        assert "Try again in a minute" not in page  # waiting will not mend it
         assert str(config.state_dir) not in page and "emotune.db" not in page and "Traceback" not in page
 
 
@@ -132,3 +143,126 @@ def test_emotune_web_with_a_read_only_state_dir_says_one_line_with_the_fix(tmp_p
     assert result.returncode == 1
     line = one_line(result.stderr)
     assert "writable by the user running emotune" in line and "[web] pin" in line
+
+
+# ---- a database that cannot be used, on the real page server and on the command line -------------------
+
+class Browser:
+    """A phone at the real page server: cookies kept, any status read as (status, page)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def open(self, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        try:
+            with self.opener.open(self.url + path, data=data, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def sign_in(self, pin: str = "4321") -> tuple[int, str]:
+        status, page = self.open("/login")
+        assert status == 200, page
+        found = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert found, page
+        return self.open("/login", {"pin": pin, "csrf": found.group(1)})
+
+
+def says_lasting(status: int, page: str, reason: str, config: Config) -> None:
+    assert status == 503, page
+    assert f"emotune cannot use its database ({reason})" in page and "journalctl -u emotune-web" in page, page
+    assert "Try again in a minute" not in page and "Traceback" not in page
+    assert str(config.state_dir) not in page  # anyone on the network sees this page; the log has the path
+
+
+BREAK = {
+    "it is not a database": lambda path: path.write_text("title,artist\nYesterday,The Beatles\n" * 50),
+    "it is empty (0 bytes)": lambda path: path.write_bytes(b""),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("reason", BREAK)
+def test_the_page_and_its_sign_in_say_a_broken_database_plainly(config: Config, reason: str) -> None:
+    fill_catalog(config, songs=2)
+    with start_background(config) as server:
+        phone = Browser(server.url)
+        status, page = phone.open("/login")  # the form, and its CSRF cookie, while all is well
+        assert status == 200, page
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf
+        BREAK[reason](config.database_path)
+        says_lasting(*phone.open("/login", {"pin": "4321", "csrf": csrf.group(1)}), reason, config)  # sign-in
+        says_lasting(*Browser(server.url).open("/login"), reason, config)  # the login page itself
+    if reason.startswith("it is empty"):
+        assert config.database_path.stat().st_size == 0  # refused, not replaced by a new catalog
+
+
+@pytest.mark.slow
+def test_the_sign_in_says_a_read_only_database_plainly(config: Config) -> None:
+    fill_catalog(config, songs=2)
+    with read_only(config.database_path), start_background(config) as server:
+        says_lasting(*Browser(server.url).sign_in(), "it is read-only for emotune", config)
+
+
+def test_a_locked_database_still_says_try_again(app: Flask, client: FlaskClient,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def locked(*_args: Any) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    csrf = csrf_of(client, "/login")
+    monkeypatch.setattr("webconfig.throttle.LoginThrottle.wait_s", locked)
+    response = client.post("/login", data={"pin": "4321", "csrf": csrf})
+    assert response.status_code == 503 and "Try again in a minute" in response.get_data(as_text=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["not a database", "empty", "state dir is a file"])
+def test_the_cli_refuses_a_file_that_is_not_a_database_in_one_line_with_the_fix(
+        tmp_path: Path, emotune: Emotune, kind: str) -> None:
+    state = tmp_path / "state"
+    if kind == "state dir is a file":
+        state.write_text("oops")
+        broken, fix = state, f"mv {state} {state}.broken"
+    else:
+        state.mkdir()
+        broken = state / "emotune.db"
+        broken.write_bytes(b"" if kind == "empty" else b"this is not a database\n" * 100)
+        fix = f"mv {broken} {broken}.broken"
+    before, beside = broken.read_bytes(), sorted(broken.parent.iterdir())
+    result = emotune("catalog", "stats", state_dir=state)
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert str(broken) in line and fix in line
+    assert broken.read_bytes() == before and sorted(broken.parent.iterdir()) == beside  # nothing made beside it
+
+
+@pytest.mark.slow
+def test_the_cli_on_a_read_only_state_dir_and_a_read_only_database_says_which_and_the_fix(
+        config: Config, emotune: Emotune) -> None:
+    fill_catalog(config, songs=2)
+    with read_only(config.state_dir):
+        result = emotune("catalog", "stats", state_dir=config.state_dir)
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert f"cannot write in {config.state_dir}" in line and "chown" in line
+    music = config.state_dir.parent / "music"
+    music.mkdir()
+    with read_only(config.database_path):
+        result = emotune("catalog", "scan", str(music), state_dir=config.state_dir)  # it reads, then cannot write
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert f"{config.database_path} is not readable and writable" in line and "chmod 600" in line
+
+
+def test_the_cli_on_a_full_disk_says_so_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """SQLite's own "database or disk is full" (the file may not grow past two pages) while making a catalog."""
+    from device.cli import main
+
+    full_disk(monkeypatch)
+    assert main(["catalog", "stats", "--state-dir", str(tmp_path / "state")]) == 1
+    line = one_line(capsys.readouterr().err)
+    assert "the disk is full" in line and "df -h" in line
