@@ -349,10 +349,19 @@ def _v16(db: sqlite_utils.Database) -> None:
     db.execute('ALTER TABLE imports ADD COLUMN "reasons" TEXT')
 
 
+def _v17(db: sqlite_utils.Database) -> None:
+    """The page asks on every request how many built-in pieces can play and whether the listener has music
+    of their own (issue 28): a full scan of a 300k-track catalog, 60–80 ms a request. A partial index of
+    the playable tracks' collection answers both from the index. Its WHERE repeats tracks.PLAYABLE_WITH_POINT
+    word for word, as SQLite uses a partial index only for a query that has its WHERE's terms."""
+    db.execute('CREATE INDEX IF NOT EXISTS "idx_tracks_playable_collection" ON "tracks" ("collection") '
+               "WHERE path IS NOT NULL AND path != '' AND valence IS NOT NULL AND arousal IS NOT NULL")
+
+
 # Each entry upgrades the schema by one version; a catalog made by an older emotune keeps working.
 # Never edit a published entry: append a new one.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
-                                                             _v11, _v12, _v13, _v14, _v15, _v16]
+                                                             _v11, _v12, _v13, _v14, _v15, _v16, _v17]
 
 
 def catalog_version(db: sqlite_utils.Database) -> int:
