@@ -3,11 +3,11 @@
 Each new or changed file of a format the scan takes (SCANNED; path + size + mtime, remembered in `files`)
 gets its tags, the audio analysis and the music emotion model's point, committed one file at a time so a
 scan can stop and resume while the daemon plays. Every other file the listener put there is in the
-summary with why it was left (`ScanSummary.skipped`): too short to be a song (MIN_SONG_S), silent,
-unreadable, a format the player cannot play, an unsupported format, not audio; hidden files (a leading
-dot) are not looked at; a file with a cue sheet is a track per song of it (device.catalog.cue). Whatever
-goes wrong with one file, the rest are scanned; a vanished file loses its path but keeps its row. With no
-DIR, every `[catalog] music_dirs` folder. The rules: docs/architecture.md.
+summary with why it was left (`ScanSummary.skipped`): still being copied (`settled`), too short to be a
+song (MIN_SONG_S), silent, unreadable, a format the player cannot play, an unsupported format, not audio;
+hidden files are not looked at; a file with a cue sheet is a track per song of it (device.catalog.cue).
+Whatever goes wrong with one file, the rest are scanned; a full disk stops the scan, what was done saved.
+A vanished file loses its path, keeps its row. No DIR: every `[catalog] music_dirs` folder. docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import errno
 import json
 import logging
 import os
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -76,7 +77,14 @@ TOO_SHORT = 2  # files.silent: 1 the file is silence, 2 it is too short to be a 
 # What a file that failed or was too short was judged by, beside the model (files.analysed_with): one judged
 # by other rules is looked at again (a clip of under half a second was "cannot decode audio" before these).
 RULES = f"songs from {MIN_SONG_S:g} s"
-SHOWN_PER_REASON = 5  # names printed per reason; --json lists them all
+SHOWN_PER_REASON = 5  # names printed per reason; -v prints them all, --json lists them all
+MORE_HINT = "emotune -v catalog scan lists them all"
+# A file written to in the last minute is being copied in (scp, SMB, cp keep its mtime at "now" while they
+# write; those that keep the original's time set it only once done): the timer's scan leaves it for the
+# next run (`settled`). A minute outlasts the pauses of a copy over Wi-Fi, and a file copied in waits at
+# most one more run (30 min) for it.
+SETTLE_S = 60.0
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 # The state dir's music folder: the group (the user who copies files in) may add files, which keep the group.
 MUSIC_DIR_MODE = 0o2775
 
@@ -103,12 +111,16 @@ class ScanSummary:
     unsupported: list[str] = field(default_factory=list)  # a suffix neither scanned nor NOT_AUDIO
     not_audio: list[str] = field(default_factory=list)  # NOT_AUDIO: covers, notes, playlists, cue sheets of no file
     cue_sheets: list[tuple[str, str]] = field(default_factory=list)  # (sheet, the audio file it splits) read
+    # (file, what showed it): being written while the scan ran (`settled`); not added, its old row kept
+    copying: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    # why the scan ended before its last file (a full disk), with what was saved; "" when it did not
+    stopped: str = ""
 
     def skipped(self) -> dict[str, list[tuple[str, str]]]:
         """The files seen and not added or kept, by reason (the JSON's keys): [(file, why or "")]."""
-        return {"too_short": [(f, "") for f in self.too_short], "silent": [(f, "") for f in self.silent],
-                "unreadable": self.failed, "cannot_play": self.cannot_play,
+        return {"copying": self.copying, "too_short": [(f, "") for f in self.too_short],
+                "silent": [(f, "") for f in self.silent], "unreadable": self.failed, "cannot_play": self.cannot_play,
                 "unsupported": [(f, "") for f in self.unsupported], "not_audio": [(f, "") for f in self.not_audio]}
 
     @property
@@ -126,11 +138,15 @@ class ScanSummary:
                 "silent": self.silent, "failed": [{"file": f, "error": e} for f, e in self.failed],
                 "cannot_play": [{"file": f, "why": why} for f, why in self.cannot_play],
                 "unsupported": self.unsupported, "not_audio": self.not_audio,
-                "cue_sheets": [{"file": f, "of": of} for f, of in self.cue_sheets], "seconds": round(self.seconds, 2)}
+                "cue_sheets": [{"file": f, "of": of} for f, of in self.cue_sheets],
+                "copying": [{"file": f, "why": why} for f, why in self.copying],
+                "seconds": round(self.seconds, 2), "stopped": self.stopped or None}
 
-    def describe(self) -> str:
-        """A first line whose counts add up to the files seen, then a line per reason a file was skipped
-        (a few names each, also for 20,000 files: --json lists them all), then the files removed."""
+    def describe(self, verbose: bool = False) -> str:
+        """A first line whose counts add up to the files seen, then why the scan stopped early if it did,
+        then a line per reason a file was skipped (a count and SHOWN_PER_REASON names, also for 20,000
+        files; `verbose` (-v): all of them), then the files removed or moved (as many)."""
+        every = verbose
         analysed = self.added + self.updated
         per = f", {self.seconds / analysed:.2f} s per file" if analysed else ""
         skipped = self.skipped()
@@ -140,28 +156,34 @@ class ScanSummary:
         lines = [f"{self.path}: {self.seen} files: {self.added} added, {self.updated} updated, {self.unchanged} "
                  f"unchanged, {sum(map(len, skipped.values()))} skipped{sheets}; {len(self.removed)} removed{moved} "
                  f"({self.seconds:.1f} s{per})"]
+        if self.stopped:
+            lines.append(f"  stopped: {self.stopped}")
         if self.cue_sheets:  # each the songs of one file (device.catalog.cue)
             lines += _reason_lines("cue sheets (one track per song of their file)",
-                                   [(f, f"cue sheet of {of}") for f, of in self.cue_sheets])
+                                   [(f, f"cue sheet of {of}") for f, of in self.cue_sheets], every=every)
         for reason, files in skipped.items():
-            if reason == "cannot_play":  # a why per format: files by why
+            if reason in ("cannot_play", "copying"):  # a why per format, per sign of a copy: files by why
                 for why in dict.fromkeys(why for _, why in files):
-                    lines += _reason_lines(f"{REASON_TEXT[reason]} ({why})", [(f, "") for f, w in files if w == why])
+                    lines += _reason_lines(REASON_TEXT[reason].format(why=why), [(f, "") for f, w in files if w == why],
+                                           every=every)
             elif files:
-                lines += _reason_lines(REASON_TEXT[reason], files, by_suffix=reason in ("unsupported", "not_audio"))
+                lines += _reason_lines(REASON_TEXT[reason], files, by_suffix=reason in ("unsupported", "not_audio"),
+                                       every=every)
         if self.removed:
-            lines += _reason_lines("removed (no longer on disk, no longer playable)", [(f, "") for f in self.removed])
+            lines += _reason_lines("removed (no longer on disk, no longer playable)", [(f, "") for f in self.removed],
+                                   every=every)
         for folder, why, count in self.unreadable_folders:
             one = count == 1
             lines.append(f"  cannot read {folder} ({why}): its {count} song{'' if one else 's'} "
                          f"{'is' if one else 'are'} kept as {'it was' if one else 'they were'}")
         if self.moved:
             lines += _reason_lines("moved, renamed or a second copy gone (the same track plays from its other place)",
-                                   [(f, "") for f in self.moved])
+                                   [(f, "") for f in self.moved], every=every)
         return "\n".join(lines)
 
 
 REASON_WORDS = {  # REASON_TEXT, short: the page's list of what the last scan skipped
+    "copying": "still being copied (left for the next scan)",
     "too_short": f"too short to be a song (under {MIN_SONG_S:g} s)",
     "silent": "silent",
     "unreadable": "unreadable",
@@ -169,26 +191,31 @@ REASON_WORDS = {  # REASON_TEXT, short: the page's list of what the last scan sk
     "unsupported": "unsupported format",
     "not_audio": "not audio",
 }
-REASON_TEXT = {
+REASON_TEXT = {  # "{why}": each why of the reason's files, a line each
+    "copying": "still being copied ({why}), left for the next scan",
     "too_short": f"too short to be a song (under {MIN_SONG_S:g} s: not placed, never offered)",
     "silent": "silent (no sound in it: not placed, never played)",
     "unreadable": "unreadable",
-    "cannot_play": "not playable here",
+    "cannot_play": "not playable here ({why})",
     "unsupported": "unsupported format",
     "not_audio": "not audio",
 }
 
 
-def _reason_lines(reason: str, files: list[tuple[str, str]], by_suffix: bool = False) -> list[str]:
+def _reason_lines(reason: str, files: list[tuple[str, str]], by_suffix: bool = False, every: bool = False) -> list[str]:
     """`reason: count` (`by_suffix`: with the count of each suffix), the first SHOWN_PER_REASON files on the
-    same line, or one a line with its why where files have one."""
+    same line and how many more (`every`: all of them, one a line), or one a line with its why where files
+    have one."""
     counted = ""
     if by_suffix:
         suffixes = Counter(Path(name).suffix.lower() or "no suffix" for name, _ in files)
         most = sorted(suffixes.items(), key=lambda item: (-item[1], item[0]))
         counted = " (" + ", ".join(f"{suffix} {n}" for suffix, n in most) + ")"
+    if every and len(files) > SHOWN_PER_REASON:  # a long list asked for in full: a name a line, greppable
+        return [f"  {reason}: {len(files)}{counted}", *(f"    {name}: {why}" if why else f"    {name}"
+                                                        for name, why in files)]
     first = files[:SHOWN_PER_REASON]
-    more = [f"… and {len(files) - len(first)} more"] if len(files) > len(first) else []
+    more = [f"… and {len(files) - len(first)} more ({MORE_HINT})"] if len(files) > len(first) else []
     if any(why for _, why in first):
         return [f"  {reason}: {len(files)}", *(f"    {name}: {why}" for name, why in first),
                 *(f"    {m}" for m in more)]
@@ -220,17 +247,26 @@ class WatchedScan:
             total.unsupported += one.unsupported
             total.not_audio += one.not_audio
             total.cue_sheets += one.cue_sheets
+            total.copying += one.copying
             total.seconds += one.seconds
+        total.stopped = self.stopped
         return total
+
+    @property
+    def stopped(self) -> str:
+        """Why the scan ended early (a full disk: the folders after it are skipped), "" when it did not."""
+        return next((one.stopped for one in self.scanned if one.stopped), "")
 
     def to_json(self) -> dict[str, Any]:
         return {"scanned": [one.to_json() for one in self.scanned],
                 "skipped": [{"path": f, "why": why} for f, why in self.skipped], "created": self.created,
-                "total": {k: v for k, v in self.total().to_json().items() if k != "path"}}
+                "total": {k: v for k, v in self.total().to_json().items() if k != "path"},
+                "stopped": self.stopped or None}
 
-    def describe(self) -> str:
+    def describe(self, verbose: bool = False) -> str:
+        """Each folder's ScanSummary.describe(verbose), the folders skipped, and the total's first line."""
         lines = [f"created {folder}: copy your audio files into it" for folder in self.created]
-        lines += [one.describe() for one in self.scanned]
+        lines += [one.describe(verbose) for one in self.scanned]
         lines += [f"{folder}: skipped, {why}" for folder, why in self.skipped]
         if len(self.scanned) > 1:
             lines.append(self.total().describe().splitlines()[0])
@@ -273,10 +309,14 @@ def _why_not_scannable(db: sqlite_utils.Database, folder: Path, state_dir: Path)
 
 def scan_music_dirs(db: sqlite_utils.Database, folders: list[Path], state_dir: Path,
                     model_path: Path | None = None, progress: Callable[[Path], None] | None = None,
-                    start: Callable[[int], None] | None = None) -> WatchedScan:
-    """Scan each of the configured music folders (Config.music_dirs) that is there; see the module doc."""
+                    start: Callable[[int], None] | None = None, settle_s: float = 0.0) -> WatchedScan:
+    """Scan each of the configured music folders (Config.music_dirs) that is there (`settle_s`: scan's);
+    see the module doc. After a full disk stops one, the rest are skipped ("not scanned: the disk is full")."""
     result = WatchedScan()
     for folder in folders:
+        if result.stopped:
+            result.skipped.append((str(folder), "not scanned: the disk is full"))
+            continue
         if folder.is_relative_to(state_dir) and not folder.exists():
             folder.mkdir(parents=True)
             try:
@@ -288,7 +328,8 @@ def scan_music_dirs(db: sqlite_utils.Database, folders: list[Path], state_dir: P
         if why:
             result.skipped.append((str(folder), why))
         else:
-            result.scanned.append(scan(db, folder, state_dir, model_path, progress=progress, start=start))
+            result.scanned.append(scan(db, folder, state_dir, model_path, progress=progress, start=start,
+                                       settle_s=settle_s))
     return result
 
 
@@ -389,37 +430,107 @@ def forget_removed_files(db: sqlite_utils.Database, root: Path, present: set[str
     return [(shown(path), ids) for path, ids in zip(gone, tracks, strict=True)]
 
 
+class _StillCopyingError(Exception):
+    """The file is being written (the message: what showed it): left for the next scan, its row as it was."""
+
+
+class _DiskFullError(Exception):
+    """The disk the catalog or a cache is on is full: the scan stops, each file written so far kept whole."""
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether `error` says the disk is full: SQLite's SQLITE_FULL ("database or disk is full"), an OSError
+    ENOSPC, or EDQUOT (a quota)."""
+    if isinstance(error, _DiskFullError):
+        return True
+    if isinstance(error, OSError):
+        return error.errno in DISK_FULL_ERRNOS
+    if isinstance(error, sqlite3.Error):
+        return (getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+                or "database or disk is full" in str(error))
+    return False
+
+
+def settled(stat: os.stat_result, settle_s: float, now: float | None = None) -> str | None:
+    """None when the file whose `stat` this is may be read now, else what shows it is still being copied
+    in: it was written to in the last `settle_s` seconds (0: no file is too recent). A time more than a
+    second ahead of the clock (`now`, s since the epoch) is no copy's (a clock set wrong, a camera's
+    date): such a file is read. A file that changes while it is read is `_still_as_read`'s."""
+    age = (time.time() if now is None else now) - stat.st_mtime
+    if settle_s > 0 and -1.0 <= age < settle_s:
+        return f"changed in the last {'minute' if settle_s == 60 else f'{settle_s:g} s'}"
+    return None
+
+
+def _still_as_read(path: Path, record: dict[str, Any]) -> None:
+    """Before a file's outcome is written: _StillCopyingError when its size or mtime is no longer the one it was
+    read with (`record`: it grew while the scan read it), FileNotFoundError when it has gone."""
+    now = path.stat()
+    if now.st_size != record["size"] or now.st_mtime != record["mtime"]:
+        raise _StillCopyingError("changed while it was read")
+
+
+def _os_reason(path: Path, error: OSError) -> str:
+    """What an OSError met while reading the file at `path` says, in one line: the file gone mid-scan,
+    an I/O error, or the system's words (with the other file it names, if it is not this one)."""
+    named = Path(os.fsdecode(error.filename)) if isinstance(error.filename, str | bytes | os.PathLike) else None
+    own = named is None or named == path
+    if error.errno == errno.ENOENT and own:
+        return "gone while the scan ran (deleted, moved or renamed): the next scan sees where it went"
+    words = error.strerror or str(error)
+    if error.errno == errno.EIO:
+        words += " (the disk, card or USB stick it is on could not read it: failing, or pulled out?)"
+    return words if own or named is None else f"{words}: {shown(named)}"
+
+
 def _scan_file(db: sqlite_utils.Database, path: Path, key: str, root: Path, model: MerModel,
                state_dir: Path | None, summary: ScanSummary,
-               beside: tuple[Path, cue.CueSheet] | None = None) -> None:
-    """Analyse one file unless it is unchanged since the last scan; its outcome is counted in `summary`.
-    Whatever goes wrong with one file is that file's failure, never the end of the scan; but a model the
-    analysis cannot load (ModelError) is no file's fault and would fail every file: it ends the scan, with
-    the files done so far kept."""
+               beside: tuple[Path, cue.CueSheet] | None = None, settle_s: float = 0.0) -> None:
+    """Analyse one file unless it is unchanged since the last scan or still being copied (`settle_s`: see
+    `settled`); its outcome is counted in `summary`. Whatever goes wrong with one file is that file's
+    failure, never the end of the scan: an OSError (gone mid-scan, an I/O error) is reported with its
+    reason and the file is tried again at the next scan. But a model the analysis cannot load (ModelError)
+    is no file's fault and would fail every file: it ends the scan, with the files done so far kept; so
+    does a full disk (_DiskFullError)."""
     try:
-        _scan_one(db, path, key, root, model, state_dir, summary, beside)
+        _scan_one(db, path, key, root, model, state_dir, summary, beside, settle_s)
     except ModelError:
         raise
-    except Exception as error:  # a surprise (a name, a tag, the database): report it, go on with the rest
+    except _StillCopyingError as copying:
+        summary.copying.append((shown(path), str(copying)))
+    except Exception as error:
+        if disk_full(error):  # every file after it would fail the same way
+            raise _DiskFullError(str(error)) from error
+        if isinstance(error, OSError):  # the disk's or the copy's doing, not the file's content: no row written
+            why = _os_reason(path, error)
+            logger.warning("%s: %s", shown(path), why)
+            summary.failed.append((shown(path), why))
+            return
+        # a surprise (a name, a tag, the database): report it, go on with the rest
         logger.exception("scanning %s", shown(path))
         summary.failed.append((shown(path), f"unexpected error: {type(error).__name__}: {error}"))
 
 
 def _scan_one(db: sqlite_utils.Database, path: Path, key: str, root: Path, model: MerModel,
-              state_dir: Path | None, summary: ScanSummary, beside: tuple[Path, cue.CueSheet] | None = None) -> None:
+              state_dir: Path | None, summary: ScanSummary, beside: tuple[Path, cue.CueSheet] | None = None,
+              settle_s: float = 0.0) -> None:
     """_scan_file's work; `key` is the path as the catalog stores it (resolved); `beside`: the cue sheet
-    beside the file that splits it into songs (a sheet in its tags is looked for here)."""
-    try:
-        stat = path.stat()
-    except OSError as error:
-        summary.failed.append((shown(path), error.strerror or str(error)))
-        return
+    beside the file that splits it into songs (a sheet in its tags is looked for here). OSError and
+    _StillCopyingError for the caller."""
+    stat = path.stat()
     if _seen_unchanged(db, key, stat, path, summary, model.version, _sheet_mark(beside)):
-        return
+        return  # as the last scan saw it: settled then, whatever its age
+    copying = settled(stat, settle_s)
+    if copying:
+        raise _StillCopyingError(copying)
     record: dict[str, Any] = {"path": key, "size": stat.st_size, "mtime": stat.st_mtime, "scanned_at": time.time(),
                               "track_id": None, "error": None, "decoders": None, "silent": 0,
                               "analysed_with": model.version, "cue": None}
+    if stat.st_size == 0:  # nothing to decode (a copy that failed, a placeholder): said plainly, and fast
+        _store_failed(db, record, "an empty file (0 bytes)", summary, path)
+        return
     record["audio_key"] = recordings.audio_key(path)
+    _still_as_read(path, record)
     if _split_by_sheet(db, path, record, beside, root, model, state_dir, summary):
         return
     if record["audio_key"] and _store_known_recording(db, path, record, model.version):
@@ -434,6 +545,7 @@ def _scan_whole(db: sqlite_utils.Database, path: Path, record: dict[str, Any], r
     try:
         analysis = analyse_parts(path, state_dir)
     except SilentAudioError as silent:
+        _still_as_read(path, record)  # a file being copied in reads as zeros where it is not written yet
         if silent.duration < MIN_SONG_S:  # no song, whatever is in it
             _store_too_short(db, record)
             summary.too_short.append(shown(path))
@@ -442,18 +554,16 @@ def _scan_whole(db: sqlite_utils.Database, path: Path, record: dict[str, Any], r
         summary.silent.append(shown(path))
         return
     except AudioError as error:
+        _still_as_read(path, record)  # a half-copied file is no broken one
+        _read_through(path)  # an I/O error is the disk's fault, not the file's: OSError, nothing written
         seconds = _decoded_seconds(path)
         if seconds is not None and seconds < MIN_SONG_S:  # e.g. "less than half a second of audio"
             _store_too_short(db, record)
             summary.too_short.append(shown(path))
             return
-        why = str(error).removeprefix(f"{shown(path)}: ")
-        summary.failed.append((shown(path), why))
-        # tried again when the decoders change, or the rules (RULES)
-        record.update(error=why, decoders=decoder_set(), analysed_with=RULES)
-        with db.conn:
-            db.table("files").upsert(record, pk="path")
+        _store_failed(db, record, str(error).removeprefix(f"{shown(path)}: "), summary, path)
         return
+    _still_as_read(path, record)
     if analysis.duration < MIN_SONG_S:
         _store_too_short(db, record)
         summary.too_short.append(shown(path))
@@ -465,6 +575,24 @@ def _scan_whole(db: sqlite_utils.Database, path: Path, record: dict[str, Any], r
         summary.added += 1
     else:
         summary.updated += 1
+
+
+def _store_failed(db: sqlite_utils.Database, record: dict[str, Any], why: str, summary: ScanSummary,
+                  path: Path) -> None:
+    """A file no decoder reads: its row says why (it is tried again when the decoders change, or the
+    RULES), and it is counted as unreadable once the row is written."""
+    record.update(error=why, decoders=decoder_set(), analysed_with=RULES)
+    with db.conn:
+        db.table("files").upsert(record, pk="path")
+    summary.failed.append((shown(path), why))
+
+
+def _read_through(path: Path) -> None:
+    """Read the file's bytes to the end (once, for a file no decoder reads): OSError (EIO from a failing
+    card or stick, ENOENT) when they cannot be read, which the decoders report as a corrupt file."""
+    with open(path, "rb") as file:
+        while file.read(1 << 20):
+            pass
 
 
 def _sheet_mark(beside: tuple[Path, cue.CueSheet] | None) -> str | None:
@@ -506,11 +634,13 @@ def _scan_cue(db: sqlite_utils.Database, path: Path, record: dict[str, Any], she
         try:
             done = _scan_song(db, path, record, song, tags, root, model, state_dir)
         except AudioError as error:
+            _still_as_read(path, record)  # a song past the end of a file still being copied in
             summary.failed.append((shown(path), str(error).removeprefix(f"{shown(path)}: ")))
             return  # tried again at the next scan (the file's row is not written)
         if done is not None:
             kept.append(done[0])
             added = added or done[1]
+    _still_as_read(path, record)
     with db.conn:
         db.conn.execute("BEGIN IMMEDIATE")
         old = db.execute("SELECT track_id FROM files WHERE path = ?", [key]).fetchone()
@@ -532,12 +662,14 @@ def _scan_cue(db: sqlite_utils.Database, path: Path, record: dict[str, Any], she
 def _scan_song(db: sqlite_utils.Database, path: Path, record: dict[str, Any], song: cue.CueTrack,
                tags: dict[str, Any], root: Path, model: MerModel, state_dir: Path | None) -> tuple[int, bool] | None:
     """One song of a cue sheet as a track: (its id, whether it is a new row); None when it is no song
-    (silent, or under MIN_SONG_S). AudioError when its part of the file cannot be decoded."""
+    (silent, or under MIN_SONG_S). AudioError when its part of the file cannot be decoded, _StillCopyingError
+    when the file changed while it was read."""
     key = record["path"]
     audio = f"{record['audio_key']}#{song.number:02d}" if record.get("audio_key") else None
     known = recordings.track_of_recording(db, audio) if audio else None
     if known is not None and _analysed_by(db, known, model.version, song):  # moved, re-tagged: not analysed again
         fields = {"title": tags["title"], "artist": tags["artist"], "album": tags["album"], **credit_columns(tags)}
+        _still_as_read(path, record)
         with db.conn:
             db.conn.execute("BEGIN IMMEDIATE")  # see _store_analysed
             return write_track(db, known, **fields, path=key, start_s=song.start_s, updated_at=time.time()), False
@@ -551,6 +683,7 @@ def _scan_song(db: sqlite_utils.Database, path: Path, record: dict[str, Any], so
         db, tags["artist"], tags["title"], key, None)
     fields = _analysed_fields(db, tags, analysis, model.place(analysis.parts), f"scan {root}", track_id)
     end = song.end_s if song.end_s is not None else song.start_s + analysis.duration
+    _still_as_read(path, record)  # a song of a file still being copied in: no track of its part
     with db.conn:
         db.conn.execute("BEGIN IMMEDIATE")  # see _store_analysed
         new_id = write_track(db, track_id, **fields, path=key, audio_key=audio, start_s=song.start_s,
@@ -794,8 +927,15 @@ def _listed(root: Path, summary: ScanSummary) -> tuple[list[Path], list[Path], l
 
 def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, model_path: Path | None = None,
          progress: Callable[[Path], None] | None = None,
-         start: Callable[[int], None] | None = None) -> ScanSummary:
-    """Scan root; `start(n)` is told the number of audio files first, `progress(path)` before each one."""
+         start: Callable[[int], None] | None = None, settle_s: float = 0.0) -> ScanSummary:
+    """Scan root; `start(n)` is told the number of audio files first, `progress(path)` before each one.
+
+    A file still being copied in is left for the next scan (ScanSummary.copying: counted, not added, never
+    marked broken, a row it had kept as it was): one written to in the last `settle_s` seconds (the timer's
+    scan: SETTLE_S; 0, a person's `scan DIR` and the default: none is too recent), and, whatever `settle_s`,
+    one whose size or mtime changed while it was read. A full disk (SQLITE_FULL, ENOSPC) ends the scan
+    without a traceback: each file done is whole in the catalog, the rest are left for the next scan, and
+    ScanSummary.stopped says so. CatalogError when root is not a folder, ModelError for the model."""
     root = Path(root)
     if not root.is_dir():
         raise CatalogError(f"{shown(root)}: not a folder")
@@ -814,23 +954,45 @@ def scan(db: sqlite_utils.Database, root: Path, state_dir: Path | None = None, m
     keys = {path: stored_path(path.resolve()) for path in paths}  # resolved once: half a rescan's time
     # the songs of a folder that could not be read are not gone: they are kept as they were
     kept = {stored_path(folder.resolve()): why for folder, why in unreadable}
-    gone = forget_removed_files(db, root, set(keys.values()), kept)
-    for folder, why in unreadable:
-        where, parameters = _under(folder.resolve())
-        count = db.execute(f"SELECT COUNT(*) FROM files WHERE {where}", parameters).fetchone()[0]
-        summary.unreadable_folders.append((shown(folder), why, int(count)))
-    for path in paths:
-        summary.files += 1
-        if progress:
-            progress(path)
-        _scan_file(db, path, keys[path], root, model, state_dir, summary, sheets.get(path))
+    done = 0
+    gone: list[tuple[str, list[int]]] = []
+    try:
+        gone = forget_removed_files(db, root, set(keys.values()), kept)
+        for folder, why in unreadable:
+            where, parameters = _under(folder.resolve())
+            count = db.execute(f"SELECT COUNT(*) FROM files WHERE {where}", parameters).fetchone()[0]
+            summary.unreadable_folders.append((shown(folder), why, int(count)))
+        for path in paths:
+            if progress:
+                progress(path)
+            _scan_file(db, path, keys[path], root, model, state_dir, summary, sheets.get(path), settle_s)
+            summary.files += 1  # counted once done: a file the disk filled on is one of the rest
+            done += 1
+    except Exception as error:
+        if not disk_full(error):
+            raise
+        logger.warning("scan of %s stopped, the disk is full: %s", shown(root), error)
+        summary.stopped = (f"disk full after {done} of {len(paths)} files: the {done} are in the catalog, the "
+                           f"other {len(paths) - done} will be added by the next scan once there is space")
     summary.seconds = time.perf_counter() - started
     for name, ids in gone:  # a file whose tracks play again (moved, renamed, another copy) was not lost
         (summary.moved if recordings.still_played(db, ids) else summary.removed).append(name)
-    skipped = {REASON_WORDS[reason]: len(files) for reason, files in summary.skipped().items() if files}
-    db.table("imports").insert({  # what the page shows of the last scan: the counts printed, the same way
-        "kind": "scan", "path": shown(root), "started_at": started_at, "finished_at": time.time(),
-        "rows": summary.seen, "added": summary.added, "updated": summary.updated,
-        "unchanged": summary.unchanged, "skipped": sum(skipped.values()), "reasons": json.dumps(skipped),
-    })
+    _record_scan(db, root, summary, started_at)
     return summary
+
+
+def _record_scan(db: sqlite_utils.Database, root: Path, summary: ScanSummary, started_at: float) -> None:
+    """What the page shows of the last scan (an `imports` row): the counts printed, the same way. On a
+    full disk the page keeps showing the scan before, and `summary.stopped` says why."""
+    skipped = {REASON_WORDS[reason]: len(files) for reason, files in summary.skipped().items() if files}
+    try:
+        db.table("imports").insert({
+            "kind": "scan", "path": shown(root), "started_at": started_at, "finished_at": time.time(),
+            "rows": summary.seen, "added": summary.added, "updated": summary.updated,
+            "unchanged": summary.unchanged, "skipped": sum(skipped.values()), "reasons": json.dumps(skipped),
+        })
+    except Exception as error:
+        if not disk_full(error):
+            raise
+        logger.warning("the scan of %s is not recorded for the page, the disk is full: %s", shown(root), error)
+        summary.stopped = summary.stopped or "disk full: this scan's counts could not be recorded for the page"

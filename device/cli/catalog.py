@@ -53,7 +53,8 @@ def _import_table(db: sqlite_utils.Database, args: argparse.Namespace) -> None:
 def _scan_folder(db: sqlite_utils.Database, args: argparse.Namespace, config: Config) -> None:
     from tqdm import tqdm
 
-    from device.catalog.scan import scan, scan_music_dirs
+    from device.catalog.scan import SETTLE_S, scan, scan_music_dirs
+    from device.errors import CatalogError
 
     # a bar on a terminal (files started, the one in hand, time left); nothing when stderr is not a terminal
     with tqdm(unit=" files", disable=not sys.stderr.isatty(), leave=False) as bar:
@@ -63,16 +64,19 @@ def _scan_folder(db: sqlite_utils.Database, args: argparse.Namespace, config: Co
             bar.update(1)
 
         scanned: ScanSummary | WatchedScan
-        if args.folder is None:  # the watched folders (what emotune-scan.timer runs)
+        if args.folder is None:  # the watched folders (what emotune-scan.timer runs, unattended, while a copy
+            # may be under way): a file written to in the last minute waits for the next run
             scanned = scan_music_dirs(db, config.music_dirs, config.state_dir, args.model, progress=advance,
-                                      start=bar.reset)
-        else:
+                                      start=bar.reset, settle_s=SETTLE_S)
+        else:  # a folder named by a person, whose copy is done: only a file that changes as it is read waits
             scanned = scan(db, args.folder, config.state_dir, args.model, progress=advance, start=bar.reset)
-    # unreadable files are reported and skipped, not a failure
+    # unreadable files are reported and skipped, not a failure; -v: every file of each reason, not the first few
     if args.json:
         print_json(scanned.to_json())
     else:
-        print(scanned.describe())
+        print(scanned.describe(verbose=args.verbose))
+    if scanned.stopped:  # a full disk: what was saved is said above; exit 1, so systemd shows the run failed
+        raise CatalogError("the scan stopped early: the disk is full (free some space; the next scan adds the rest)")
 
 
 def _build_starter(db: sqlite_utils.Database, args: argparse.Namespace, config: Config) -> None:

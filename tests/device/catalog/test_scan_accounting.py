@@ -264,8 +264,8 @@ def test_every_file_seen_is_counted_with_its_reason(music: Path, config, capsys:
     write_audio(music / ".trash" / "old.flac", 6.0)
     summary = scan_json(music, config, capsys)
     assert summary["seen"] == 12 and adds_up(summary)
-    assert summary["skipped"] == {"too_short": 0, "silent": 0, "unreadable": 1, "cannot_play": 2, "unsupported": 4,
-                                  "not_audio": 4}
+    assert summary["skipped"] == {"copying": 0, "too_short": 0, "silent": 0, "unreadable": 1, "cannot_play": 2,
+                                  "unsupported": 4, "not_audio": 4}
     assert [Path(f).name for f in summary["unsupported"]] == ["README", "book.m4b", "clip.mp4", "song.mid"]
     lines = scan_text(music, config, capsys).splitlines()
     assert lines[0].startswith(f"{music}: 12 files: 0 added, 0 updated, 1 unchanged, 11 skipped; 0 removed")
@@ -298,6 +298,13 @@ def test_a_library_of_20000_files_is_summed_up_in_a_few_lines(
     lines = scan_text(music, config, capsys).splitlines()
     assert len(lines) == 10, lines  # the first line, 1 + 5 + 1 for the unreadable, one line each for the rest
     assert lines[0].startswith(f"{music}: 20008 files: 0 added, 0 updated, 0 unchanged, 20008 skipped; 0 removed")
-    assert lines[1] == "  unreadable: 8" and lines[7] == "    … and 3 more"
-    assert lines[8].startswith("  unsupported format: 5000 (.mid 5000): ") and lines[8].endswith(", … and 4995 more")
-    assert lines[9].startswith("  not audio: 15000 (.jpg 15000): ") and lines[9].endswith(", … and 14995 more")
+    more = "more (emotune -v catalog scan lists them all)"
+    assert lines[1] == "  unreadable: 8" and lines[7] == f"    … and 3 {more}"
+    assert lines[8].startswith("  unsupported format: 5000 (.mid 5000): ") and lines[8].endswith(f", … and 4995 {more}")
+    assert lines[9].startswith("  not audio: 15000 (.jpg 15000): ") and lines[9].endswith(f", … and 14995 {more}")
+    # -v: all of them, a name a line (before or after the action, as every common option)
+    assert cli.main(["-v", "catalog", "scan", str(music), "--state-dir", str(config.state_dir)]) == 0
+    every = capsys.readouterr().out.splitlines()
+    assert len(every) == 1 + 3 * 1 + 20008 and every[1:3] == ["  unreadable: 8", every[2]]
+    assert every.index("  unsupported format: 5000 (.mid 5000)") == 10
+    assert every[11] == f"    {music / 'artist 0' / 'album 0' / '00 song.mid'}" and "more" not in "".join(every)
