@@ -14,8 +14,22 @@ from collections.abc import Callable
 NOT_A_NUMBER = {"", "na", "n/a", "nan", "null", "none", "-", "#n/a", "#value!", "#num!", "?"}
 
 
+QUOTED_CHARS = 60  # a message quotes at most this much of a cell (a cell may be a megabyte of anything)
+
+
 class CellError(ValueError):
     """A cell that does not hold what its column says: the row is refused with this reason."""
+
+
+def cut(text: str, most: int = QUOTED_CHARS) -> str:
+    """`text` stripped and cut to `most` characters, "…" marking a cut: what a message shows of a cell."""
+    text = text.strip()
+    return text if len(text) <= most else text[:most] + "…"
+
+
+def quoted(text: str, most: int = QUOTED_CHARS) -> str:
+    """`cut(text)` in quotes (repr: control characters escaped), as messages name a cell: 'high'."""
+    return repr(cut(text, most))
 
 
 # One separator and exactly three digits after it: a decimal or a thousands group, by the column.
@@ -164,9 +178,9 @@ def parse_mode(text: str) -> int | None:
     try:
         value = float(text)
     except ValueError:
-        raise CellError(f"mode {text[:30]!r} is neither major/minor nor 1/0") from None
+        raise CellError(f"mode {quoted(text)} is neither major/minor nor 1/0") from None
     if value not in (0, 1):
-        raise CellError(f"mode {text[:30]!r} is neither major/minor nor 1/0")
+        raise CellError(f"mode {quoted(text)} is neither major/minor nor 1/0")
     return int(value)
 
 
@@ -180,7 +194,7 @@ def parse_key(text: str) -> tuple[int | None, int | None]:
     except ValueError:
         return _key_name(text)
     if value != int(value) or not -1 <= value <= 11:
-        raise CellError(f"key {text[:30]} is not a pitch class (0..11, -1 for none) nor a note name")
+        raise CellError(f"key {cut(text)} is not a pitch class (0..11, -1 for none) nor a note name")
     return int(value), None
 
 
@@ -189,20 +203,20 @@ def _key_name(text: str) -> tuple[int | None, int | None]:
         readings = {_key_name(part) for part in text.split("/") if part.strip()}
         if len(readings) == 1:
             return readings.pop()
-        raise CellError(f"key {text[:30]!r} names two different keys")
+        raise CellError(f"key {quoted(text)} names two different keys")
     camelot = _CAMELOT.fullmatch(text)
     if camelot:
         number_, letter = int(camelot.group(1)), camelot.group(2).upper()
         return (number_ * 7 + (4 if letter == "B" else 1)) % 12, 1 if letter == "B" else 0
     match = _NOTE.fullmatch(text)
     if not match:
-        raise CellError(f"key {text[:30]!r} is not a note name (C, C#, Db, F♯, B♭ …) nor a pitch class")
+        raise CellError(f"key {quoted(text)} is not a note name (C, C#, Db, F♯, B♭ …) nor a pitch class")
     letter, accidental, rest = match.groups()
     mode = None
     if rest:
         mode = mode_word(rest)
         if mode is None:
-            raise CellError(f"key {text[:30]!r} is not a note name (C, C#, Db, F♯, B♭ …) nor a pitch class")
+            raise CellError(f"key {quoted(text)} is not a note name (C, C#, Db, F♯, B♭ …) nor a pitch class")
     return (PITCH[letter.lower()] + ACCIDENTAL[accidental]) % 12, mode
 
 
@@ -227,16 +241,16 @@ def number_reader(shown: str, mark: str, low: float, high: float, *, percent: bo
             try:
                 value, unit = with_unit(raw, mark, units)
             except ValueError:
-                raise CellError(f"non-numeric value {raw.strip()[:30]!r} in field {shown}") from None
+                raise CellError(f"non-numeric value {quoted(raw)} in field {shown}") from None
         if not math.isfinite(value):
             return None
         divide = percent or (unit == "%" and high <= 1)
         least, most = (low * 100, high * 100) if divide else (low, high)
         if not least <= value <= most:
-            raise CellError(f"out-of-range {shown} {raw.strip()[:30]} (expected {least:g}..{most:g})")
+            raise CellError(f"out-of-range {shown} {cut(raw)} (expected {least:g}..{most:g})")
         if integer:
             if value != int(value):
-                raise CellError(f"non-integer value {raw.strip()!r} in field {shown}")
+                raise CellError(f"non-integer value {quoted(raw)} in field {shown}")
             return int(value)
         return value / 100 if divide else value
 

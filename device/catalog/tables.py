@@ -14,16 +14,24 @@ import gzip
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
+from typing import BinaryIO
 
 from device.errors import CatalogError
 
 DELIMITERS = ",;\t|"
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 SAMPLE_ROWS = 1000  # the rows that per-column decisions (decimal mark, percentages) are taken from
+SAMPLE_CHARS = 4 << 20  # … and no more characters than this in them
+# A file is read in chunks, and no line is ever held whole past this: a spreadsheet row is far shorter,
+# and a longer one (a file that is no table, a runaway export) is refused naming its line and length.
+LINE_LIMIT = 1 << 20  # characters
+CHUNK_BYTES = 1 << 20
+HEAD_CHARS = 65536  # what the delimiter is guessed from
 
 # BOMs, longest first (UTF-32 LE starts like UTF-16 LE).
 BOMS = (
@@ -73,66 +81,198 @@ class Table:
 # ---- bytes → text -------------------------------------------------------------------------------------
 
 
+@dataclass
+class Encoding:
+    """How to read a file's bytes as text: `codec` with `errors` after `skip` bytes (a BOM); `note` for the
+    summary when not plain UTF-8; `stray_bytes` when some bytes are not of the encoding (kept as lone
+    surrogates, their rows refused); `nul` when the file holds a NUL byte."""
+
+    codec: str = "utf-8"
+    errors: str = "strict"
+    note: str | None = None
+    stray_bytes: bool = False
+    skip: int = 0
+    nul: bool = False
+
+
+Opener = Callable[[], BinaryIO]  # a fresh binary stream of the file's (decompressed) bytes, from the start
+
+
+def file_opener(path: Path) -> Opener:
+    """Opens `path`, gunzipped when it starts with gzip's magic bytes (CatalogError when it cannot be
+    opened; errors in its bytes come when they are read, `read_chunks`)."""
+
+    def opened() -> BinaryIO:
+        try:
+            with path.open("rb") as raw:
+                zipped = raw.read(2) == b"\x1f\x8b"
+            return gzip.open(path, "rb") if zipped else path.open("rb")  # type: ignore[return-value]
+        except OSError as error:
+            raise CatalogError(f"cannot read {path}: {error}") from None
+
+    return opened
+
+
+def read_chunks(stream: BinaryIO, path: Path) -> Iterator[bytes]:
+    """The stream's bytes, CHUNK_BYTES at a time; CatalogError when it cannot be read (a broken gzip)."""
+    with stream:
+        while True:
+            try:
+                chunk = stream.read(CHUNK_BYTES)
+            except (OSError, EOFError, zlib.error) as error:
+                raise CatalogError(f"cannot read {path}: {error or type(error).__name__}") from None
+            if not chunk:
+                return
+            yield chunk
+
+
 def read_bytes(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise CatalogError(f"cannot read {path}: {error}") from None
-    return data
+    """The whole file, gunzipped (for small files only: a table is read in chunks, `read_table`)."""
+    return b"".join(read_chunks(file_opener(path)(), path))
 
 
-def _line_of(data: bytes, offset: int) -> int:
-    return len(re.findall(rb"\r\n|\r|\n", data[:offset])) + 1
+@dataclass
+class _Survey:
+    """What one pass over a file's bytes finds, for choosing how to decode it."""
+
+    size: int = 0
+    zeros: list[int] = field(default_factory=lambda: [0, 0])  # zero bytes at even and odd offsets
+    nul: bool = False
+    bad: int = 0  # bytes that are not UTF-8
+    non_ascii: int = 0  # UTF-8 characters above U+007F
+    first_bad: tuple[int, int, int] | None = None  # (its byte, its offset, its line) of the first bad byte
+    breaks: int = 0  # line breaks before the first bad byte (all of them when there is none)
+    sample: list[bytes] = field(default_factory=list)  # lines with bytes above 0x7F, LEGACY_SAMPLE_BYTES
+    sample_size: int = 0
+    tail: bytes = b""  # the last, unfinished line of the chunks so far (for the sample)
+    ended_cr: bool = False
+
+    def add(self, chunk: bytes, text: str) -> None:
+        """Count one chunk and its text as UTF-8 (with the bad bytes as lone surrogates)."""
+        zeros, even = chunk.count(0), chunk[self.size % 2 :: 2].count(0)
+        self.zeros[0] += even
+        self.zeros[1] += zeros - even
+        self.nul = self.nul or zeros > 0
+        if self.first_bad is None:
+            # a "\r\n" split between two chunks is one line break
+            self.breaks += _breaks(chunk) - (self.ended_cr and chunk[:1] == b"\n")
+        self.ended_cr = chunk[-1:] == b"\r"
+        if not text.isascii():
+            self._count(chunk, text)
+        if self.sample_size < LEGACY_SAMPLE_BYTES:
+            self._sample(chunk)
+        self.size += len(chunk)
+
+    def _count(self, chunk: bytes, text: str) -> None:
+        bad = _STRAY.findall(text)
+        self.bad += len(bad)
+        self.non_ascii += len(text) - len(text.encode("ascii", "ignore")) - len(bad)
+        if bad and self.first_bad is None:
+            at = _STRAY.search(text).start()  # type: ignore[union-attr]
+            offset = len(text[:at].encode("utf-8", "surrogateescape"))
+            self.breaks += _breaks(chunk[:offset]) - _breaks(chunk)
+            self.first_bad = (ord(text[at]) - 0xDC00, self.size + offset, self.breaks + 1)
+
+    def _sample(self, chunk: bytes) -> None:
+        if chunk.isascii() and self.tail.isascii():
+            self.tail = re.split(rb"\r\n|\r|\n", chunk[-4096:])[-1]
+            return
+        lines = re.split(rb"\r\n|\r|\n", self.tail + chunk)
+        self.tail = lines.pop()[-LINE_LIMIT:]
+        for line in lines:
+            if not line.isascii() and self.sample_size < LEGACY_SAMPLE_BYTES:
+                self.sample.append(line)
+                self.sample_size += len(line)
 
 
-def decode(data: bytes, path: Path) -> tuple[str, str | None, bool]:
-    """The text, a note on the encoding when it was not plain UTF-8, and whether some bytes were not
-    UTF-8 (those are kept as lone surrogates, and the rows holding them are refused).
+_STRAY = re.compile("[\udc80-\udcff]")
+
+
+def _breaks(data: bytes) -> int:
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def _survey(opener: Opener, path: Path) -> tuple[bytes, _Survey]:
+    """The file's first bytes and what one pass over it found."""
+    survey, first = _Survey(), b""
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    for chunk in read_chunks(opener(), path):
+        if len(first) < 4:
+            first += chunk[: 4 - len(first)]
+        survey.add(chunk, decoder.decode(chunk))
+    rest = decoder.decode(b"", final=True)  # an unfinished sequence at the end: bad bytes
+    if rest:
+        survey.add(b"", rest)
+    if survey.sample_size < LEGACY_SAMPLE_BYTES and not survey.tail.isascii():
+        survey.sample.append(survey.tail)
+    return first, survey
+
+
+def choose_encoding(opener: Opener, path: Path) -> Encoding:
+    """How to decode the file, from one pass over its bytes (a second only for a BOM other than UTF-8's,
+    UTF-16 without one, or a legacy code page): a BOM; UTF-8; UTF-16 without a BOM; UTF-8 with a few
+    stray bytes; else the legacy code page that reads it most cleanly.
 
     CatalogError when no encoding reads it: the line of the first odd byte and what to convert from."""
+    first, survey = _survey(opener, path)
+    nul = survey.nul
     for bom, codec, label in BOMS:
-        if data.startswith(bom):
-            try:
-                return data[len(bom):].decode(codec), (None if codec == "utf-8" else label), False
-            except UnicodeDecodeError as error:
+        if first.startswith(bom):
+            if codec == "utf-8":
+                error_at = survey.first_bad[1] if survey.first_bad else None
+            else:
+                error_at = _first_error(opener, path, codec, len(bom))
+            if error_at is not None:
                 raise CatalogError(f"{path}: starts with a {label} BOM but is not {label} text "
-                                   f"(at byte {error.start + len(bom)}); save it again as UTF-8") from None
-    try:
-        return data.decode("utf-8"), None, False
-    except UnicodeDecodeError as error:
-        first_bad = error.start
-    utf16 = _utf16_without_bom(data)
+                                   f"(at byte {error_at}); save it again as UTF-8")
+            if codec != "utf-8":  # its zero bytes are halves of characters
+                return Encoding(codec, "strict", label, skip=len(bom))
+            return Encoding(codec, "strict", None, skip=len(bom), nul=nul)
+    if survey.first_bad is None:
+        return Encoding(nul=nul)
+    utf16 = _utf16_without_bom(opener, path, survey)
     if utf16:
         return utf16
-    text = data.decode("utf-8", "surrogateescape")
-    bad = len(re.findall("[\udc80-\udcff]", text))
-    if len(re.findall("[^\x00-\x7f\udc80-\udcff]", text)) >= bad:  # UTF-8 with a few stray bytes
-        return text, f"UTF-8 with {bad} bytes that are not UTF-8 (their rows are refused)", True
-    return _legacy(data, path, first_bad)
+    if survey.non_ascii >= survey.bad:  # UTF-8 with a few stray bytes
+        return Encoding("utf-8", "surrogateescape", f"UTF-8 with {survey.bad} bytes that are not UTF-8 (their rows "
+                        "are refused)", True, nul=nul)
+    return _legacy(opener, path, survey)
 
 
-def _utf16_without_bom(data: bytes) -> tuple[str, str, bool] | None:
-    """UTF-16 without a BOM: ASCII text has a zero byte beside every character."""
-    if len(data) < 4 or len(data) % 2:
-        return None
-    even, odd = data[0::2].count(0), data[1::2].count(0)
-    half = len(data) // 2
-    for zeros, codec, label in ((odd, "utf-16-le", "UTF-16 LE"), (even, "utf-16-be", "UTF-16 BE")):
-        if zeros > half * 0.6:
-            try:
-                return data.decode(codec), f"{label} without a BOM", False
-            except UnicodeDecodeError:
-                return None
+def _first_error(opener: Opener, path: Path, codec: str, skip: int) -> int | None:
+    """The offset of the first byte that `codec` cannot read after `skip` bytes, or None."""
+    decoder, offset = codecs.getincrementaldecoder(codec)("strict"), 0
+    try:
+        for chunk in read_chunks(opener(), path):
+            part = chunk[max(skip - offset, 0):]
+            offset += len(chunk) - len(part)
+            decoder.decode(part)
+            offset += len(part)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as error:
+        return offset + error.start  # the start of the chunk, less what the decoder still held
     return None
 
 
-def _legacy(data: bytes, path: Path, first_bad: int) -> tuple[str, str | None, bool]:
+def _utf16_without_bom(opener: Opener, path: Path, survey: _Survey) -> Encoding | None:
+    """UTF-16 without a BOM: ASCII text has a zero byte beside every character."""
+    if survey.size < 4 or survey.size % 2:
+        return None
+    even, odd = survey.zeros
+    half = survey.size // 2
+    for zeros, codec, label in ((odd, "utf-16-le", "UTF-16 LE"), (even, "utf-16-be", "UTF-16 BE")):
+        if zeros > half * 0.6:
+            if _first_error(opener, path, codec, 0) is not None:
+                return None
+            return Encoding(codec, "strict", f"{label} without a BOM")
+    return None
+
+
+def _legacy(opener: Opener, path: Path, survey: _Survey) -> Encoding:
     """The code page that reads the lines with non-ASCII bytes most cleanly (ties go to the more common
     one; a byte the code page lacks counts as garbled, and its row is refused), or CatalogError naming
     the closest one to convert from."""
-    sample = _non_ascii_lines(data)
+    sample = b"\n".join(survey.sample)
     scored = sorted((mojibake_share(sample.decode(codec, "surrogateescape")), order, codec, label)
                     for order, (codec, label) in enumerate(LEGACY))
     # A stray byte or two is no reason to leave the most common code page for a rarer one.
@@ -140,28 +280,27 @@ def _legacy(data: bytes, path: Path, first_bad: int) -> tuple[str, str | None, b
     scored.sort(key=lambda s: (s[0] > best + TIE_SHARE, s[1]))
     share, _, codec, label = scored[0]
     if share > MOJIBAKE_SHARE:
+        byte, _, line = survey.first_bad or (0, 0, 0)
         raise CatalogError(
-            f"{path}: not UTF-8 text (byte 0x{data[first_bad]:02x} at line {_line_of(data, first_bad)}), and no "
-            f"common encoding reads it (the closest, {label}, garbles {share:.0%} of its characters): binary data? "
-            f"Otherwise convert it to UTF-8 first (e.g. iconv -f {codec} -t utf-8)")
-    text = data.decode(codec, "surrogateescape")
+            f"{path}: not UTF-8 text (byte 0x{byte:02x} at line {line}), and no common encoding reads it "
+            f"(the closest, {label}, garbles {share:.0%} of its characters): binary data? Otherwise convert it "
+            f"to UTF-8 first (e.g. iconv -f {codec} -t utf-8)")
     note = _legacy_note(sample, scored, codec, label)
-    lacking = len(re.findall("[\udc80-\udcff]", text))  # e.g. 0x81, which Windows-1252 leaves unassigned
+    decoder, lacking = codecs.getincrementaldecoder(codec)("surrogateescape"), 0
+    for chunk in read_chunks(opener(), path):  # bytes the code page leaves unassigned (0x81 in Windows-1252)
+        lacking += len(_STRAY.findall(decoder.decode(chunk)))
+    lacking += len(_STRAY.findall(decoder.decode(b"", final=True)))
     if lacking:
         note += f"; {lacking} bytes that {label} does not have (their rows are refused)"
-    return text, note, bool(lacking)
+    return Encoding(codec, "surrogateescape", note, bool(lacking), nul=survey.nul)
 
 
-def _non_ascii_lines(data: bytes) -> bytes:
-    """The file's lines that hold bytes above 0x7F, up to LEGACY_SAMPLE_BYTES of them."""
-    lines, size = [], 0
-    for line in re.split(rb"\r\n|\r|\n", data):
-        if max(line, default=0) > 0x7F:
-            lines.append(line)
-            size += len(line)
-            if size > LEGACY_SAMPLE_BYTES:
-                break
-    return b"\n".join(lines)
+def decode(data: bytes, path: Path) -> tuple[str, str | None, bool]:
+    """Bytes held whole (a cue sheet): the text, a note on the encoding when it was not plain UTF-8, and
+    whether some bytes were not of the encoding (kept as lone surrogates; the rows holding them are
+    refused). Chosen as `choose_encoding` chooses; CatalogError when no encoding reads it."""
+    encoding = choose_encoding(lambda: io.BytesIO(data), path)
+    return data[encoding.skip:].decode(encoding.codec, encoding.errors), encoding.note, encoding.stray_bytes
 
 
 def _legacy_note(sample: bytes, scored: list[tuple[float, int, str, str]], codec: str, label: str) -> str:
@@ -175,7 +314,8 @@ def _legacy_note(sample: bytes, scored: list[tuple[float, int, str, str]], codec
         alternative = sample.decode(other, "surrogateescape")
         if alternative != text:
             i = next(i for i, (a, b) in enumerate(zip(text, alternative, strict=False)) if a != b)
-            ours, theirs = (re.findall(r"\S*$", t[:i])[0] + re.findall(r"^\S*", t[i:])[0] for t in (text, alternative))
+            ours, theirs = (re.findall(r"\S{0,30}$", t[:i])[0] + re.findall(r"^\S{0,30}", t[i:])[0]
+                            for t in (text, alternative))  # the word, or 60 characters of a long one
             note += (f"; as {other_label} {ours!r} would be {theirs!r}: if titles look wrong, convert the file "
                      f"to UTF-8 first (e.g. iconv -f {other} -t utf-8)")
             break
@@ -303,66 +443,129 @@ def _fit(cells: list[str], width: int) -> list[str] | None:
         return cells[:width]
     return None
 
-
 def read_table(path: Path) -> Table:
-    """The file's header and records, with what was decided about it in notes; CatalogError when it
-    cannot be read as a table at all."""
-    text, encoding_note, stray_bytes = decode(read_bytes(path), path)
-    if not text.strip():
+    """The file's header and records (read as they are consumed: memory does not grow with the file),
+    with what was decided about it in notes; CatalogError when it cannot be read as a table at all."""
+    opener = file_opener(path)
+    encoding = choose_encoding(opener, path)
+    with _text(opener, encoding) as stream:
+        head = stream.read(HEAD_CHARS)
+    if not head.strip() and len(head) < HEAD_CHARS:
         raise CatalogError(f"{path}: the file is empty")
-    notes = [encoding_note] if encoding_note else []
+    notes = [encoding.note] if encoding.note else []
     offset, first_line = 0, 1
-    sep = _sep_line(text)
+    sep = _sep_line(head)
     if sep:
         delimiter, offset = sep
         notes.append(f"delimiter {_named(delimiter)} (from its sep= line)")
         first_line = 2
     else:
-        delimiter = _guess_delimiter(text[:65536])
-    reader = _RecordReader(text, offset, first_line, delimiter, stray_bytes)
-    header = reader.header(path)
+        delimiter = _guess_delimiter(head)
+    stream = _text(opener, encoding)
+    stream.read(offset)
+    reader = _RecordReader(stream, head[offset:], first_line, delimiter, encoding.stray_bytes or encoding.nul)
+    try:
+        header = reader.header(path)
+    except BaseException:
+        stream.close()
+        raise
     records = iter(reader)
-    head = list(islice(records, SAMPLE_ROWS))
-    sample = [r.cells for r in head if r.problem is None]
-    return Table(header=header, records=chain(head, records), delimiter=delimiter, sample=sample, notes=notes)
+    sampled, sample, size = [], [], 0
+    for record in records:  # the first rows, for per-column decisions: at most SAMPLE_ROWS, SAMPLE_CHARS
+        sampled.append(record)
+        if record.problem is None:
+            sample.append(record.cells)
+            size += sum(len(c) for c in record.cells)
+        if len(sampled) >= SAMPLE_ROWS or size >= SAMPLE_CHARS:
+            break
+    return Table(header=header, records=chain(sampled, records), delimiter=delimiter, sample=sample, notes=notes)
+
+
+def _text(opener: Opener, encoding: Encoding) -> io.TextIOWrapper:
+    """The file as text (line endings as written, for the csv module), after its BOM."""
+    binary = opener()
+    binary.read(encoding.skip)
+    return io.TextIOWrapper(binary, encoding=encoding.codec, errors=encoding.errors, newline="")
+
+
+class _Lines:
+    """The text's lines for csv.reader, counted, none over LINE_LIMIT characters: a longer one is read in
+    pieces, counted, dropped, and stands as a blank line; `long` names it for the record it was in."""
+
+    def __init__(self, stream: io.TextIOWrapper, first_line: int) -> None:
+        self.stream = stream
+        self.number = first_line - 1  # the last line handed out
+        self.long: tuple[int, int] | None = None  # (line, length) of a dropped line
+
+    def __iter__(self) -> Iterator[str]:
+        readline, limit = self.stream.readline, LINE_LIMIT + 1
+        with self.stream:
+            while line := readline(limit):
+                self.number += 1
+                if len(line) == limit and line[-1] not in "\r\n":
+                    line = self._drop(line)
+                yield line
+
+    def _drop(self, start: str) -> str:
+        length = len(start)
+        while True:
+            piece = self.stream.readline(LINE_LIMIT)
+            length += len(piece)
+            if not piece or piece[-1] in "\r\n":
+                length -= len(piece) - len(piece.rstrip("\r\n"))
+                break
+        if self.long is None:
+            self.long = (self.number, length)
+        return "\n"
+
+
+_DROPPED: list[str] = []  # the cells of a record that held a line over LINE_LIMIT
 
 
 class _RecordReader:
     """Records of the header's width with their line numbers; the others carry a problem."""
 
-    def __init__(self, text: str, offset: int, first_line: int, delimiter: str, stray_bytes: bool) -> None:
-        self.text = text
-        self.first_line = first_line
-        head = re.split(r"\r\n|\r|\n", text[offset : offset + 4096], maxsplit=1)[0]
+    def __init__(self, stream: io.TextIOWrapper, head: str, first_line: int, delimiter: str, check_text: bool) -> None:
+        first = re.split(r"\r\n|\r|\n", head[:4096], maxsplit=1)[0]
         # "artist, title, valence": a space after every delimiter of the header is part of the format
-        skip_space = delimiter in ",;" and 0 < head.count(delimiter) == head.count(delimiter + " ")
+        skip_space = delimiter in ",;" and 0 < first.count(delimiter) == first.count(delimiter + " ")
         self.dialect = _dialect(delimiter, skip_space)
-        self.reader = csv.reader(io.StringIO(text[offset:], newline=""), self.dialect)
-        self.check_text = stray_bytes or "\x00" in text
+        self.lines = _Lines(stream, first_line)
+        self.reader = csv.reader(iter(self.lines), self.dialect)
+        self.check_text = check_text
         self.width = 0
 
     def header(self, path: Path) -> list[str]:
         for record in self._raw():
+            if record.cells is _DROPPED:
+                said = (record.problem or "").removesuffix("; not read")
+                raise CatalogError(f"{path}: line {record.line}, where the header should be, is {said}: is it a "
+                                   "table? (a header names the columns, e.g. artist,title,valence)")
             if record.problem is None and any(c.strip() for c in record.cells):
                 self.width = _width(record.cells)
                 return [c.lstrip("\ufeff").strip() for c in record.cells[: self.width]]
         raise CatalogError(f"{path}: no header line")
 
     def _raw(self) -> Iterator[Record]:
-        reader, shift = self.reader, self.first_line - 1
-        line = reader.line_num
+        lines, reader = self.lines, self.reader
         while True:
+            start = lines.number + 1
             try:
                 cells = next(reader)
             except StopIteration:
                 return
             except csv.Error as error:  # a value over the field limit: an unbalanced quote ran away
-                record = Record(line + 1 + shift, [], reader.line_num + shift)
+                record = Record(start, [], lines.number)
                 record.problem = f"unreadable ({error}){record.span()}; check the quotes"
-                yield record
             else:
-                yield Record(line + 1 + shift, cells, reader.line_num + shift)
-            line = reader.line_num
+                record = Record(start, cells, lines.number)
+            if lines.long is not None:  # never echoed: it may be megabytes of anything
+                line, length = lines.long
+                lines.long = None
+                record.cells = _DROPPED
+                record.problem = (f"{'' if line == start else f'line {line} is '}{length:,} characters long (a line "
+                                  f"may have {LINE_LIMIT:,}); not read")
+            yield record
 
     def __iter__(self) -> Iterator[Record]:
         for record in self._raw():

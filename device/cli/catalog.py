@@ -43,11 +43,11 @@ def _import_table(db: sqlite_utils.Database, args: argparse.Namespace) -> None:
 
     importer = import_features if args.catalog_command == "import-features" else import_tags
     summary = importer(db, args.file)  # a file that cannot be read at all: CatalogError, exit 1
-    # skipped rows are reported, not a failure
+    # skipped rows are reported, not a failure; long lists give their first few, all of them with -v
     if args.json:
-        print_json(summary.to_json())
+        print_json(summary.to_json(verbose=args.verbose))
     else:
-        print(summary.describe())
+        print(summary.describe(verbose=args.verbose))
 
 
 def _scan_folder(db: sqlite_utils.Database, args: argparse.Namespace, config: Config) -> None:

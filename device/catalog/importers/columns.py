@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from device.catalog.cells import Reader, column_mark, mark_evidence, number, number_reader, parse_key, parse_mode
+from device.catalog.cells import Reader, column_mark, cut, mark_evidence, number, number_reader, parse_key, parse_mode
 from device.catalog.headers import header_keys
 from device.catalog.tables import Table
 
@@ -61,14 +61,15 @@ def plan_columns(table: Table, columns: dict[str, int], deezer: bool) -> tuple[C
     fractions = {n: samples[n] for n in FRACTIONS if n in columns and not (deezer and n == "feature_valence")}
     scales = _percent_scales(fractions, marks, {n for n in fractions if columns[n] in percent_columns})
     plan = ColumnPlan(columns=columns, deezer=deezer)
+    header = [cut(name, 40) for name in table.header]  # as messages name the columns
     for name in [*numeric, *(n for n in ("key", "mode") if n in columns)]:
-        shown = table.header[columns[name]] or _shown(name)
+        shown = header[columns[name]] or _shown(name)
         target = "deezer_valence" if deezer and name == "feature_valence" else name
         plan.readers[name] = _reader(target, shown, marks.get(name, "."), scales.get(name, False))
-    notes = _scale_notes(table.header, columns, scales, percent_columns)
-    commas = {table.header[columns[n]]: v for n in numeric for v in samples[n] if mark_evidence(v) == ","}
+    notes = _scale_notes(header, columns, scales, percent_columns)
+    commas = {header[columns[n]]: v for n in numeric for v in samples[n] if mark_evidence(v) == ","}
     if commas:
-        notes.append(f"decimal commas (e.g. {next(iter(commas.values())).strip()}) in {', '.join(commas)}")
+        notes.append(f"decimal commas (e.g. {cut(next(iter(commas.values())))}) in {', '.join(commas)}")
     return plan, notes
 
 

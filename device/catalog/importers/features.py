@@ -19,12 +19,13 @@ from typing import Any
 
 import sqlite_utils
 
-from device.catalog.cells import clock_seconds, parse_key
-from device.catalog.headers import ALIASES, header_keys, map_header
+from device.catalog.cells import clock_seconds, cut, parse_key, quoted
+from device.catalog.headers import ALIASES, header_keys, map_header_noting, shown_names
 from device.catalog.importers.columns import AUDIO_FEATURES, FEATURES, ColumnPlan, plan_columns
 from device.catalog.importers.musicoset import joined_by_song_id
 from device.catalog.importers.rows import (
     ImportSummary,
+    Listed,
     RowError,
     artist_names,
     import_rows,
@@ -52,27 +53,57 @@ def import_features(db: sqlite_utils.Database, path: Path | str) -> ImportSummar
     started = time.time()
     table = read_table(path)
     header = table.header
-    columns = map_header(header)
+    columns, column_notes = map_header_noting(header)
     joined = joined_by_song_id(path, header, columns)
     available = set(columns) | {k for values in list(joined.values())[:1] for k in values}
     deezer = "arousal" in available
     summary = ImportSummary(path=str(path), kind="features", layout=_features_layout(path, header, available, joined))
     plan, notes = plan_columns(table, columns, deezer)
-    summary.notes = table.notes + notes
+    summary.notes = table.notes + column_notes + notes
+    point = ("feature_valence", "arousal") if deezer else ("feature_valence", "energy")
+    if set(point) <= available:
+        summary.point_columns = " or ".join(_shown_column(header, columns, name) for name in point)
     import_rows(db, path, table.records, summary,
                 parse=lambda cells: _feature_row(cells, plan, joined),
-                merge=partial(_merge_feature_row, path.name, summary), total=len(joined))
+                merge=partial(_merge_feature_row, path.name, summary), total=len(joined),
+                kept=partial(_count_kept, summary, _shown_columns(header, columns, available)))
+    order = {name: i for i, name in enumerate(header)}  # the columns without a number, as the table has them
+    summary.no_number = dict(sorted(summary.no_number.items(), key=lambda item: order.get(item[0], len(order))))
     _say_no_features(summary, header, columns)
     record_import(db, summary, started)
     return summary
 
 
+def _shown_column(header: list[str], columns: dict[str, int], name: str) -> str:
+    """A field as the summary names it: its column's header name (cut), or the field's own name."""
+    shown = cut(header[columns[name]], 40) if name in columns else ""
+    return shown or ("valence" if name == "feature_valence" else name)
+
+
+def _shown_columns(header: list[str], columns: dict[str, int], available: set[str]) -> dict[str, str]:
+    """Each field of the table (and the duration's seconds) → the name the summary gives it."""
+    shown = {name: _shown_column(header, columns, name) for name in available}
+    if "duration_ms" in shown:
+        shown["duration_s"] = shown["duration_ms"]
+    return shown
+
+
+def _count_kept(summary: ImportSummary, shown: dict[str, str], line: int, row: dict[str, Any]) -> None:
+    """A written row's line among those kept without a point (when the table has the columns of one),
+    and among those with no number in another numeric column."""
+    if row["point"] is None and summary.point_columns:
+        summary.unplaced.append(line)
+    for name in row["no_number"]:
+        summary.no_number.setdefault(shown.get(name, name), Listed()).append(line)
+
+
 def _say_no_features(summary: ImportSummary, header: list[str], columns: dict[str, int]) -> None:
     """When no row had an audio feature, the layout says so, and a note says why where the columns are
     there but empty (Spotify's exports since it closed its audio features)."""
-    named = [header[i] for i in sorted(columns[f] for f in (*AUDIO_FEATURES, "arousal") if f in columns)]
+    named = [cut(header[i], 40) for i in sorted(columns[f] for f in (*AUDIO_FEATURES, "arousal") if f in columns)]
     if summary.with_features or summary.partial_features or not summary.titles_only or not named:
         return
+    summary.unplaced, summary.no_number = Listed(), {}  # every row: the note says it once
     summary.layout += ", no audio features"
     shown = ", ".join(named[:3]) + (", …" if len(named) > 3 else "")
     summary.notes.append(f"its audio-feature columns ({shown}) are empty in every row: Spotify has given "
@@ -84,7 +115,7 @@ def _features_layout(path: Path, header: list[str], available: set[str], joined:
     deezer = "arousal" in available
     if "title" not in available:
         raise CatalogError(
-            f"{path}: no title column (expected one of {', '.join(ALIASES['title'])}); found: {', '.join(header)}"
+            f"{path}: no title column (expected one of {', '.join(ALIASES['title'])}); found: {shown_names(header)}"
         )
     features = deezer or bool(available & set(AUDIO_FEATURES))
     # Without features, a list of songs (artist and title) is imported as titles; a table with mood tags
@@ -93,7 +124,7 @@ def _features_layout(path: Path, header: list[str], available: set[str], joined:
         raise CatalogError(
             f"{path}: no audio-feature columns (expected some of valence, energy, danceability, tempo, …)"
             f"{'' if 'artist' in available else ' and no artist column to import its titles by'}; "
-            f"found: {', '.join(header)}; for mood tags use import-tags"
+            f"found: {shown_names(header)}; for mood tags use import-tags"
         )
     if deezer:
         return "valence/arousal scores (Deezer mood)"
@@ -124,7 +155,7 @@ def _merge_feature_row(provenance: str, summary: ImportSummary, old: dict[str, A
         else:
             summary.titles_only += 1
         summary.already_placed += bool(old and old.get("valence") is not None and old.get("arousal") is not None)
-    record = {k: v for k, v in row.items() if k not in ("tags_list", "point", "features")}
+    record = {k: v for k, v in row.items() if k not in ("tags_list", "point", "features", "no_number")}
     if row["features"] or old is None:
         record["provenance"] = provenance
     if row["tags_list"]:
@@ -140,7 +171,7 @@ def _feature_row(cells: list[str], plan: ColumnPlan, joined: dict[str, dict[str,
     if joined:
         other = joined.get(values.get("song_id", "").strip())
         if other is None:
-            raise RowError(f"song_id {values.get('song_id', '')!r} not in the companion table")
+            raise RowError(f"song_id {quoted(values.get('song_id', ''))} not in the companion table")
         values = {**other, **values}
     title = row_title(values)
     artist = artist_names(values.get("artist") or "")
@@ -154,7 +185,7 @@ def _feature_row(cells: list[str], plan: ColumnPlan, joined: dict[str, dict[str,
     if "key" in values and row.get("mode") is None:
         row["mode"] = parse_key(values["key"])[1]  # "C# minor", "Am", Camelot "8A"
     elif "key" in values and parse_key(values["key"])[1] not in (None, row["mode"]):
-        raise RowError(f"key {values['key'].strip()!r} and mode {values.get('mode', '').strip()!r} disagree")
+        raise RowError(f"key {quoted(values['key'])} and mode {quoted(values.get('mode', ''))} disagree")
     if "duration_ms" in values or "duration_s" in values:
         row["duration_s"] = _duration_s(plan, values)
     row["tags_list"] = split_tags(values.get("tags", ""))
@@ -163,6 +194,9 @@ def _feature_row(cells: list[str], plan: ColumnPlan, joined: dict[str, dict[str,
     scores = [plan.read(n, values[n]) for n in ("feature_valence", "arousal") if plan.deezer and n in values]
     row["features"] = (row["point"] is not None or any(row.get(f) is not None for f in AUDIO_FEATURES)
                        or any(score is not None for score in scores))
+    # numeric columns whose cell holds no number (empty, NaN, infinite); the point's own are said apart
+    point = ("feature_valence", "arousal") if plan.deezer else ("feature_valence", "energy")
+    row["no_number"] = [n for n in (*FEATURES, "duration_s") if n not in point and n in row and row[n] is None]
     return row
 
 

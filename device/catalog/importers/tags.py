@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from device.catalog.headers import ALIASES, map_header
+from device.catalog.cells import quoted
+from device.catalog.headers import ALIASES, map_header_noting, shown_names
 from device.catalog.importers.rows import (
     ImportSummary,
     RowError,
@@ -51,33 +51,34 @@ def import_tags(db: sqlite_utils.Database, path: Path | str) -> ImportSummary:
     started = time.time()
     table = read_table(path)
     header = table.header
-    columns = map_header(header)
+    columns, column_notes = map_header_noting(header)
     for needed in ("title", "tags"):
         if needed not in columns:
             raise CatalogError(
                 f"{path}: no {'title' if needed == 'title' else 'mood/emotion tag'} column (expected one of "
-                f"{', '.join(ALIASES[needed])}); found: {', '.join(header)}"
+                f"{', '.join(ALIASES[needed])}); found: {shown_names(header)}"
             )
-    summary = ImportSummary(path=str(path), kind="tags", layout="artist, title, tag", notes=table.notes)
+    summary = ImportSummary(path=str(path), kind="tags", layout="artist, title, tag",
+                            notes=table.notes + column_notes)
     import_rows(db, path, table.records, summary,
-                parse=lambda cells: _tag_row(cells, columns, summary.unknown_tags),
+                parse=lambda cells: _tag_row(cells, columns, summary),
                 merge=partial(_merge_tag_row, path.name))
     record_import(db, summary, started)
     return summary
 
 
-def _tag_row(cells: list[str], columns: dict[str, int], unknown_tags: Counter[str]) -> dict[str, Any]:
-    """One tags row; counts its unknown tags into `unknown_tags` (even when the row is then skipped)."""
+def _tag_row(cells: list[str], columns: dict[str, int], summary: ImportSummary) -> dict[str, Any]:
+    """One tags row; counts its unknown tags into the summary (even when the row is then skipped)."""
     values = row_values(cells, columns)
     title = row_title(values)
     tags = split_tags(values.get("tags", ""))
     if not tags:
         raise RowError("missing tag")
     unknown = [t for t in tags if t not in TAG_POINTS]
-    unknown_tags.update(unknown)
+    summary.count_tags(unknown)
     known = [t for t in tags if t in TAG_POINTS]
     if not known:
-        raise RowError(f"unknown tag {', '.join(unknown)!r} (known: {', '.join(TAG_POINTS)})")
+        raise RowError(f"unknown tag {quoted(', '.join(unknown))} (known: {', '.join(TAG_POINTS)})")
     artist = artist_names(values.get("artist") or "")
     return {"title": title, "artist": artist, **key_columns(artist, title), "tags_list": known}
 
