@@ -6,7 +6,8 @@ and ALAC in .m4a, odd MP3s) goes to PyAV, whose wheels carry FFmpeg's libraries 
 (no apt package, no subprocess) and which seeks; it is imported only when a file needs it.
 `AudioSource.read` gives mono float32 at the file's own rate; `measured_duration` is where the decoded
 audio ends, not what the header claims; `decoder_set()` names the decoders and their versions, so a file
-that failed is tried again once they change. Why these two: docs/architecture.md, "Decoding audio".
+that failed is tried again once they change; `resampled` changes the rate (soxr). Why these two:
+docs/architecture.md, "Decoding audio".
 """
 
 from __future__ import annotations
@@ -41,6 +42,19 @@ class AudioSource(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def resampled(y: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Mono `y` at `rate` Hz → `target` Hz by soxr's high quality, ceil(len(y) · target / rate) samples of
+    y's dtype: librosa.resample(res_type="soxr_hq")'s numbers, without importing librosa (and numba)."""
+    if rate == target or y.size == 0:
+        return y
+    import soxr
+
+    ratio = float(target) / rate
+    size = int(np.ceil(y.shape[-1] * ratio))
+    out = soxr.resample(y, rate, target, quality="soxr_hq")[:size]
+    return np.asarray(np.pad(out, (0, size - out.size)) if out.size < size else out, dtype=y.dtype)
 
 
 def _mono(planar: np.ndarray) -> np.ndarray:

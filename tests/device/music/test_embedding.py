@@ -20,7 +20,7 @@ from device.music.embedding import (
     mel_patches,
     shipped_embedding,
 )
-from device.music.features import SAMPLE_RATE, _librosa, load_excerpts
+from device.music.features import SAMPLE_RATE, load_excerpts
 
 MER4Q = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "mer4q"
 
@@ -40,23 +40,21 @@ def test_real_songs_are_heard_as_their_genre(genre: str, tag: str) -> None:
     """Weights loaded wrongly (a transposed kernel, a missed batch norm) still give numbers; they do not
     give a blues song the tag "blues". Of six songs of a genre, at least five carry its tag among their three
     most likely (measured: blues 6, rap 6, jazz 5, country 5)."""
-    librosa = _librosa()
     embedding = shipped_embedding()
     heard = []
     for clip in clips_of_genre(genre, 6):
         excerpts, _ = load_excerpts(clip)
-        _, tags = embedding.embed(np.concatenate(excerpts), SAMPLE_RATE, librosa)
+        _, tags = embedding.embed(np.concatenate(excerpts), SAMPLE_RATE)
         heard.append([MSD_TAGS[i] for i in np.argsort(-tags)[:3]])
     assert len(heard) == 6
     assert sum(tag in top for top in heard) >= 5, heard
 
 
 def test_a_part_is_cut_into_three_second_patches_and_a_short_one_padded() -> None:
-    librosa = _librosa()
     rng = np.random.default_rng(0)
-    ten_seconds = mel_patches(rng.normal(0, 0.1, 10 * SAMPLE_RATE).astype(np.float32), SAMPLE_RATE, librosa)
+    ten_seconds = mel_patches(rng.normal(0, 0.1, 10 * SAMPLE_RATE).astype(np.float32), SAMPLE_RATE)
     assert ten_seconds.shape == (3, PATCH_FRAMES, N_MELS)
-    one_second = mel_patches(rng.normal(0, 0.1, SAMPLE_RATE).astype(np.float32), SAMPLE_RATE, librosa)
+    one_second = mel_patches(rng.normal(0, 0.1, SAMPLE_RATE).astype(np.float32), SAMPLE_RATE)
     assert one_second.shape == (1, PATCH_FRAMES, N_MELS)
     assert np.all(one_second[0, 70:] == 0) and np.any(one_second[0, :60] > 0)
 
@@ -66,7 +64,7 @@ def test_loud_music_stays_finite() -> None:
     any loud band; a full-scale square wave must give finite input and a finite embedding."""
     t = np.arange(5 * SAMPLE_RATE) / SAMPLE_RATE
     square = np.sign(np.sin(2 * np.pi * 110 * t)).astype(np.float32)
-    patches = mel_patches(square, SAMPLE_RATE, _librosa())
+    patches = mel_patches(square, SAMPLE_RATE)
     # some band is louder than float16 can hold once multiplied by 10000 (65504 / 10000 = 6.55)
     assert np.isfinite(patches).all() and patches.max() > np.log10(1 + 10000 * 6.56)
     embedding, tags = shipped_embedding().run(patches)
