@@ -202,10 +202,12 @@ class OutOfFold:
     predicted: np.ndarray
 
 
-def out_of_fold(data: Clips, candidate: Candidate, repeats: int) -> OutOfFold:
+def out_of_fold(data: Clips, candidate: Candidate, repeats: int, x: np.ndarray | None = None) -> OutOfFold:
     """Out-of-fold decisions of `candidate` for the judged clips (data.judged, in that order), fitted on the
-    parts of the fold's training clips and of the clips always learnt from."""
-    x = data.x[:, [FEATURE_NAMES.index(n) for n in candidate.features]]
+    parts of the fold's training clips and of the clips always learnt from. `x`: (parts, d) features to
+    use instead of data.x's columns named by candidate.features (bench/mer_embeddings_experiment.py)."""
+    if x is None:
+        x = data.x[:, [FEATURE_NAMES.index(n) for n in candidate.features]]
     judged, always = data.judged, data.always_learnt
     decisions = np.zeros((repeats, len(judged), decision_width(candidate)))
     for seed in range(repeats):
