@@ -77,7 +77,7 @@ def test_analyze_reads_a_name_that_is_not_utf8(tmp_path: Path, config, capsys: p
     assert result["file"].endswith("caf\\xe9 au lait.flac") and result["silent"] is False
     assert result["duration_s"] == 4.0 and -1 <= result["valence"] <= 1
     assert cli.main(["analyze", str(odd), "--state-dir", str(config.state_dir)]) == 0
-    assert "caf\\xe9 au lait.flac: Q" in capsys.readouterr().out
+    assert "caf\\xe9 au lait.flac: sounds " in capsys.readouterr().out
 
 
 def test_one_file_that_breaks_the_scan_is_only_that_file(
