@@ -7,7 +7,10 @@ model, no VLC) is one EmotuneError naming it, and whatever had started is closed
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 from collections.abc import Callable, Iterator
+from types import FrameType
 
 from device.camera import Camera, open_camera
 from device.catalog.candidates import CandidateCache
@@ -60,3 +63,25 @@ def assembled_daemon(
             )
     finally:
         db.conn.close()
+
+
+@contextlib.contextmanager
+def stopping_on_signals(daemon: Daemon, stopped_by: list[str] | None = None) -> Iterator[None]:
+    """While the block runs, SIGTERM (systemd's stop) and Ctrl-C ask `daemon` to stop: the loop ends and the
+    song playing is closed in the history as stopped, never left open. `emotune run` and `emotune demo`
+    both run the daemon under it; `stopped_by` gets the signal's name. The handlers before are restored."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        if stopped_by is not None:
+            stopped_by.append(signal.Signals(signum).name)
+        daemon.stop()
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

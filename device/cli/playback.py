@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 from typing import Any
 
@@ -18,11 +17,9 @@ logger = logging.getLogger("emotune")
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from device.assembly import assembled_daemon
+    from device.assembly import assembled_daemon, stopping_on_signals
 
-    with assembled_daemon(config) as daemon:
-        signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
-        signal.signal(signal.SIGINT, lambda *_: daemon.stop())
+    with assembled_daemon(config) as daemon, stopping_on_signals(daemon):
         logger.info("emotune daemon started (state dir %s, config %s)", config.state_dir, config.source)
         daemon.run()
     return 0

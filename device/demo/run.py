@@ -7,26 +7,20 @@ silent output, and prints each decision next to the expression that was being sh
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import signal
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
 from device import contract, store
-from device.assembly import assembled_daemon
+from device.assembly import assembled_daemon, stopping_on_signals
 from device.camera import ReplayCamera
 from device.catalog.search import find_seed
 from device.catalog.starter import build_demo_catalog
 from device.config import Config
 from device.contract import Seed
-from device.daemon import Daemon
 from device.demo.faces import write_scenes
 from device.recommend import Decision
 
@@ -122,7 +116,7 @@ def run_demo(config: Config, *, songs: int, fast: bool, as_json: bool, web: bool
 
     stopped_by: list[str] = []
     try:
-        with assembled_daemon(config, camera=camera, on_decision=report) as daemon, _stop_on_signals(
+        with assembled_daemon(config, camera=camera, on_decision=report) as daemon, stopping_on_signals(
                 daemon, stopped_by):
             daemon.run(max_decisions=songs)
     finally:
@@ -133,24 +127,3 @@ def run_demo(config: Config, *, songs: int, fast: bool, as_json: bool, web: bool
           f"({', '.join(f'{k} {v}' for k, v in intents.items())})"
           f"{f'; stopped by {stopped_by[0]}' if stopped_by else ''}", file=out)
     return 0 if count or stopped_by else 1
-
-
-@contextlib.contextmanager
-def _stop_on_signals(daemon: Daemon, stopped_by: list[str]) -> Iterator[None]:
-    """While the demo runs, SIGTERM and Ctrl-C stop it as systemd's stop stops the daemon (device.cli.playback):
-    the loop ends, the song playing is closed in the history as stopped, the page's server is shut. Without
-    this SIGTERM killed the process and left that play open. `stopped_by` gets the signal's name."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
-        yield
-        return
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        stopped_by.append(signal.Signals(signum).name)
-        daemon.stop()
-
-    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
