@@ -563,7 +563,10 @@ else
   scans_before="$(cx journalctl -u emotune-scan.service -o cat --no-pager 2>/dev/null | grep -c 'Finished\|Deactivated' || true)"
   t0=$(now)
   cp "$CLIP" "$ROOT/var/lib/emotune/music/"
+  # Owned and writable as scp or a file manager leaves a copied song (the shared clips are read-only,
+  # and step 15b re-tags this one as a tagger would).
   cx chown emotune:emotune "/var/lib/emotune/music/$clip_name.opus"
+  cx chmod 0644 "/var/lib/emotune/music/$clip_name.opus"
   in_catalog() { cx runuser -u emotune -- /opt/emotune/.venv/bin/python -c '
 import sqlite3, sys; c = sqlite3.connect("file:/var/lib/emotune/emotune.db?mode=ro", uri=True)
 row = c.execute("select valence, arousal from tracks where path like ? and valence is not null", ("%" + sys.argv[1] + "%",)).fetchone()
@@ -593,12 +596,17 @@ fi
 say "a liked song re-tagged and moved keeps its like and history (scan timer, 60 s)"
 HK() { cx runuser -u emotune -- /opt/emotune/.venv/bin/python /opt/emotune/deploy/arm64/housekeeping.py "$@"; }
 if [ -n "${clip_name:-}" ] && track_id="$(HK like /var/lib/emotune/emotune.db "$clip_name" 2> "$LOGS/58-housekeeping.log")"; then
-  cx runuser -u emotune -- mkdir -p /var/lib/emotune/music/tidied
-  cx runuser -u emotune -- mv "/var/lib/emotune/music/$clip_name.opus" /var/lib/emotune/music/tidied/kept-by-the-check.opus
-  HK retag /var/lib/emotune/music/tidied/kept-by-the-check.opus "Kept By The Check" >> "$LOGS/58-housekeeping.log" 2>&1
   t0=$(now)
   kept() { HK same /var/lib/emotune/emotune.db "$track_id" tidied/kept-by-the-check "Kept By The Check"; }
-  if wait_until 900 kept; then
+  # A step that fails is recorded as failed; the checks after it still run.
+  if ! { cx runuser -u emotune -- mkdir -p /var/lib/emotune/music/tidied \
+         && cx runuser -u emotune -- mv "/var/lib/emotune/music/$clip_name.opus" \
+              /var/lib/emotune/music/tidied/kept-by-the-check.opus \
+         && HK retag /var/lib/emotune/music/tidied/kept-by-the-check.opus "Kept By The Check"; } \
+       >> "$LOGS/58-housekeeping.log" 2>&1; then
+    record "a re-tagged, moved song keeps its like and history" FAIL \
+      "could not move and re-tag the file: $(tail -n1 "$LOGS/58-housekeeping.log")"
+  elif wait_until 900 kept; then
     figure "re-tagged and moved file → same track again (timer 60 s, emulated)" "$(secs "$t0" "$(now)") s"
     record "a re-tagged, moved song keeps its like and history" PASS "$(kept 2>&1 | tail -n1)"
   else

@@ -40,12 +40,16 @@ def like(db_path: str, name: str) -> int:
 
 
 def retag(path: str, title: str) -> int:
-    audio = mutagen.File(path, easy=True)
-    if audio is None:
-        print(f"{path}: mutagen cannot read its tags")
+    try:
+        audio = mutagen.File(path, easy=True)
+        if audio is None:
+            print(f"{path}: mutagen cannot read its tags")
+            return 1
+        audio["title"] = title
+        audio.save()
+    except mutagen.MutagenError as error:  # wraps the OSError: a read-only file, a full disk
+        print(f"{path}: cannot write its title: {error}")
         return 1
-    audio["title"] = title
-    audio.save()
     print(f"{path}: title is now {title!r}")
     return 0
 
