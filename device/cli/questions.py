@@ -56,11 +56,13 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
     """What emotion does it hear: per file its valence–arousal point, quadrant and features; a silent
     file is said to be silent (no point), one that cannot be read is reported and the rest go on."""
     from device.music.mer import DEFAULT_MODEL, load_model
+    from device.music.moods import load_reference
 
     model = load_model(args.model or DEFAULT_MODEL)
+    moods = load_reference()
     results, failed = [], 0
     for path in args.files:
-        result = _analyse_one(path, model, config)
+        result = _analyse_one(path, model, config, moods)
         if result is None:
             failed += 1
             continue
@@ -74,23 +76,25 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
     return 1 if failed else 0
 
 
-def _analyse_one(path: Path, model: Any, config: Config) -> dict[str, Any] | None:
-    """analyze's answer for one file (named as `shown` writes it), or None after saying why it has none."""
+def _analyse_one(path: Path, model: Any, config: Config, moods: Any) -> dict[str, Any] | None:
+    """analyze's answer for one file (named as `shown` writes it), or None after saying why it has none.
+    `moods`: device.music.moods' reference (None: no mood tags)."""
     from device.filenames import shown
     from device.music.features import AudioError, SilentAudioError, analyse_parts
+    from device.music.moods import agreeing_moods
 
     try:
         analysis = analyse_parts(path, config.state_dir)
     except SilentAudioError as silent:
         return {"file": shown(path), "silent": True, "valence": None, "arousal": None, "quadrant": None,
-                "confidence": None, "duration_s": round(silent.duration, 2), "features": None}
+                "mood_tags": [], "confidence": None, "duration_s": round(silent.duration, 2), "features": None}
     except AudioError as error:
         print(f"emotune: {error}", file=sys.stderr)
         return None
     placement = model.place(analysis.parts)
     return {"file": shown(path), "silent": False, "valence": round(placement.valence, 4),
             "arousal": round(placement.arousal, 4), "sounds": sounds(placement.valence, placement.arousal),
-            "quadrant": placement.quadrant,
+            "quadrant": placement.quadrant, "mood_tags": agreeing_moods(analysis.tags, placement.quadrant, moods),
             "confidence": round(placement.confidence, 4), "duration_s": round(analysis.duration, 2),
             "features": {k: round(v, 6) for k, v in analysis.features.items()}}
 
@@ -105,7 +109,9 @@ def _describe_analysis(result: dict[str, Any]) -> str:
     features = result["features"]
     mode = "major" if features["mode"] >= 0.5 else "minor"
     sure = "" if result["confidence"] >= UNSURE_BELOW else ", the model is unsure"
-    return (f"{result['file']}: sounds {result['sounds']} ({result['quadrant']}, {result['confidence']:.0%} "
+    # The embedding's mood tags, only those that agree with the placement (device.music.moods)
+    tagged = f"; tagged {', '.join(result['mood_tags'])}" if result["mood_tags"] else ""
+    return (f"{result['file']}: sounds {result['sounds']}{tagged} ({result['quadrant']}, {result['confidence']:.0%} "
             f"sure{sure})  valence "
             f"{result['valence']:+.2f}  arousal {result['arousal']:+.2f}  (tempo {features['tempo']:.0f} BPM, "
             f"{mode}, loudness {features['loudness']:.1f} dB, {result['duration_s']:.0f} s)")

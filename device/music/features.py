@@ -589,8 +589,9 @@ def _tonal_features(chroma: np.ndarray, fine: list[np.ndarray]) -> dict[str, flo
     return out
 
 
-def _features_and_chroma(excerpts: list[np.ndarray]) -> tuple[dict[str, float], np.ndarray]:
-    """The features of the excerpts and their mean chroma (12,), C first."""
+def _features_and_chroma(excerpts: list[np.ndarray]) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """The features of the excerpts, their mean chroma (12,), C first, and the embedding's mean tag
+    probabilities (len(MSD_TAGS),) over their patches."""
     sr = SAMPLE_RATE
     specs, onset_envs, tempos, clarities, onsets = [], [], [], [], 0
     seconds = sum(e.size for e in excerpts) / sr
@@ -677,10 +678,12 @@ def _features_and_chroma(excerpts: list[np.ndarray]) -> tuple[dict[str, float], 
     # One patch at a time: a batch of three held 18 MiB more at peak (emotune analyze), at the same speed.
     network = shipped_embedding()
     patches = np.concatenate([mel_patches(y, sr) for y in excerpts])
-    embedding = np.mean([network.run(patch[None])[0][0] for patch in patches], axis=0)
+    ran = [network.run(patch[None]) for patch in patches]
+    embedding = np.mean([e[0] for e, _ in ran], axis=0)
     out.update(zip(EMBEDDING_NAMES, embedding.astype(float).tolist(), strict=True))
     # Silence or degenerate input can give NaN in a ratio; a feature vector is always finite.
-    return {name: (out[name] if math.isfinite(out[name]) else 0.0) for name in FEATURE_NAMES}, chroma_mean
+    features = {name: (out[name] if math.isfinite(out[name]) else 0.0) for name in FEATURE_NAMES}
+    return features, chroma_mean, np.mean([t[0] for _, t in ran], axis=0)
 
 
 @dataclass(frozen=True)
@@ -691,6 +694,8 @@ class AudioAnalysis:
     parts: tuple[dict[str, float], ...]
     duration: float
     chroma: np.ndarray | None = None  # (12,) the mean chroma over all parts, C first
+    # (len(MSD_TAGS),) the embedding's tag probabilities, the mean over all parts (device.music.moods reads them)
+    tags: np.ndarray | None = None
 
     @cached_property
     def features(self) -> dict[str, float]:
@@ -740,5 +745,7 @@ def analyse_parts(path: Path | str, state_dir: Path | None = None,
     excerpts, duration = load_excerpts(path, state_dir, span)
     parts = excerpt_parts(excerpts)
     heard = [_features_and_chroma([part]) for part in parts]
-    chroma = np.average([c for _, c in heard], axis=0, weights=[p.size for p in parts])
-    return AudioAnalysis(tuple(f for f, _ in heard), duration, chroma)
+    weights = [p.size for p in parts]
+    chroma = np.average([c for _, c, _ in heard], axis=0, weights=weights)
+    tags = np.average([t for _, _, t in heard], axis=0, weights=weights)
+    return AudioAnalysis(tuple(f for f, _, _ in heard), duration, chroma, tags)

@@ -15,6 +15,7 @@ from device.demo.faces import load_fixture, write_scenes
 from device.faces import StillPhotoDetector
 from device.music.features import FEATURE_NAMES, analyse_parts
 from device.music.mer import DEFAULT_MODEL, load_model, quadrant
+from device.music.moods import MOOD_WORDS, agreeing_moods, load_reference
 from device.wording import sounds
 from tests.helpers import Emotune, Pipeline
 
@@ -98,6 +99,10 @@ def test_analyze_json(demo_clips: dict[str, Path], config, capsys: pytest.Captur
     assert result["valence"] == pytest.approx(placement.valence, abs=1e-3)
     assert set(result["features"]) == set(FEATURE_NAMES)
     assert result["sounds"] == sounds(result["valence"], result["arousal"]) != ""
+    # The embedding's mood tags, only those that agree with the quadrant (issue 29)
+    reference = load_reference()
+    expected = agreeing_moods(analyse_parts(path, config.state_dir).tags, result["quadrant"], reference)
+    assert result["mood_tags"] == expected and set(expected) <= set(MOOD_WORDS.values())
 
 
 def test_analyze_says_in_words_how_a_storm_and_a_letter_sound(
@@ -110,6 +115,9 @@ def test_analyze_says_in_words_how_a_storm_and_a_letter_sound(
     assert storm.startswith(f"{paths[0]}: sounds ") and letter.startswith(f"{paths[1]}: sounds ")
     assert any(word in storm for word in ("tense", "driving", "dark")), storm  # a storm is not calm
     assert any(word in letter for word in ("sad", "quiet", "dark", "calm")), letter
+    # and the mood tags that agree: a farewell letter is tagged sad, a storm nothing calm or sad
+    assert "; tagged " in letter and "sad" in letter.split("; tagged ")[1].split(" (")[0], letter
+    assert not any(word in storm for word in ("sad", "mellow", "chill", "beautiful", "easy listening")), storm
 
 
 def test_analyze_reports_an_unreadable_file_and_goes_on(
