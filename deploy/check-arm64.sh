@@ -555,7 +555,9 @@ if [ -z "$CLIP" ]; then
 else
   clip_name="$(basename "$CLIP" .opus)"
   cx mkdir -p /etc/systemd/system/emotune-scan.timer.d
-  printf '[Timer]\nOnActiveSec=60s\nOnUnitActiveSec=\nOnUnitActiveSec=60s\nRandomizedDelaySec=0\n' \
+  # The empty assignment first: it empties every On*Sec= list (the shipped OnBootSec= too), so after it
+  # the timer fires 60 s after it starts and 60 s after each run, whether or not this boot has run it yet.
+  printf '[Timer]\nOnUnitActiveSec=\nOnActiveSec=60s\nOnUnitActiveSec=60s\nRandomizedDelaySec=0\n' \
     > "$ROOT/etc/systemd/system/emotune-scan.timer.d/$DROPIN"
   RELAXED_REPORT+=("emotune-scan.timer: OnActiveSec=60s OnUnitActiveSec=60s RandomizedDelaySec=0 (the drop test; shipped: 30 min)")
   cx systemctl daemon-reload
