@@ -166,6 +166,20 @@ write_config() {
   fi
 }
 
+stop_running_services() {
+  # An upgrade in place: the running daemon, page and scan would hold the database while the starter
+  # catalog and a schema migration want it (under load, over the 10 s a writer waits), and would run old
+  # code from a tree being replaced. start_services starts them again at the end.
+  command -v systemctl >/dev/null || return 0
+  local unit running=()
+  for unit in emotune.service emotune-web.service emotune-scan.timer emotune-scan.service; do
+    if systemctl is-active --quiet "$unit" 2>/dev/null; then running+=("$unit"); fi
+  done
+  [ "${#running[@]}" -gt 0 ] || return 0
+  say "stopping ${running[*]} for the upgrade (started again at the end)"
+  run systemctl stop "${running[@]}"
+}
+
 build_starter_catalog() {
   # Something to play on first power-on: the project's own pieces, analysed like your music and
   # tagged as built-in. A second run finds them and returns at once.
@@ -225,6 +239,7 @@ install_pi() {
   say "appliance install into $PREFIX"
   install_system_packages
   create_user
+  stop_running_services
   install_code
   write_config
   build_starter_catalog

@@ -549,7 +549,15 @@ fi
 # /var/lib/emotune/music; nobody types a command. The shipped timer runs every 30 min; a drop-in written
 # here (and named in the summary) makes it 60 s, so the check waits for a real timer-started run.
 say "a file dropped into the music folder (scan timer shortened to 60 s by a drop-in)"
-CLIP="$(find "$REPO/../shared/data/mer4q/Q2" -name '*.opus' 2>/dev/null | sort | head -n1 || true)"
+# A clip this root has never had: with --reuse-root an earlier run's clip is already a track (its audio key
+# finds it at once, wherever it was moved), which would not show a new file arriving. The clips dropped so
+# far are listed in a check-only file of the root.
+DROPPED_LIST="$ROOT/var/lib/check-arm64-dropped"
+CLIP=""
+while IFS= read -r candidate; do
+  if ! grep -qxF "$(basename "$candidate")" "$DROPPED_LIST" 2>/dev/null; then CLIP="$candidate"; break; fi
+done < <(find "$REPO/../shared/data/mer4q/Q2" -name '*.opus' 2>/dev/null | sort)
+[ -z "$CLIP" ] || basename "$CLIP" >> "$DROPPED_LIST"
 if [ -z "$CLIP" ]; then
   record "a dropped file plays after the scan timer's next run" FAIL "no clip found under ../shared/data/mer4q/Q2"
 else
@@ -599,12 +607,12 @@ say "a liked song re-tagged and moved keeps its like and history (scan timer, 60
 HK() { cx runuser -u emotune -- /opt/emotune/.venv/bin/python /opt/emotune/deploy/arm64/housekeeping.py "$@"; }
 if [ -n "${clip_name:-}" ] && track_id="$(HK like /var/lib/emotune/emotune.db "$clip_name" 2> "$LOGS/58-housekeeping.log")"; then
   t0=$(now)
-  kept() { HK same /var/lib/emotune/emotune.db "$track_id" tidied/kept-by-the-check "Kept By The Check"; }
+  kept() { HK same /var/lib/emotune/emotune.db "$track_id" "tidied/kept-$clip_name" "Kept By The Check"; }
   # A step that fails is recorded as failed; the checks after it still run.
   if ! { cx runuser -u emotune -- mkdir -p /var/lib/emotune/music/tidied \
          && cx runuser -u emotune -- mv "/var/lib/emotune/music/$clip_name.opus" \
-              /var/lib/emotune/music/tidied/kept-by-the-check.opus \
-         && HK retag /var/lib/emotune/music/tidied/kept-by-the-check.opus "Kept By The Check"; } \
+              "/var/lib/emotune/music/tidied/kept-$clip_name.opus" \
+         && HK retag "/var/lib/emotune/music/tidied/kept-$clip_name.opus" "Kept By The Check"; } \
        >> "$LOGS/58-housekeeping.log" 2>&1; then
     record "a re-tagged, moved song keeps its like and history" FAIL \
       "could not move and re-tag the file: $(tail -n1 "$LOGS/58-housekeeping.log")"
