@@ -291,7 +291,7 @@ def test_analyze_says_a_silent_file_is_silent(tmp_path: Path, config, capsys: py
     assert cli.main(["analyze", str(path), "--json", "--state-dir", str(config.state_dir)]) == 0
     [result] = json.loads(capsys.readouterr().out)
     assert result == {"file": str(path), "silent": True, "valence": None, "arousal": None, "quadrant": None,
-                      "confidence": None, "duration_s": 40.0, "features": None}
+                      "mood_tags": [], "confidence": None, "duration_s": 40.0, "features": None}
     assert cli.main(["analyze", str(path), "--state-dir", str(config.state_dir)]) == 0
     assert capsys.readouterr().out == (f"{path}: silent (40 s with no sound louder than -50 dBFS): not placed on "
                                        "the plane\n")
