@@ -1,7 +1,7 @@
 """Which of the embedding's mood tags a track carries, shown only where they agree with where it was placed.
 
 musicnn's MSD tags (device.music.embedding.MSD_TAGS) include moods ("sad", "Mellow", "happy"…). Their raw
-probabilities are small and tell little alone (a song is rarely "sad" above 0.2), so a tag counts as strong
+probabilities are small and tell little alone (three clips in four have "sad" under 0.007), so a tag counts as strong
 for a track when it reaches the 75th percentile of labelled clips (`models/mood_tags.json`, made by
 `python -m device.training.mood_tags`), and is shown only where that tag's strong clips mostly lie in the
 quadrant the music emotion model placed the track in (at least AGREES_AT of them, against 0.25 by chance)

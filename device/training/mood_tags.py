@@ -24,11 +24,13 @@ import numpy as np
 
 from device.atomic_file import replacing, write_bytes
 from device.config import PACKAGE_ROOT
+from device.music.embedding import MODEL as EMBEDDING_MODEL
 from device.music.embedding import MSD_TAGS
 from device.music.features import AudioError, analyse_parts
 from device.music.mer import QUADRANTS
 from device.music.moods import AGREES_AT, MOOD_WORDS, STRONG_PERCENTILE, MoodReference, agrees
 from device.training.mer_train import DEFAULT_DATA, default_cache_dir, read_labels
+from device.training.report import file_sha256
 
 DEFAULT_OUTPUT = PACKAGE_ROOT / "models" / "mood_tags.json"
 
@@ -100,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the mer4q folder (labels.csv + clips)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="default %(default)s")
     parser.add_argument("--limit", type=int, help="only the first N clips (a quick check)")
-    parser.add_argument("--cache", type=Path, default=default_cache_dir() / "mood_tags.npz",
+    # Named by the embedding model's digest: another model's tags are never read back.
+    parser.add_argument("--cache", type=Path,
+                        default=default_cache_dir() / f"mood_tags-{file_sha256(EMBEDDING_MODEL)[:12]}.npz",
                         help="each clip's tags, kept for a run again; default %(default)s")
     args = parser.parse_args(argv)
     try:
