@@ -14,9 +14,9 @@
 # PASS/FAIL per check; exits 1 if any check failed. The first install runs with no camera attached (see
 # below); the check then gives the daemon replayed faces.
 #
-# Time, on 2 cores: the base root once (debootstrap, ~6 min); then each run ~1 h, most of it the first
-# install's starter catalog (21 pieces rendered and analysed under emulation: 25-50 min); with
-# --reuse-root ~10 min.
+# Time, on 2 cores: the base root once (debootstrap, 6-15 min); then each run 1-1.5 h, most of it the
+# first install's starter catalog (21 pieces rendered and analysed under emulation: 25-80 min, the more
+# the busier the machine); with --reuse-root ~15 min.
 #
 # Options:
 #   --work DIR        where the roots, caches and logs go (default /var/tmp/emotune-arm64; not the repo)
