@@ -1,12 +1,11 @@
 """Which of the embedding's mood tags a track carries, shown only where they agree with where it was placed.
 
 musicnn's MSD tags (device.music.embedding.MSD_TAGS) include moods ("sad", "Mellow", "happy"…). Their raw
-probabilities are small and tell little alone (three clips in four have "sad" under 0.007), so a tag counts as strong
-for a track when it reaches the 75th percentile of labelled clips (`models/mood_tags.json`, made by
-`python -m device.training.mood_tags`), and is shown only where that tag's strong clips mostly lie in the
-quadrant the music emotion model placed the track in (at least AGREES_AT of them, against 0.25 by chance)
-and the word fits that quadrant (MEANT_FOR: MSD's "sad" is as often calm as sad music; "calm and warm;
-sad" would contradict itself).
+probabilities are small and tell little alone (three clips in four have "sad" under 0.007), so a tag
+counts as strong for a track from the 75th percentile of labelled clips (`models/mood_tags.json`, made by
+`python -m device.training.mood_tags`); it is shown only where its strong clips mostly lie in the quadrant
+the track was placed in (at least AGREES_AT, against 0.25 by chance) and its word fits that quadrant
+(MEANT_FOR: MSD's "sad" is as often calm as sad; "calm and warm; sad" would contradict itself).
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,15 +44,19 @@ class MoodReference:
     strong_at: dict[str, float]
     share: dict[str, dict[str, float]]
 
+    @classmethod
+    def from_tags(cls, tags: dict[str, Any]) -> MoodReference:
+        """From the JSON's "tags" ({MSD tag: {"strong_at", "share": {quadrant: fraction}, …}}); KeyError,
+        TypeError, ValueError or AttributeError where it is not of that shape."""
+        return cls(strong_at={t: float(v["strong_at"]) for t, v in tags.items()},
+                   share={t: {q: float(s) for q, s in v["share"].items()} for t, v in tags.items()})
+
 
 def load_reference(path: Path = REFERENCE) -> MoodReference | None:
     """The reference in `path`, or None when it is missing or unreadable (then no mood tags are shown:
     they add to the placement, nothing depends on them)."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        return MoodReference(strong_at={t: float(v["strong_at"]) for t, v in document["tags"].items()},
-                             share={t: {q: float(s) for q, s in v["share"].items()}
-                                    for t, v in document["tags"].items()})
+        return MoodReference.from_tags(json.loads(path.read_text(encoding="utf-8"))["tags"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -72,7 +76,7 @@ def agreeing_moods(tags: np.ndarray | None, quadrant: str | None, reference: Moo
     found = []
     for tag, word in MOOD_WORDS.items():
         strong_at = reference.strong_at.get(tag)
-        if not strong_at or strong_at <= 0:
+        if strong_at is None or strong_at <= 0:
             continue
         lift = float(tags[MSD_TAGS.index(tag)]) / strong_at
         if lift >= 1.0 and agrees(tag, quadrant, reference):

@@ -82,7 +82,7 @@ def held_out_check(tags: np.ndarray, quadrant: np.ndarray, artist: np.ndarray) -
     learnt = reference(tags[half], quadrant[half])
     judged_tags, judged_quadrant = tags[~half], quadrant[~half]
     out: dict[str, Any] = {"learnt_clips": int(half.sum()), "judged_clips": int((~half).sum()), "tags": {}}
-    shares = MoodReference({t: v["strong_at"] for t, v in learnt.items()}, {t: v["share"] for t, v in learnt.items()})
+    shares = MoodReference.from_tags(learnt)
     for tag, ref in learnt.items():
         speaks_for = [q for q in QUADRANTS if agrees(tag, q, shares)]
         carrying = judged_tags[:, MSD_TAGS.index(tag)] >= ref["strong_at"]

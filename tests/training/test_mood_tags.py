@@ -24,7 +24,7 @@ def test_a_tag_that_follows_a_quadrant_speaks_for_it_and_noise_for_none() -> Non
     made = reference(tags, quadrant)
     assert made["sad"]["share"]["Q3"] > 0.9 and made["sad"]["strong_clips"] >= 100
     assert max(made["party"]["share"].values()) < AGREES_AT
-    shipped_like = MoodReference({t: v["strong_at"] for t, v in made.items()}, {t: v["share"] for t, v in made.items()})
+    shipped_like = MoodReference.from_tags(made)
     sad_clip = tags[np.flatnonzero(quadrant == "Q3")[0]]
     assert agreeing_moods(sad_clip, "Q3", shipped_like) == ["sad"]
     assert agreeing_moods(sad_clip, "Q1", shipped_like) == []
